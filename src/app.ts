@@ -1,0 +1,145 @@
+import type { Server } from "@grpc/grpc-js";
+import type pg from "pg";
+import { redactUrl, type Config } from "./config/config.js";
+import { createDatabase, describeDatabaseError, waitForDatabase, type Db } from "./db/database.js";
+import type { EmbeddedDatabase } from "./db/embedded-postgres.js";
+import { migrateToLatest } from "./db/migrate.js";
+import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "./grpc/grpc-server.js";
+import { HealthState } from "./grpc/health.js";
+import { addReflection } from "./grpc/reflection.js";
+import { HttpShim } from "./http/http-server.js";
+import { probeRoutes } from "./http/probe-routes.js";
+import type { Logger } from "./log/logger.js";
+import { VERSION } from "./version.js";
+
+/** A start-up failure whose message is the whole story (no stack trace needed). */
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
+/** Ports actually bound, which differ from the configuration when it asks for port 0. */
+export interface BoundPorts {
+  grpc: number;
+  http: number;
+}
+
+/**
+ * Owns everything with a lifetime: the embedded database, the pool, the gRPC
+ * and HTTP servers, and their orderly shutdown.
+ */
+export class OrchestratorApp {
+  readonly health = new HealthState();
+  readonly startedAt = new Date();
+  private embedded?: EmbeddedDatabase;
+  private pool?: pg.Pool;
+  private database?: Db;
+  private grpc?: Server;
+  private http?: HttpShim;
+  private stopping?: Promise<void>;
+  ports: BoundPorts = { grpc: 0, http: 0 };
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The Kysely handle; only valid after start(). */
+  get db(): Db {
+    if (!this.database) throw new Error("orchestrator not started");
+    return this.database;
+  }
+
+  /** Starts the database, migrates, binds both servers, then reports SERVING. */
+  async start(): Promise<BoundPorts> {
+    try {
+      const url = await this.resolveDatabaseUrl();
+      await this.connect(url);
+      this.grpc = createGrpcServer();
+      this.health.addToServer(this.grpc);
+      addReflection(this.grpc);
+      const grpcPort = await bindGrpcServer(this.grpc, this.config.bindHost, this.config.grpcPort);
+      this.http = new HttpShim(
+        probeRoutes({
+          pingDatabase: () => this.ping(),
+          grpcStatus: () => this.health.status,
+          version: VERSION,
+          startedAt: this.startedAt,
+        }),
+        this.logger.child({ component: "http" }),
+      );
+      const httpPort = await this.http.listen(this.config.bindHost, this.config.httpPort);
+      this.ports = { grpc: grpcPort, http: httpPort };
+      this.health.set("SERVING");
+      this.logger.info({ grpcPort, httpPort, version: VERSION }, "orchestrator serving");
+      return this.ports;
+    } catch (error) {
+      await this.stop().catch(() => undefined);
+      throw error instanceof StartupError ? error : new StartupError((error as Error).message);
+    }
+  }
+
+  private async resolveDatabaseUrl(): Promise<string> {
+    const target = this.config.database;
+    const log = this.logger.child({ component: "db" });
+    if (target.kind === "url") {
+      log.info({ database: redactUrl(target.url) }, "using external PostgreSQL");
+      return target.url;
+    }
+    // Loaded only when used: it brings PostgreSQL binaries and process hooks along.
+    const { startEmbeddedPostgres } = await import("./db/embedded-postgres.js").catch(() => {
+      throw new StartupError(
+        "no database configured and embedded PostgreSQL is not installed in this build: set DATABASE_URL or POSTGRES_HOST",
+      );
+    });
+    this.embedded = await startEmbeddedPostgres({ dataDir: target.dataDir, port: target.port, logger: log });
+    log.info({ database: redactUrl(this.embedded.url), dataDir: target.dataDir }, "using embedded PostgreSQL");
+    return this.embedded.url;
+  }
+
+  private async connect(url: string): Promise<void> {
+    const { db, pool } = createDatabase({
+      url,
+      poolSize: this.config.dbPoolSize,
+      statementTimeoutMs: this.config.dbStatementTimeoutMs,
+    });
+    this.database = db;
+    this.pool = pool;
+    try {
+      await waitForDatabase(pool, this.config.dbConnectTimeoutMs);
+    } catch (error) {
+      throw new StartupError(`database ${redactUrl(url)} unreachable: ${describeDatabaseError(error)}`);
+    }
+    const applied = await migrateToLatest(db);
+    this.logger.child({ component: "db" }).info({ applied }, "migrations up to date");
+  }
+
+  private async ping(): Promise<void> {
+    if (!this.pool) throw new Error("no database");
+    const client = await this.pool.connect();
+    try {
+      await client.query("select 1");
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Idempotent orderly shutdown: NOT_SERVING first, then servers, pool, embedded database. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.health.set("NOT_SERVING");
+    const budget = Math.max(1_000, this.config.shutdownTimeoutMs - 3_000);
+    await Promise.all([
+      this.grpc ? shutdownGrpcServer(this.grpc, budget) : undefined,
+      this.http?.close(),
+    ]);
+    await this.database?.destroy();
+    this.database = undefined;
+    this.pool = undefined;
+    await this.embedded?.stop();
+    this.logger.info("orchestrator stopped");
+  }
+}

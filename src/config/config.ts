@@ -1,0 +1,138 @@
+import { z } from "zod";
+
+/** A configuration mistake: reported as one line, exit code 1, no stack trace. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const whole = (rule: string) => z.coerce.number({ error: rule }).int({ error: rule });
+const port = (fallback: number) =>
+  whole("must be a port number from 0 to 65535").min(0, "must be a port number from 0 to 65535").max(65535, "must be a port number from 0 to 65535").default(fallback);
+const positiveMs = (fallback: number) =>
+  whole("must be a whole number of milliseconds").min(1, "must be at least 1 ms").max(86_400_000, "must be at most one day").default(fallback);
+const text = z.string().trim().min(1);
+
+/** Variables read from the environment, named as operators set them. */
+const envSchema = z.object({
+  GRPC_PORT: port(50051),
+  HTTP_PORT: port(8080),
+  BIND_HOST: text.default("0.0.0.0"),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+    .optional(),
+  POSTGRES_HOST: text.optional(),
+  POSTGRES_PORT: port(5432),
+  POSTGRES_USER: text.default("postgres"),
+  POSTGRES_PASSWORD: z.string().default(""),
+  POSTGRES_DB: text.default("postgres"),
+  DATA_DIR: text.default("./data"),
+  EMBEDDED_POSTGRES_PORT: port(5433),
+  DB_POOL_SIZE: whole("must be a whole number").min(1, "must be at least 1").max(200, "must be at most 200").default(10),
+  DB_STATEMENT_TIMEOUT_MS: positiveMs(30_000),
+  DB_CONNECT_TIMEOUT_MS: positiveMs(15_000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  SHUTDOWN_TIMEOUT_MS: positiveMs(10_000),
+  HEARTBEAT_INTERVAL_MS: positiveMs(5_000),
+  LEASE_TTL_MS: positiveMs(15_000),
+  RECONNECT_GRACE_MS: positiveMs(5_000),
+  HELLO_TIMEOUT_MS: positiveMs(10_000),
+  LIVE_MOVES_PER_SECOND: z.coerce.number({ error: "must be a number" }).min(0, "must not be negative").max(1_000_000, "must be at most 1000000").default(50),
+  LIVE_MOVES_BURST: whole("must be a whole number").min(0, "must not be negative").max(1_000_000, "must be at most 1000000").default(200),
+});
+
+/** Where the orchestrator keeps its state. */
+export type DatabaseTarget =
+  | { kind: "url"; url: string }
+  | { kind: "embedded"; dataDir: string; port: number };
+
+/** Validated configuration; built once at start-up. */
+export interface Config {
+  grpcPort: number;
+  httpPort: number;
+  bindHost: string;
+  database: DatabaseTarget;
+  dbPoolSize: number;
+  dbStatementTimeoutMs: number;
+  dbConnectTimeoutMs: number;
+  logLevel: string;
+  logFormat: "json" | "pretty";
+  shutdownTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  leaseTtlMs: number;
+  reconnectGraceMs: number;
+  helloTimeoutMs: number;
+  liveMovesPerSecond: number;
+  liveMovesBurst: number;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string {
+  const name = String(issue.path[0] ?? "configuration");
+  const value = env[name];
+  const shown = /PASSWORD|DATABASE_URL/.test(name) ? "(hidden)" : JSON.stringify(value);
+  return `invalid ${name}=${shown}: ${issue.message}`;
+}
+
+function postgresUrl(e: z.infer<typeof envSchema>): string {
+  const user = encodeURIComponent(e.POSTGRES_USER);
+  const password = e.POSTGRES_PASSWORD ? `:${encodeURIComponent(e.POSTGRES_PASSWORD)}` : "";
+  return `postgres://${user}${password}@${e.POSTGRES_HOST}:${e.POSTGRES_PORT}/${encodeURIComponent(e.POSTGRES_DB)}`;
+}
+
+/**
+ * Reads and validates the configuration.
+ * @throws ConfigError naming the first offending variable and the rule it breaks.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stdout.isTTY)): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => describeIssue(i, env)).join("; "));
+  }
+  const e = parsed.data;
+  if (e.DATABASE_URL && e.POSTGRES_HOST) {
+    throw new ConfigError("set either DATABASE_URL or POSTGRES_HOST, not both");
+  }
+  if (e.LEASE_TTL_MS <= e.HEARTBEAT_INTERVAL_MS) {
+    throw new ConfigError(
+      `invalid LEASE_TTL_MS=${e.LEASE_TTL_MS}: must be larger than HEARTBEAT_INTERVAL_MS=${e.HEARTBEAT_INTERVAL_MS}`,
+    );
+  }
+  const database: DatabaseTarget = e.DATABASE_URL
+    ? { kind: "url", url: e.DATABASE_URL }
+    : e.POSTGRES_HOST
+      ? { kind: "url", url: postgresUrl(e) }
+      : { kind: "embedded", dataDir: e.DATA_DIR, port: e.EMBEDDED_POSTGRES_PORT };
+  const production = env.NODE_ENV === "production";
+  return {
+    grpcPort: e.GRPC_PORT,
+    httpPort: e.HTTP_PORT,
+    bindHost: e.BIND_HOST,
+    database,
+    dbPoolSize: e.DB_POOL_SIZE,
+    dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? (isTty && !production ? "pretty" : "json"),
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+    leaseTtlMs: e.LEASE_TTL_MS,
+    reconnectGraceMs: e.RECONNECT_GRACE_MS,
+    helloTimeoutMs: e.HELLO_TIMEOUT_MS,
+    liveMovesPerSecond: e.LIVE_MOVES_PER_SECOND,
+    liveMovesBurst: e.LIVE_MOVES_BURST,
+  };
+}
+
+/** The database URL with its password masked, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparseable url)";
+  }
+}

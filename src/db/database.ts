@@ -1,0 +1,80 @@
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import pRetry from "p-retry";
+import type { Database } from "./schema.js";
+
+/** The application's handle on PostgreSQL. */
+export type Db = Kysely<Database>;
+
+// bigint columns (epochs, event ids) stay far below 2^53; numbers are easier to carry around than strings.
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === pg.types.builtins.INT8) return (value: string) => Number.parseInt(value, 10);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+/** Options for {@link createDatabase}. */
+export interface DatabaseOptions {
+  url: string;
+  poolSize: number;
+  statementTimeoutMs: number;
+  applicationName?: string;
+}
+
+/**
+ * Creates a Kysely instance over a pg pool whose sessions time out statements
+ * and idle transactions, so no transaction can hang or hold locks forever.
+ */
+export function createDatabase(options: DatabaseOptions): { db: Db; pool: pg.Pool } {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    statement_timeout: options.statementTimeoutMs,
+    idle_in_transaction_session_timeout: options.statementTimeoutMs,
+    connectionTimeoutMillis: 5_000,
+    application_name: options.applicationName ?? "finger-orchestrator",
+    types,
+  });
+  // An idle client that loses its connection emits here; the pool replaces it.
+  pool.on("error", () => undefined);
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
+}
+
+/**
+ * Waits until the database answers, retrying with backoff for at most `timeoutMs`.
+ * @throws Error naming the cause (refused, authentication, unknown database...).
+ */
+export async function waitForDatabase(pool: pg.Pool, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  await pRetry(
+    async () => {
+      const client = await pool.connect();
+      try {
+        await client.query("select 1");
+      } finally {
+        client.release();
+      }
+    },
+    {
+      retries: 1_000,
+      minTimeout: 200,
+      maxTimeout: 2_000,
+      shouldRetry: (error) => Date.now() - started < timeoutMs && isTransient(error),
+    },
+  );
+}
+
+/** Connection problems worth waiting out; wrong passwords or database names are not. */
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? "";
+  // 28xxx: authentication, 3D000: unknown database — retrying cannot fix those.
+  return !/^(28|3D)/.test(code);
+}
+
+/** A one-line description of a database error, for the start-up failure message. */
+export function describeDatabaseError(error: unknown): string {
+  const e = error as { code?: string; message?: string; errors?: Array<{ message?: string }> };
+  const message = e.message || e.errors?.map((x) => x.message).join(", ") || String(error);
+  return e.code ? `${message} (${e.code})` : message;
+}

@@ -1,0 +1,71 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, T | string, T | string>;
+/** A column the database fills in when an insert leaves it out. */
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+
+/** Lifecycle of an instance as the orchestrator sees it. */
+export type InstanceStatus = "connected" | "disconnected" | "dead" | "left";
+
+/** A fingerprinting worker known to the orchestrator. */
+export interface InstancesTable {
+  id: string;
+  capacity: number;
+  labels: Json<Record<string, string>>;
+  version: Defaulted<string>;
+  status: Defaulted<InstanceStatus>;
+  draining: Defaulted<boolean>;
+  session_id: string | null;
+  registered_at: Timestamp;
+  connected_at: Date | null;
+  last_seen_at: Date | null;
+  metrics: Json<Record<string, unknown>> | null;
+  updated_at: Timestamp;
+}
+
+/** An entry of the stream catalog. */
+export interface StreamsTable {
+  id: string;
+  url: string;
+  name: Defaulted<string>;
+  metadata: Json<Record<string, string>>;
+  enabled: Defaulted<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Who owns a stream: at most one row per stream, so never two owners. */
+export interface AssignmentsTable {
+  stream_id: string;
+  instance_id: string;
+  /** Fencing token; drawn from a sequence so every grant is strictly larger. */
+  epoch: ColumnType<number, number, number>;
+  /** "revoking": the owner was told to stop and has not acknowledged yet. */
+  state: Defaulted<"active" | "revoking">;
+  assigned_at: Timestamp;
+}
+
+/** Append-only audit log of what happened. */
+export interface EventsTable {
+  id: Generated<number>;
+  at: Timestamp;
+  kind: string;
+  instance_id: string | null;
+  stream_id: string | null;
+  detail: ColumnType<Record<string, unknown>, Record<string, unknown> | string | undefined, Record<string, unknown> | string>;
+}
+
+export interface Database {
+  instances: InstancesTable;
+  streams: StreamsTable;
+  assignments: AssignmentsTable;
+  events: EventsTable;
+}
+
+export type InstanceRow = Selectable<InstancesTable>;
+export type NewInstance = Insertable<InstancesTable>;
+export type InstanceUpdate = Updateable<InstancesTable>;
+export type StreamRow = Selectable<StreamsTable>;
+export type AssignmentRow = Selectable<AssignmentsTable>;
+export type EventRow = Selectable<EventsTable>;

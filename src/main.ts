@@ -1,0 +1,57 @@
+import { OrchestratorApp, StartupError } from "./app.js";
+import { ConfigError, loadConfig } from "./config/config.js";
+import { createLogger } from "./log/logger.js";
+
+/** Prints a configuration or start-up mistake as one line and exits 1. */
+function fail(message: string): never {
+  process.stderr.write(`finger-orchestrator: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const app = new OrchestratorApp(config, logger);
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    logger.info({ signal }, "shutting down");
+    const deadline = setTimeout(() => {
+      logger.error("shutdown took too long: exiting");
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    app.stop().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+
+  try {
+    await app.start();
+  } catch (error) {
+    if (error instanceof StartupError) {
+      logger.flush?.();
+      fail(`cannot start: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+void main();

@@ -1,0 +1,46 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig, redactUrl } from "../../src/config/config.js";
+
+describe("configuration", () => {
+  test("defaults: embedded database under ./data, gRPC 50051, HTTP 8080", () => {
+    const config = loadConfig({}, false);
+    assert.deepEqual(config.database, { kind: "embedded", dataDir: "./data", port: 5433 });
+    assert.equal(config.grpcPort, 50051);
+    assert.equal(config.httpPort, 8080);
+    assert.equal(config.logFormat, "json");
+    assert.equal(config.leaseTtlMs, 15_000);
+    assert.equal(config.heartbeatIntervalMs, 5_000);
+    assert.equal(config.reconnectGraceMs, 5_000);
+  });
+
+  test("a terminal gets pretty logs unless in production", () => {
+    assert.equal(loadConfig({}, true).logFormat, "pretty");
+    assert.equal(loadConfig({ NODE_ENV: "production" }, true).logFormat, "json");
+  });
+
+  test("the legacy POSTGRES_* variables build the database URL", () => {
+    const config = loadConfig({
+      POSTGRES_HOST: "db",
+      POSTGRES_PORT: "6543",
+      POSTGRES_USER: "radio",
+      POSTGRES_PASSWORD: "p@ss word",
+      POSTGRES_DB: "radio_db",
+    }, false);
+    assert.deepEqual(config.database, { kind: "url", url: "postgres://radio:p%40ss%20word@db:6543/radio_db" });
+  });
+
+  test("a bad value names the variable and the rule", () => {
+    assert.throws(() => loadConfig({ GRPC_PORT: "abc" }, false), (e: Error) => e instanceof ConfigError && /GRPC_PORT="abc"/.test(e.message) && /port/.test(e.message));
+    assert.throws(() => loadConfig({ HTTP_PORT: "70000" }, false), /HTTP_PORT="70000"/);
+    assert.throws(() => loadConfig({ LOG_LEVEL: "loud" }, false), /LOG_LEVEL/);
+    assert.throws(() => loadConfig({ DATABASE_URL: "mysql://x" }, false), /DATABASE_URL=\(hidden\).*postgres:\/\//);
+    assert.throws(() => loadConfig({ LEASE_TTL_MS: "1000", HEARTBEAT_INTERVAL_MS: "5000" }, false), /LEASE_TTL_MS=1000.*HEARTBEAT_INTERVAL_MS/);
+    assert.throws(() => loadConfig({ DATABASE_URL: "postgres://x/y", POSTGRES_HOST: "db" }, false), /either DATABASE_URL or POSTGRES_HOST/);
+  });
+
+  test("passwords never appear in errors or logged URLs", () => {
+    assert.throws(() => loadConfig({ POSTGRES_PASSWORD: "secret", POSTGRES_PORT: "x" }, false), (e: Error) => !e.message.includes("secret"));
+    assert.equal(redactUrl("postgres://u:secret@h:1/d"), "postgres://u:***@h:1/d");
+  });
+});

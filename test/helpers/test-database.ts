@@ -1,0 +1,39 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+
+/** The server `npm test` started (or DATABASE_URL), where each test file makes its own database. */
+export function serverUrl(): string {
+  const url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (!url) throw new Error("run tests through `npm test`, which provides TEST_DATABASE_URL");
+  return url;
+}
+
+/** A fresh, empty database on the test server, dropped by `drop()`. */
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl() });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates a uniquely named database so test files never see each other's rows. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `t_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+  await admin((c) => c.query(`create database ${name}`));
+  const url = new URL(serverUrl());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    drop: () => admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+  };
+}
