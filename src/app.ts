@@ -7,6 +7,11 @@ import { migrateToLatest } from "./db/migrate.js";
 import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "./grpc/grpc-server.js";
 import { HealthState } from "./grpc/health.js";
 import { addReflection } from "./grpc/reflection.js";
+import { adminService } from "./grpc/admin-service.js";
+import { InstanceSession } from "./grpc/instance-session.js";
+import { Coordinator } from "./coordinator/coordinator.js";
+import { AdminServiceService } from "./gen/orchestrator/v1/admin.js";
+import { OrchestratorServiceService, type OrchestratorServiceServer } from "./gen/orchestrator/v1/orchestrator.js";
 import { HttpShim } from "./http/http-server.js";
 import { probeRoutes } from "./http/probe-routes.js";
 import type { Logger } from "./log/logger.js";
@@ -35,6 +40,7 @@ export class OrchestratorApp {
   private database?: Db;
   private grpc?: Server;
   private http?: HttpShim;
+  private coordinatorRef?: Coordinator;
   private stopping?: Promise<void>;
   ports: BoundPorts = { grpc: 0, http: 0 };
 
@@ -49,14 +55,29 @@ export class OrchestratorApp {
     return this.database;
   }
 
+  /** The coordinator; only valid after start(). */
+  get coordinator(): Coordinator {
+    if (!this.coordinatorRef) throw new Error("orchestrator not started");
+    return this.coordinatorRef;
+  }
+
   /** Starts the database, migrates, binds both servers, then reports SERVING. */
   async start(): Promise<BoundPorts> {
     try {
       const url = await this.resolveDatabaseUrl();
       await this.connect(url);
+      const coordinator = new Coordinator(this.db, this.config, this.logger.child({ component: "coordinator" }));
+      this.coordinatorRef = coordinator;
+      await coordinator.start();
       this.grpc = createGrpcServer();
       this.health.addToServer(this.grpc);
       addReflection(this.grpc);
+      const sessionLogger = this.logger.child({ component: "session" });
+      const orchestrator: OrchestratorServiceServer = {
+        connect: (call) => void new InstanceSession(call, coordinator, this.config.helloTimeoutMs, sessionLogger),
+      };
+      this.grpc.addService(OrchestratorServiceService, orchestrator);
+      this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" })));
       const grpcPort = await bindGrpcServer(this.grpc, this.config.bindHost, this.config.grpcPort);
       this.http = new HttpShim(
         probeRoutes({
@@ -131,6 +152,8 @@ export class OrchestratorApp {
 
   private async shutdown(): Promise<void> {
     this.health.set("NOT_SERVING");
+    // Sessions get go_away and end first, so the gRPC server has no open streams to wait for.
+    await this.coordinatorRef?.stop();
     const budget = Math.max(1_000, this.config.shutdownTimeoutMs - 3_000);
     await Promise.all([
       this.grpc ? shutdownGrpcServer(this.grpc, budget) : undefined,

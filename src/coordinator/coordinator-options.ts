@@ -1,0 +1,15 @@
+/** Timing and rate settings of the coordinator (from configuration). */
+export interface CoordinatorOptions {
+  heartbeatIntervalMs: number;
+  leaseTtlMs: number;
+  reconnectGraceMs: number;
+  liveMovesPerSecond: number;
+  liveMovesBurst: number;
+  /** How often leases and grace periods are checked. */
+  tickMs?: number;
+  /** How often last-seen bookkeeping is written, batched. */
+  seenFlushMs?: number;
+}
+
+/** A source of the current time in ms, injectable for tests. */
+export type Clock = () => number;

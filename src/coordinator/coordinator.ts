@@ -1,0 +1,316 @@
+import { EventEmitter } from "node:events";
+import type { Db } from "../db/database.js";
+import { flushLastSeen, loadFleet, loadStreams } from "../db/fleet-repository.js";
+import { isEmptyRound, writeRound, type StreamOwner } from "../db/round-writer.js";
+import type { Logger } from "../log/logger.js";
+import type { Clock, CoordinatorOptions } from "./coordinator-options.js";
+import { Fleet, isLive, newInstanceEntry, type InstanceEntry } from "./fleet.js";
+import { TokenBucket } from "./rate-limiter.js";
+import { planRound, type RoundDecision } from "./round-planner.js";
+import { roundWrites } from "./round-writes.js";
+import type { AuditEvent, GrantedStream, InstanceHello, InstanceMetrics, SessionHandle } from "./types.js";
+import { sendRoundChanges } from "./round-sender.js";
+
+/** Emitted after every round that changed something. */
+export interface RoundReport {
+  decision: RoundDecision;
+  durationMs: number;
+}
+
+/**
+ * The single writer of the assignment. Session events update the in-memory
+ * fleet synchronously; scheduling rounds run one at a time, batch everything
+ * that happened since the previous one into one transaction, and only then
+ * tell instances. Grants reach an instance only after they are persisted, and
+ * a stream leaves a live owner only through revoke, acknowledge, grant.
+ */
+export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [RoundReport] }> {
+  readonly fleet = new Fleet();
+  private readonly bucket: TokenBucket;
+  private pendingEvents: AuditEvent[] = [];
+  private released: StreamOwner[] = [];
+  private roundRequested = false;
+  private roundLoop?: Promise<void>;
+  private timers: NodeJS.Timeout[] = [];
+  private deferredRound?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Db,
+    readonly options: CoordinatorOptions,
+    private readonly logger: Logger,
+    private readonly clock: Clock = Date.now,
+  ) {
+    super();
+    this.bucket = new TokenBucket(options.liveMovesPerSecond, options.liveMovesBurst, clock());
+  }
+
+  /** Reloads the persisted fleet; instances that owned streams get one lease to come back. */
+  async start(): Promise<void> {
+    const snapshot = await loadFleet(this.db);
+    const now = this.clock();
+    for (const stream of snapshot.streams) this.fleet.catalog.set(stream.id, stream);
+    for (const [streamId, ownership] of snapshot.assignments) this.fleet.setOwner(streamId, ownership);
+    for (const row of snapshot.instances) {
+      const entry = newInstanceEntry(row.id, now);
+      Object.assign(entry, { capacity: row.capacity, labels: row.labels, version: row.version, draining: row.draining });
+      entry.registeredAt = row.registered_at;
+      entry.connectedAt = row.connected_at;
+      entry.lastSeen = row.last_seen_at?.getTime() ?? now;
+      entry.metrics = (row.metrics as InstanceMetrics | null) ?? null;
+      const owns = this.fleet.ownedBy(row.id).size > 0;
+      entry.liveness = owns ? "startup" : row.status === "left" ? "left" : "dead";
+      entry.deadline = now + this.options.leaseTtlMs;
+      entry.dirty = true;
+      this.fleet.instances.set(row.id, entry);
+    }
+    const tick = setInterval(() => this.tick(), this.options.tickMs ?? 100);
+    const flush = setInterval(() => void this.flushSeen(), this.options.seenFlushMs ?? Math.max(1_000, this.options.heartbeatIntervalMs));
+    this.timers.push(tick, flush);
+    this.logger.info({ instances: snapshot.instances.length, streams: snapshot.streams.length, assignments: snapshot.assignments.size }, "fleet loaded");
+    this.requestRound();
+  }
+
+  /** Tells every session to come back later, then waits for the running round and the last flush. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.deferredRound);
+    for (const entry of this.fleet.instances.values()) {
+      if (!entry.session) continue;
+      entry.session.sendGoAway("orchestrator shutting down", 1_000);
+      entry.session.end({ kind: "shutdown" });
+      entry.session = undefined;
+    }
+    await this.roundLoop;
+    await this.flushSeen();
+  }
+
+  private audit(kind: string, instanceId?: string, detail?: Record<string, unknown>, streamId?: string): void {
+    const event: AuditEvent = { kind, instanceId, streamId, detail, at: new Date(this.clock()) };
+    this.pendingEvents.push(event);
+    this.emit("audit", event);
+  }
+
+  private current(session: SessionHandle, instanceId: string): InstanceEntry | undefined {
+    const entry = this.fleet.instances.get(instanceId);
+    return entry?.session === session ? entry : undefined;
+  }
+
+  /** A validated hello: (re)registers the instance, supersedes an older session, sends welcome and the full set. */
+  hello(session: SessionHandle, hello: InstanceHello): void {
+    const now = this.clock();
+    let entry = this.fleet.instances.get(hello.instanceId);
+    if (!entry) {
+      entry = newInstanceEntry(hello.instanceId, now);
+      entry.registeredAt = new Date(now);
+      this.fleet.instances.set(entry.id, entry);
+    }
+    const previous = entry.session;
+    if (previous && previous !== session) {
+      previous.end({ kind: "superseded", by: session.peer });
+      this.audit("instance.superseded", entry.id, { old_session: previous.sessionId, new_session: session.sessionId });
+    }
+    Object.assign(entry, { session, liveness: "connected", lastSeen: now, capacity: hello.capacity, labels: hello.labels, version: hello.version });
+    entry.connectedAt = new Date(now);
+    entry.awaiting = new Map();
+    entry.dirty = true;
+    this.audit("instance.joined", entry.id, { session: session.sessionId, capacity: hello.capacity, held: hello.held.length, peer: session.peer });
+    session.sendWelcome({ heartbeatIntervalMs: this.options.heartbeatIntervalMs, leaseTtlMs: this.options.leaseTtlMs });
+    // The full set replaces whatever the instance holds: stale or foreign streams stop there.
+    const add: GrantedStream[] = this.fleet.activeStreamsOf(entry.id).map(({ stream, epoch }) => ({ ...stream, epoch }));
+    const seq = session.sendAssignment({ full: true, add, remove: [] });
+    const revoking = [...this.fleet.ownedBy(entry.id)].filter((id) => this.fleet.owners.get(id)?.revoking);
+    if (revoking.length) entry.awaiting.set(seq, revoking);
+    this.requestRound();
+  }
+
+  /** Any message renews the lease. */
+  touch(session: SessionHandle, instanceId: string): void {
+    const entry = this.current(session, instanceId);
+    if (!entry) return;
+    entry.lastSeen = this.clock();
+    entry.seenDirty = true;
+  }
+
+  heartbeat(session: SessionHandle, instanceId: string, runningStreams: number, metrics: InstanceMetrics | null): void {
+    const entry = this.current(session, instanceId);
+    if (!entry) return;
+    entry.runningStreams = runningStreams;
+    if (metrics) entry.metrics = metrics;
+  }
+
+  /** The instance applied everything up to `seq`: revoked streams become free. */
+  ack(session: SessionHandle, instanceId: string, seq: number): void {
+    const entry = this.current(session, instanceId);
+    if (!entry) return;
+    let freed = 0;
+    for (const [s, streamIds] of entry.awaiting) {
+      if (s > seq) continue;
+      entry.awaiting.delete(s);
+      for (const streamId of streamIds) {
+        const ownership = this.fleet.owners.get(streamId);
+        if (ownership?.instanceId !== entry.id || !ownership.revoking) continue;
+        this.fleet.clearOwner(streamId);
+        this.released.push({ streamId, instanceId: entry.id });
+        this.audit("stream.revoked", entry.id, { seq }, streamId);
+        freed++;
+      }
+    }
+    if (freed) this.requestRound();
+  }
+
+  /** The instance stopped everything and leaves: its streams move at once. */
+  leave(session: SessionHandle, instanceId: string, reason: string): void {
+    const entry = this.current(session, instanceId);
+    if (!entry) return;
+    entry.session = undefined;
+    entry.liveness = "left";
+    entry.dirty = true;
+    this.audit("instance.left", entry.id, { reason });
+    session.end({ kind: "left" });
+    this.requestRound();
+  }
+
+  /** The session ended without leave: keep its streams for the reconnect grace. */
+  disconnected(session: SessionHandle, instanceId: string, cause: string): void {
+    const entry = this.current(session, instanceId);
+    if (!entry) return;
+    entry.session = undefined;
+    if (entry.liveness !== "connected") return;
+    entry.liveness = "grace";
+    entry.deadline = this.clock() + this.options.reconnectGraceMs;
+    entry.dirty = true;
+    this.audit("instance.disconnected", entry.id, { cause, grace_ms: this.options.reconnectGraceMs });
+    this.requestRound();
+  }
+
+  /** Expires silent leases and finished grace periods. */
+  private tick(): void {
+    const now = this.clock();
+    for (const entry of this.fleet.instances.values()) {
+      if (entry.liveness === "connected" && now - entry.lastSeen > this.options.leaseTtlMs) {
+        entry.session?.end({ kind: "lease-expired", leaseTtlMs: this.options.leaseTtlMs });
+        entry.session = undefined;
+        this.declareDead(entry, "instance.expired", { silent_ms: now - entry.lastSeen });
+      } else if ((entry.liveness === "grace" || entry.liveness === "startup") && now >= entry.deadline) {
+        this.declareDead(entry, entry.liveness === "grace" ? "instance.dead" : "instance.expired", { after: entry.liveness });
+      }
+    }
+  }
+
+  private declareDead(entry: InstanceEntry, kind: string, detail: Record<string, unknown>): void {
+    entry.liveness = "dead";
+    entry.dirty = true;
+    this.audit(kind, entry.id, { ...detail, streams: this.fleet.ownedBy(entry.id).size });
+    this.requestRound();
+  }
+
+  /** Picks up catalog rows changed by the admin API or the sync: removed streams stop at once. */
+  async catalogChanged(ids: string[]): Promise<void> {
+    const rows = new Map((await loadStreams(this.db, ids)).map((s) => [s.id, s]));
+    const removals = new Map<string, string[]>();
+    const restarts = new Map<string, GrantedStream[]>();
+    for (const id of ids) {
+      const row = rows.get(id);
+      const before = this.fleet.catalog.get(id);
+      if (row) this.fleet.catalog.set(id, row);
+      else this.fleet.catalog.delete(id);
+      if (row?.enabled) {
+        // Same owner, same epoch, new URL or metadata: the owner restarts it (remove and add in one message).
+        const ownership = this.fleet.owners.get(id);
+        if (ownership && !ownership.revoking && before && JSON.stringify(before) !== JSON.stringify(row)) {
+          restarts.set(ownership.instanceId, [...(restarts.get(ownership.instanceId) ?? []), { ...row, epoch: ownership.epoch }]);
+        }
+        continue;
+      }
+      const ownership = this.fleet.clearOwner(id);
+      if (!ownership) continue;
+      // Nobody else will be given it, so there is no acknowledgement to wait for; the
+      // catalog write already removed its assignment row.
+      removals.set(ownership.instanceId, [...(removals.get(ownership.instanceId) ?? []), id]);
+      this.audit("stream.removed", ownership.instanceId, { reason: row ? "disabled" : "deleted" }, id);
+    }
+    for (const instanceId of new Set([...removals.keys(), ...restarts.keys()])) {
+      const add = restarts.get(instanceId) ?? [];
+      const remove = [...(removals.get(instanceId) ?? []), ...add.map((s) => s.id)];
+      this.fleet.instances.get(instanceId)?.session?.sendAssignment({ full: false, add, remove });
+    }
+    this.audit("catalog.changed", undefined, { streams: ids.length, removed: [...removals.values()].flat().length });
+    this.requestRound();
+  }
+
+  /** Schedules a round; calls made in the same tick share one. */
+  requestRound(): void {
+    if (this.stopped) return;
+    this.roundRequested = true;
+    this.roundLoop ??= this.runRounds();
+  }
+
+  /** Resolves once no round is running or requested (for tests and shutdown). */
+  async settled(): Promise<void> {
+    while (this.roundLoop) await this.roundLoop;
+  }
+
+  private async runRounds(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.roundRequested && !this.stopped) {
+      this.roundRequested = false;
+      try {
+        await this.round();
+      } catch (error) {
+        this.logger.error({ err: error }, "scheduling round failed; retrying in 1 s");
+        this.deferredRound = setTimeout(() => this.requestRound(), 1_000);
+      }
+    }
+    this.roundLoop = undefined;
+  }
+
+  private async round(): Promise<void> {
+    const started = performance.now();
+    const now = this.clock();
+    const decision = planRound(this.fleet, this.bucket.available(now));
+    const dirty = [...this.fleet.instances.values()].filter((e) => e.dirty);
+    const released = this.released;
+    const events = this.pendingEvents;
+    const writes = roundWrites(dirty, released, decision, events, new Date(now));
+    if (isEmptyRound(writes)) return;
+    this.released = [];
+    this.pendingEvents = [];
+    for (const e of dirty) e.dirty = false;
+    let epochs: Map<string, number>;
+    try {
+      epochs = await writeRound(this.db, writes);
+    } catch (error) {
+      for (const e of dirty) e.dirty = true;
+      this.released = [...released, ...this.released];
+      this.pendingEvents = [...events, ...this.pendingEvents];
+      throw error;
+    }
+    this.bucket.take(decision.revocations.length, this.clock());
+    sendRoundChanges(this.fleet, decision, epochs);
+    this.emit("round", { decision, durationMs: performance.now() - started });
+    if (decision.deferred > 0) this.scheduleDeferred();
+  }
+
+  private scheduleDeferred(): void {
+    const wait = this.bucket.msUntilNext(this.clock());
+    if (!Number.isFinite(wait) || this.deferredRound) return;
+    this.deferredRound = setTimeout(() => {
+      this.deferredRound = undefined;
+      this.requestRound();
+    }, Math.max(wait, 50));
+  }
+
+  private async flushSeen(): Promise<void> {
+    const seen = [...this.fleet.instances.values()].filter((e) => e.seenDirty && isLive(e));
+    if (!seen.length) return;
+    for (const e of seen) e.seenDirty = false;
+    try {
+      await flushLastSeen(this.db, seen.map((e) => ({ id: e.id, at: new Date(e.lastSeen), metrics: e.metrics })));
+    } catch (error) {
+      for (const e of seen) e.seenDirty = true;
+      this.logger.warn({ err: error }, "last-seen flush failed; will retry");
+    }
+  }
+}

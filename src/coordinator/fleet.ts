@@ -1,0 +1,97 @@
+import type { CatalogStream, InstanceMetrics, Liveness, Ownership, SessionHandle } from "./types.js";
+
+/** One instance as the coordinator tracks it in memory. */
+export interface InstanceEntry {
+  id: string;
+  capacity: number;
+  labels: Record<string, string>;
+  version: string;
+  draining: boolean;
+  liveness: Liveness;
+  /** For grace and startup: when the instance is declared dead (ms since epoch). */
+  deadline: number;
+  /** Last message from the instance (ms since epoch). */
+  lastSeen: number;
+  session?: SessionHandle;
+  connectedAt: Date | null;
+  registeredAt: Date | null;
+  metrics: InstanceMetrics | null;
+  runningStreams: number;
+  /** Streams told to stop, by the seq of the assignment that said so, in the current session. */
+  awaiting: Map<number, string[]>;
+  /** Membership changed since the last persisted round. */
+  dirty: boolean;
+  /** lastSeen/metrics changed since the last flush. */
+  seenDirty: boolean;
+}
+
+/** Creates an entry for an instance seen for the first time. */
+export function newInstanceEntry(id: string, now: number): InstanceEntry {
+  return {
+    id,
+    capacity: 0,
+    labels: {},
+    version: "",
+    draining: false,
+    liveness: "dead",
+    deadline: 0,
+    lastSeen: now,
+    connectedAt: null,
+    registeredAt: null,
+    metrics: null,
+    runningStreams: 0,
+    awaiting: new Map(),
+    dirty: true,
+    seenDirty: false,
+  };
+}
+
+/** Live instances still run what they own; only connected ones can be told anything. */
+export function isLive(entry: InstanceEntry): boolean {
+  return entry.liveness === "connected" || entry.liveness === "grace" || entry.liveness === "startup";
+}
+
+/**
+ * The in-memory mirror of instances, catalog and ownership. Ownership here
+ * is only ever changed after the database said yes (grants) or for streams
+ * nobody may run any more (releases), so it never runs ahead of what is safe.
+ */
+export class Fleet {
+  readonly instances = new Map<string, InstanceEntry>();
+  readonly catalog = new Map<string, CatalogStream>();
+  readonly owners = new Map<string, Ownership>();
+  /** Stream ids per owner, kept in step with `owners`. */
+  private readonly byInstance = new Map<string, Set<string>>();
+
+  setOwner(streamId: string, ownership: Ownership): void {
+    this.clearOwner(streamId);
+    this.owners.set(streamId, ownership);
+    let set = this.byInstance.get(ownership.instanceId);
+    if (!set) this.byInstance.set(ownership.instanceId, (set = new Set()));
+    set.add(streamId);
+  }
+
+  clearOwner(streamId: string): Ownership | undefined {
+    const previous = this.owners.get(streamId);
+    if (!previous) return undefined;
+    this.owners.delete(streamId);
+    this.byInstance.get(previous.instanceId)?.delete(streamId);
+    return previous;
+  }
+
+  /** Stream ids owned by an instance (revoking ones included). */
+  ownedBy(instanceId: string): ReadonlySet<string> {
+    return this.byInstance.get(instanceId) ?? new Set();
+  }
+
+  /** Streams an instance should be running now: owned and not being revoked, with their epochs. */
+  activeStreamsOf(instanceId: string): Array<{ stream: CatalogStream; epoch: number }> {
+    const out: Array<{ stream: CatalogStream; epoch: number }> = [];
+    for (const id of this.ownedBy(instanceId)) {
+      const ownership = this.owners.get(id);
+      const stream = this.catalog.get(id);
+      if (ownership && stream && !ownership.revoking) out.push({ stream, epoch: ownership.epoch });
+    }
+    return out.sort((a, b) => (a.stream.id < b.stream.id ? -1 : a.stream.id > b.stream.id ? 1 : 0));
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Token bucket for moves between live instances, so a join or an operator's
+ * rebalance cannot turn into a storm of revocations. Time is passed in, which
+ * keeps it deterministic under test.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    now: number,
+  ) {
+    this.tokens = burst;
+    this.updatedAt = now;
+  }
+
+  private refill(now: number): void {
+    const elapsed = Math.max(0, now - this.updatedAt) / 1000;
+    this.tokens = Math.min(this.burst, this.tokens + elapsed * this.perSecond);
+    this.updatedAt = now;
+  }
+
+  /** Whole tokens available now. */
+  available(now: number): number {
+    this.refill(now);
+    return Math.floor(this.tokens);
+  }
+
+  take(count: number, now: number): void {
+    this.refill(now);
+    this.tokens = Math.max(0, this.tokens - count);
+  }
+
+  /** Milliseconds until at least one token is available (Infinity when the rate is 0). */
+  msUntilNext(now: number): number {
+    this.refill(now);
+    if (this.tokens >= 1) return 0;
+    if (this.perSecond <= 0 || this.burst < 1) return Infinity;
+    return Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
+  }
+}

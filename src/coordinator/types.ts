@@ -1,0 +1,78 @@
+/** A catalog stream as the coordinator keeps it in memory. */
+export interface CatalogStream {
+  id: string;
+  url: string;
+  name: string;
+  metadata: Record<string, string>;
+  enabled: boolean;
+}
+
+/** A stream granted to an instance, with the fencing token of that grant. */
+export interface GrantedStream {
+  id: string;
+  url: string;
+  name: string;
+  metadata: Record<string, string>;
+  epoch: number;
+}
+
+/** Who owns a stream right now, as persisted in `assignments`. */
+export interface Ownership {
+  instanceId: string;
+  epoch: number;
+  /** Told to stop and not yet acknowledged: nobody else may get it meanwhile. */
+  revoking: boolean;
+}
+
+/**
+ * How the coordinator sees an instance:
+ * - connected: a session is open and the lease is fresh;
+ * - grace: the connection broke; it keeps its streams until the grace ends;
+ * - startup: known from before an orchestrator restart, not reconnected yet;
+ *   keeps its streams until its lease would have run out;
+ * - dead / left: owns nothing any more.
+ */
+export type Liveness = "connected" | "grace" | "startup" | "dead" | "left";
+
+/** What an instance says about itself in hello. */
+export interface InstanceHello {
+  instanceId: string;
+  capacity: number;
+  held: Array<{ streamId: string; epoch: number }>;
+  labels: Record<string, string>;
+  version: string;
+}
+
+/** Latest system metrics from heartbeats, with the legacy names. */
+export type InstanceMetrics = Record<string, number | number[]>;
+
+/** An entry for the audit log. */
+export interface AuditEvent {
+  kind: string;
+  instanceId?: string;
+  streamId?: string;
+  detail?: Record<string, unknown>;
+  at: Date;
+}
+
+/** Why a session is being ended by the orchestrator. */
+export type EndReason =
+  | { kind: "superseded"; by: string }
+  | { kind: "lease-expired"; leaseTtlMs: number }
+  | { kind: "left" }
+  | { kind: "shutdown" };
+
+/**
+ * The coordinator's view of one instance session; the gRPC layer implements
+ * it, so the coordinator never touches gRPC.
+ */
+export interface SessionHandle {
+  readonly sessionId: string;
+  readonly peer: string;
+  sendWelcome(welcome: { heartbeatIntervalMs: number; leaseTtlMs: number }): void;
+  /** Sends an assignment and returns its seq. */
+  sendAssignment(change: { full: boolean; add: GrantedStream[]; remove: string[] }): number;
+  /** Asks the instance to reconnect later (used on shutdown). */
+  sendGoAway(reason: string, reconnectAfterMs: number): void;
+  end(reason: EndReason): void;
+}

@@ -1,0 +1,51 @@
+import { sql } from "kysely";
+import type { CatalogStream, Ownership } from "../coordinator/types.js";
+import type { Db } from "./database.js";
+import type { InstanceRow, StreamRow } from "./schema.js";
+
+/** Everything the coordinator needs to pick up where the last run stopped. */
+export interface FleetSnapshot {
+  instances: InstanceRow[];
+  streams: CatalogStream[];
+  assignments: Map<string, Ownership>;
+}
+
+/** Maps a catalog row to the coordinator's stream. */
+export function streamFromRow(row: StreamRow): CatalogStream {
+  return { id: row.id, url: row.url, name: row.name, metadata: row.metadata, enabled: row.enabled };
+}
+
+/** Reads instances, the catalog and the assignments in one consistent snapshot. */
+export async function loadFleet(db: Db): Promise<FleetSnapshot> {
+  return db
+    .transaction()
+    .setIsolationLevel("repeatable read")
+    .execute(async (trx) => {
+      const instances = await trx.selectFrom("instances").selectAll().orderBy("id").execute();
+      const streams = await trx.selectFrom("streams").selectAll().orderBy("id").execute();
+      const rows = await trx.selectFrom("assignments").select(["stream_id", "instance_id", "epoch", "state"]).execute();
+      const assignments = new Map<string, Ownership>();
+      for (const r of rows) assignments.set(r.stream_id, { instanceId: r.instance_id, epoch: r.epoch, revoking: r.state === "revoking" });
+      return { instances, streams: streams.map(streamFromRow), assignments };
+    });
+}
+
+/** Reads the current catalog rows of some streams (absent ids were deleted). */
+export async function loadStreams(db: Db, ids: string[]): Promise<CatalogStream[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom("streams").selectAll().where("id", "in", ids).execute();
+  return rows.map(streamFromRow);
+}
+
+/** Seen-at bookkeeping for many instances in one statement, so heartbeats never write one by one. */
+export async function flushLastSeen(
+  db: Db,
+  seen: Array<{ id: string; at: Date; metrics: Record<string, unknown> | null }>,
+): Promise<void> {
+  if (seen.length === 0) return;
+  await sql`
+    update instances i set last_seen_at = s.at, metrics = coalesce(s.metrics, i.metrics)
+    from unnest(${seen.map((s) => s.id)}::text[], ${seen.map((s) => s.at.toISOString())}::timestamptz[],
+                ${seen.map((s) => (s.metrics ? JSON.stringify(s.metrics) : null))}::jsonb[]) as s(id, at, metrics)
+    where i.id = s.id`.execute(db);
+}

@@ -1,0 +1,19 @@
+import type { InstanceHello } from "../coordinator/types.js";
+import type { Hello } from "../gen/orchestrator/v1/orchestrator.js";
+import { checkId, checkStringMap, FieldError, MAX_CAPACITY } from "./validation.js";
+
+/** At most this many held streams are accepted in one hello. */
+export const MAX_HELD = 10_000;
+
+/**
+ * Validates a hello message and maps it to the coordinator's type.
+ * @throws FieldError naming the first field that breaks a rule.
+ */
+export function decodeHello(hello: Hello): InstanceHello {
+  const instanceId = checkId("hello.instance_id", hello.instanceId);
+  if (hello.capacity > MAX_CAPACITY) throw new FieldError("hello.capacity", `must be at most ${MAX_CAPACITY} (got ${hello.capacity})`);
+  if (hello.held.length > MAX_HELD) throw new FieldError("hello.held", `must list at most ${MAX_HELD} streams`);
+  const held = hello.held.map((h, i) => ({ streamId: checkId(`hello.held[${i}].stream_id`, h.streamId), epoch: h.epoch }));
+  if (hello.version.length > 128) throw new FieldError("hello.version", "must be at most 128 characters");
+  return { instanceId, capacity: hello.capacity, held, labels: checkStringMap("hello.labels", hello.labels), version: hello.version };
+}

@@ -1,0 +1,38 @@
+import { credentials, type ServiceError } from "@grpc/grpc-js";
+import {
+  AdminServiceClient,
+  type DeleteStreamsResponse,
+  type StreamSpec,
+  type UpsertStreamsResponse,
+} from "../../src/gen/orchestrator/v1/admin.js";
+
+/** Promise wrappers over the generated AdminService stub. */
+export class AdminClient {
+  readonly stub: AdminServiceClient;
+
+  constructor(address: string) {
+    this.stub = new AdminServiceClient(address, credentials.createInsecure());
+  }
+
+  upsert(streams: Array<Partial<StreamSpec> & { id: string }>): Promise<UpsertStreamsResponse> {
+    const specs = streams.map((s) => ({ url: `http://radio.example/${s.id}`, name: s.id, metadata: {}, ...s }));
+    return new Promise((resolve, reject) =>
+      this.stub.upsertStreams({ streams: specs }, (e: ServiceError | null, r) => (e ? reject(e) : resolve(r))),
+    );
+  }
+
+  delete(ids: string[]): Promise<DeleteStreamsResponse> {
+    return new Promise((resolve, reject) =>
+      this.stub.deleteStreams({ streamIds: ids }, (e: ServiceError | null, r) => (e ? reject(e) : resolve(r))),
+    );
+  }
+
+  close(): void {
+    this.stub.close();
+  }
+}
+
+/** `n` stream ids named `prefix-000`... */
+export function streamIds(n: number, prefix = "s"): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, "0")}`);
+}

@@ -1,0 +1,121 @@
+import { afterEach, beforeEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { status } from "@grpc/grpc-js";
+import { AdminClient, streamIds } from "../helpers/admin-client.js";
+import { fullAssignment, RawSession } from "../helpers/raw-session.js";
+import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
+import { sleep, waitUntil } from "../helpers/wait.js";
+
+const LEASE = 1_500;
+const GRACE = 800;
+
+describe("supersede, leases, grace and leave", () => {
+  let orchestrator: TestOrchestrator;
+  let admin: AdminClient;
+  const sessions: RawSession[] = [];
+  const open = (id: string, capacity = 20) => {
+    const s = new RawSession(orchestrator.grpcAddress).autoAck();
+    s.hello({ instanceId: id, capacity });
+    sessions.push(s);
+    return s;
+  };
+
+  beforeEach(async () => {
+    orchestrator = await startTestOrchestrator({ HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: String(LEASE), RECONNECT_GRACE_MS: String(GRACE) });
+    admin = new AdminClient(orchestrator.grpcAddress);
+    await admin.upsert(streamIds(10).map((id) => ({ id })));
+  });
+  afterEach(async () => {
+    for (const s of sessions.splice(0)) s.close();
+    admin.close();
+    await orchestrator.close();
+  });
+
+  async function ownersInDb(): Promise<Map<string, string>> {
+    const rows = await orchestrator.app.db.selectFrom("assignments").select(["stream_id", "instance_id"]).execute();
+    return new Map(rows.map((r) => [r.stream_id, r.instance_id]));
+  }
+
+  test("a second connection supersedes the first, which ends saying why, and keeps the streams", async () => {
+    const first = open("a");
+    first.heartbeatEvery(200);
+    await waitUntil(() => first.owned().size === 10, 2_000, "a to own all streams");
+    const epochs = first.owned();
+
+    const second = open("a");
+    const ended = await first.ended;
+    assert.equal(ended?.code, status.ABORTED);
+    assert.match(ended!.details, /superseded/);
+    const full = await second.waitFor(fullAssignment);
+    assert.deepEqual(new Map(full.add.map((s) => [s.id, s.epoch])), epochs, "same streams, same epochs");
+    await sleep(300);
+    assert.equal(second.assignments().filter((a) => !a.full).length, 0, "nothing reassigned");
+    assert.deepEqual([...(await ownersInDb()).values()].every((o) => o === "a"), true);
+  });
+
+  test("a silent instance is dead after the lease and its streams move within lease + 1 s", async () => {
+    const healthy = open("healthy");
+    healthy.heartbeatEvery(200);
+    await waitUntil(() => healthy.owned().size === 10, 2_000, "healthy to own all");
+    const silent = open("silent");
+    // It acknowledges what it is given, then says nothing more.
+    await waitUntil(() => silent.owned().size === 5 && healthy.owned().size === 5, 3_000, "5/5 split");
+    await sleep(100);
+    const lastMessage = silent.lastSentAt;
+    await waitUntil(() => healthy.owned().size === 10, LEASE + 1_500, "healthy to own everything again");
+    const took = Date.now() - lastMessage;
+    assert.ok(took >= LEASE - 50 && took <= LEASE + 1_000, `failover ${took} ms after the last message`);
+    const ended = await silent.ended;
+    assert.equal(ended?.code, status.UNAVAILABLE);
+    assert.match(ended!.details, /lease expired/);
+  });
+
+  test("a broken connection keeps its streams for the grace, then they move within grace + 1 s", async () => {
+    const a = open("a");
+    a.heartbeatEvery(200);
+    await waitUntil(() => a.owned().size === 10, 2_000, "a to own all");
+    const b = open("b");
+    b.heartbeatEvery(200);
+    await waitUntil(() => a.owned().size === 5 && b.owned().size === 5, 3_000, "5/5 split");
+    const broke = Date.now();
+    a.close();
+    await sleep(GRACE / 2);
+    assert.equal(b.owned().size, 5, "nothing moves during the grace");
+    await waitUntil(() => b.owned().size === 10, GRACE + 1_000, "b to get a's streams");
+    const took = Date.now() - broke;
+    assert.ok(took >= GRACE - 50 && took <= GRACE + 1_000, `moved after ${took} ms`);
+  });
+
+  test("coming back within the grace keeps everything", async () => {
+    const a = open("a");
+    a.heartbeatEvery(200);
+    const b = open("b");
+    b.heartbeatEvery(200);
+    await waitUntil(() => a.owned().size === 5 && b.owned().size === 5, 3_000, "5/5 split");
+    const before = a.owned();
+    a.close();
+    await sleep(GRACE / 3);
+    const again = open("a");
+    again.heartbeatEvery(200);
+    const full = await again.waitFor(fullAssignment);
+    assert.deepEqual(new Map(full.add.map((s) => [s.id, s.epoch])), before);
+    await sleep(GRACE + 300);
+    assert.equal(b.owned().size, 5);
+    assert.equal(again.owned().size, 5);
+  });
+
+  test("after leave the streams move at once", async () => {
+    const a = open("a");
+    a.heartbeatEvery(200);
+    const b = open("b");
+    b.heartbeatEvery(200);
+    await waitUntil(() => a.owned().size === 5 && b.owned().size === 5, 3_000, "5/5 split");
+    const left = Date.now();
+    a.send({ $case: "leave", value: { reason: "maintenance" } });
+    assert.equal(await a.ended, null, "leave ends the stream with OK");
+    await waitUntil(() => b.owned().size === 10, 500, "b to get everything");
+    assert.ok(Date.now() - left < 500);
+    const kinds = (await orchestrator.app.db.selectFrom("events").select("kind").where("instance_id", "=", "a").execute()).map((e) => e.kind);
+    assert.ok(kinds.includes("instance.left"), kinds.join(","));
+  });
+});
