@@ -260,7 +260,7 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
         await this.round();
       } catch (error) {
         this.logger.error({ err: error }, "scheduling round failed; retrying in 1 s");
-        this.deferredRound = setTimeout(() => this.requestRound(), 1_000);
+        this.roundLater(1_000);
       }
     }
     this.roundLoop = undefined;
@@ -274,6 +274,8 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
     const released = this.released;
     const events = this.pendingEvents;
     const writes = roundWrites(dirty, released, decision, events, new Date(now));
+    // Moves held back by the rate limit need a later round even when this one writes nothing.
+    if (decision.deferred > 0) this.scheduleDeferred();
     if (isEmptyRound(writes)) return;
     this.released = [];
     this.pendingEvents = [];
@@ -290,16 +292,20 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
     this.bucket.take(decision.revocations.length, this.clock());
     sendRoundChanges(this.fleet, decision, epochs);
     this.emit("round", { decision, durationMs: performance.now() - started });
-    if (decision.deferred > 0) this.scheduleDeferred();
   }
 
   private scheduleDeferred(): void {
     const wait = this.bucket.msUntilNext(this.clock());
-    if (!Number.isFinite(wait) || this.deferredRound) return;
+    if (Number.isFinite(wait)) this.roundLater(Math.max(wait, 50));
+  }
+
+  /** One pending delayed round at most; an earlier request wins. */
+  private roundLater(ms: number): void {
+    if (this.deferredRound || this.stopped) return;
     this.deferredRound = setTimeout(() => {
       this.deferredRound = undefined;
       this.requestRound();
-    }, Math.max(wait, 50));
+    }, ms);
   }
 
   private async flushSeen(): Promise<void> {
