@@ -1,0 +1,46 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { fullAssignment, RawSession } from "../helpers/raw-session.js";
+import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
+import { sleep, waitUntil } from "../helpers/wait.js";
+
+describe("heartbeats", () => {
+  let orchestrator: TestOrchestrator;
+  before(async () => {
+    orchestrator = await startTestOrchestrator({ HEARTBEAT_INTERVAL_MS: "200", LEASE_TTL_MS: "1000" });
+  });
+  after(() => orchestrator.close());
+
+  test("keep the lease, and their metrics reach the database in batches, not one write each", async () => {
+    const session = new RawSession(orchestrator.grpcAddress);
+    session.hello({ instanceId: "beating", capacity: 1 });
+    await session.waitFor(fullAssignment);
+    const timer = setInterval(
+      () =>
+        session.send({
+          $case: "heartbeat",
+          value: { runningStreams: 0, metrics: { cpuPercent: 12.5, memoryPercent: 40, loadAverage: [0.5, 0.4, 0.3] } },
+        }),
+      100,
+    );
+    try {
+      // Three leases long: the instance stays connected only because heartbeats renew it.
+      await sleep(3_000);
+      const entry = orchestrator.app.coordinator.fleet.instances.get("beating")!;
+      assert.equal(entry.liveness, "connected");
+      await waitUntil(
+        async () => {
+          const row = await orchestrator.app.db.selectFrom("instances").selectAll().where("id", "=", "beating").executeTakeFirst();
+          return row?.metrics?.cpu_percent === 12.5 && Date.now() - (row.last_seen_at?.getTime() ?? 0) < 2_000;
+        },
+        2_000,
+        "metrics and last_seen_at in the database",
+      );
+      const row = await orchestrator.app.db.selectFrom("instances").select("metrics").where("id", "=", "beating").executeTakeFirstOrThrow();
+      assert.deepEqual(row.metrics, { cpu_percent: 12.5, memory_percent: 40, load_average: [0.5, 0.4, 0.3] });
+    } finally {
+      clearInterval(timer);
+      session.close();
+    }
+  });
+});
