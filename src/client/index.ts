@@ -1,0 +1,26 @@
+/**
+ * The instance-side client of the orchestrator: embed an {@link InstanceClient}, give it
+ * start/stop handlers, call `start()`, and `close()` on shutdown.
+ */
+export { InstanceClient } from "./instance-client.js";
+export { AssignmentApplier, planAssignment, type ApplierHandlers, type ApplyResult, type AssignmentPlan } from "./assignment-applier.js";
+export { Backoff, backoffCeiling, fullJitterDelay, resolveBackoff, DEFAULT_BACKOFF, type ResolvedBackoff } from "./backoff.js";
+export { classifyDisconnect, type DisconnectAction, type SessionOutcome } from "./disconnect-policy.js";
+export { createGrpcTransport, DEFAULT_CHANNEL_OPTIONS } from "./grpc-transport.js";
+export type {
+  AssignmentEvent,
+  BackoffOptions,
+  ConnectCall,
+  ConnectTransport,
+  DisconnectedEvent,
+  EpochChangeHandler,
+  InstanceClientEvents,
+  InstanceClientOptions,
+  InstanceMetrics,
+  RunningStream,
+  StartHandler,
+  StopHandler,
+  StopReason,
+  SupersededPolicy,
+  WelcomeEvent,
+} from "./types.js";

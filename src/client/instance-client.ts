@@ -1,0 +1,259 @@
+import { EventEmitter } from "node:events";
+import { status } from "@grpc/grpc-js";
+import { pino, type Logger } from "pino";
+import type { Hello, Welcome } from "../gen/orchestrator/v1/orchestrator.js";
+import { AssignmentApplier, type ApplyResult } from "./assignment-applier.js";
+import { Backoff } from "./backoff.js";
+import { classifyDisconnect } from "./disconnect-policy.js";
+import { createGrpcTransport } from "./grpc-transport.js";
+import { LeaseWatchdog } from "./lease-watchdog.js";
+import { Session, type SessionEnd } from "./session.js";
+import type { ConnectTransport, InstanceClientEvents, InstanceClientOptions, RunningStream } from "./types.js";
+import { validateOptions } from "./validate-options.js";
+
+type State = "new" | "running" | "stopped" | "closing" | "closed";
+
+/**
+ * The instance side of the orchestrator protocol: keeps one Connect session open, reconnects
+ * with jittered backoff, applies assignments through `onStart` / `onStop` and acks them only
+ * once applied. Streams keep running while the orchestrator is unreachable (unless `strict`),
+ * and every reconnect resyncs through the hello's `held` list and the full assignment.
+ *
+ * A start handler that fails leaves its stream not running; the assignment is still acked, so
+ * the orchestrator learns of it only from the heartbeat's running count and the next hello.
+ */
+export class InstanceClient extends EventEmitter<InstanceClientEvents> {
+  readonly #options: InstanceClientOptions;
+  readonly #log: Logger;
+  readonly #applier: AssignmentApplier;
+  readonly #backoff: Backoff;
+  readonly #watchdog: LeaseWatchdog;
+  readonly #transport: ConnectTransport;
+  readonly #welcomeTimeoutMs: number;
+  readonly #closeTimeoutMs: number;
+  #state: State = "new";
+  #session: Session | undefined;
+  #leaseTtlMs = 0;
+  #lastSentAt = 0;
+  #loop: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(options: InstanceClientOptions) {
+    super();
+    validateOptions(options);
+    this.#options = options;
+    this.#log = (options.logger ?? pino({ level: "silent" })).child({ component: "instance-client", instanceId: options.instanceId });
+    this.#applier = new AssignmentApplier({
+      onStart: options.onStart,
+      onStop: options.onStop,
+      onEpochChange: options.onEpochChange,
+      logger: this.#log,
+    });
+    this.#backoff = new Backoff(options.backoff);
+    this.#watchdog = new LeaseWatchdog(() => {
+      this.#leaseExpired().catch((error: unknown) => this.#log.error({ err: error }, "stopping streams after lease loss failed"));
+    });
+    this.#transport = options.transport ?? createGrpcTransport(options.address, options.credentials, options.channelOptions);
+    this.#welcomeTimeoutMs = options.welcomeTimeoutMs ?? 15_000;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? 2_000;
+  }
+
+  /** A snapshot of the streams running now. */
+  running(): ReadonlyMap<string, RunningStream> {
+    return this.#applier.running();
+  }
+
+  /** Id of the current session; undefined while not connected. */
+  get sessionId(): string | undefined {
+    return this.connected ? this.#session?.sessionId : undefined;
+  }
+
+  /** True between a welcome and the end of its session. */
+  get connected(): boolean {
+    return this.#session?.welcomed === true && this.#session.open;
+  }
+
+  /** Starts connecting in the background; a second call does nothing. Throws after `close()`. */
+  start(): void {
+    if (this.#state === "closing" || this.#state === "closed") throw new Error("InstanceClient is closed");
+    if (this.#state !== "new") return;
+    this.#state = "running";
+    this.#log.info({ address: this.#options.address }, "connecting to the orchestrator");
+    this.#loop = this.#run().catch((error: unknown) => {
+      // The loop is written not to throw; if it does anyway, surface it rather than lose it.
+      this.#log.error({ err: error }, "connect loop crashed");
+      this.#emitError(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  /**
+   * Stops every running stream (`onStop` with reason `shutdown`), sends leave, half-closes and
+   * waits (bounded by `closeTimeoutMs`) for the server to end the call, then stops reconnecting.
+   * Idempotent: later calls return the same promise.
+   */
+  close(reason = "shutdown"): Promise<void> {
+    this.#closing ??= this.#close(reason);
+    return this.#closing;
+  }
+
+  async #close(reason: string): Promise<void> {
+    this.#state = "closing";
+    this.#wake?.();
+    this.#watchdog.disarm();
+    const session = this.#session;
+    session?.quiesce();
+    // Heartbeats keep flowing meanwhile, so a slow shutdown does not lose the lease mid-way.
+    const stopped = await this.#applier.stopAll("shutdown");
+    this.#log.info({ reason, stopped: stopped.length }, "closing");
+    if (session?.welcomed && session.open) await session.leave(reason, this.#closeTimeoutMs);
+    else session?.cancel(status.CANCELLED, "client closed");
+    await this.#loop;
+    this.#transport.close();
+    this.#state = "closed";
+  }
+
+  async #run(): Promise<void> {
+    while (this.#state === "running") {
+      // A hello must report a settled running set, not one half-way through an assignment.
+      await this.#applier.idle();
+      if (this.#state !== "running") return;
+      const end = await this.#runSession();
+      const level = end.sessionId !== undefined && this.#state === "running" ? "warn" : "debug";
+      this.#log[level]({ code: end.code, details: end.details }, "disconnected");
+      this.#notify("disconnected", { code: end.code, details: end.details, sessionId: end.sessionId });
+      if (this.#state !== "running") return;
+      const delay = await this.#afterSession(end);
+      if (delay === undefined || this.#state !== "running") return;
+      this.#log.debug({ delayMs: delay }, "reconnecting");
+      await this.#sleep(delay);
+    }
+  }
+
+  async #runSession(): Promise<SessionEnd> {
+    let session: Session;
+    try {
+      session = new Session(this.#transport.open(), {
+        hello: this.#hello(),
+        applier: this.#applier,
+        logger: this.#log,
+        metrics: this.#options.metrics,
+        welcomeTimeoutMs: this.#welcomeTimeoutMs,
+        goAwayTimeoutMs: this.#closeTimeoutMs,
+        onWelcome: (welcome) => this.#onWelcome(welcome),
+        onApplied: (result, acked) => this.#onApplied(result, acked),
+        onSent: (at) => (this.#lastSentAt = Math.max(this.#lastSentAt, at)),
+      });
+    } catch (error) {
+      this.#log.warn({ err: error }, "could not open a connect call");
+      return { code: status.UNAVAILABLE, details: error instanceof Error ? error.message : String(error) };
+    }
+    this.#session = session;
+    try {
+      return await session.ended;
+    } finally {
+      this.#session = undefined;
+    }
+  }
+
+  #hello(): Hello {
+    const o = this.#options;
+    return {
+      instanceId: o.instanceId,
+      capacity: o.capacity,
+      held: this.#applier.held(),
+      labels: { ...o.labels },
+      version: o.version ?? "",
+    };
+  }
+
+  #onWelcome(welcome: Welcome): void {
+    this.#leaseTtlMs = welcome.leaseTtlMs;
+    this.#backoff.reset();
+    this.#watchdog.disarm();
+    this.#log.info({ sessionId: welcome.sessionId, leaseTtlMs: welcome.leaseTtlMs }, "connected");
+    this.#notify("welcome", {
+      sessionId: welcome.sessionId,
+      heartbeatIntervalMs: welcome.heartbeatIntervalMs,
+      leaseTtlMs: welcome.leaseTtlMs,
+    });
+  }
+
+  #onApplied(result: ApplyResult, acked: boolean): void {
+    this.#notify("assignment", { ...result, acked });
+  }
+
+  /** Decides what follows a session; resolves with the reconnect delay, or undefined to stop. */
+  async #afterSession(end: SessionEnd): Promise<number | undefined> {
+    if (this.#options.strict && end.sessionId !== undefined && this.#leaseTtlMs > 0) {
+      this.#watchdog.arm(this.#leaseTtlMs, this.#lastSentAt);
+    }
+    switch (classifyDisconnect({ ...end, goAwayAfterMs: end.goAway?.reconnectAfterMs })) {
+      case "go-away":
+        return end.goAway?.reconnectAfterMs ?? 0;
+      case "superseded":
+        return this.#superseded(end.details);
+      case "rejected":
+        this.#state = "stopped";
+        this.#log.error({ details: end.details }, "orchestrator rejected the hello; not reconnecting");
+        this.#notify("rejected", { details: end.details });
+        this.#emitError(new Error(`orchestrator rejected the hello: ${end.details}`));
+        return undefined;
+      case "retry":
+        return this.#backoff.next();
+    }
+  }
+
+  async #superseded(details: string): Promise<number | undefined> {
+    // The other process received our streams in its full assignment; running them here too
+    // would break the one-owner guarantee, and reconnecting fast would just steal them back.
+    this.#log.warn({ details }, "superseded by another process with the same instance id");
+    this.#watchdog.disarm();
+    await this.#applier.stopAll("superseded");
+    this.#notify("superseded", { details });
+    const policy = this.#options.superseded ?? {};
+    if (policy.reconnect === false) {
+      this.#state = "stopped";
+      return undefined;
+    }
+    return policy.delayMs ?? this.#backoff.options.maxMs;
+  }
+
+  async #leaseExpired(): Promise<void> {
+    if (this.connected || this.#state === "closing" || this.#state === "closed") return;
+    this.#log.warn({ leaseTtlMs: this.#leaseTtlMs }, "lease lost while disconnected; stopping every stream");
+    const stopped = await this.#applier.stopAll("lease-lost");
+    this.#notify("leaseLost", { stopped });
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+
+  /**
+   * Events fire from timers and the connect loop; a throwing listener must neither kill the
+   * loop nor surface as an unhandled rejection, so it is logged instead.
+   */
+  #notify<K extends keyof InstanceClientEvents>(event: K, ...args: InstanceClientEvents[K]): void {
+    try {
+      // TypeScript cannot match a generic key against emit's conditional parameter type.
+      const emit = this.emit as (event: K, ...args: InstanceClientEvents[K]) => boolean;
+      emit.call(this, event, ...args);
+    } catch (error) {
+      this.#log.error({ err: error, event }, "event listener threw");
+    }
+  }
+
+  #emitError(error: Error): void {
+    // EventEmitter throws on an unhandled 'error', which would crash the host from a timer.
+    if (this.listenerCount("error") > 0) this.#notify("error", error);
+  }
+}

@@ -1,0 +1,156 @@
+import type { ChannelCredentials, ChannelOptions, StatusObject } from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import type { ConnectRequest, ConnectResponse, SystemMetrics } from "../gen/orchestrator/v1/orchestrator.js";
+
+/** A radio stream this instance runs, as granted by the orchestrator. */
+export interface RunningStream {
+  readonly id: string;
+  readonly url: string;
+  readonly name: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Fencing token of the grant; strictly larger for every new grant of the stream. */
+  readonly epoch: number;
+}
+
+/**
+ * Why a stream is stopped:
+ * - `revoked`: the orchestrator took it away (incremental remove, or missing from a full assignment);
+ * - `lease-lost`: strict mode, disconnected longer than the lease, so the stream was given away;
+ * - `superseded`: another process connected with the same instance id and owns the streams now;
+ * - `shutdown`: `close()` was called.
+ */
+export type StopReason = "revoked" | "lease-lost" | "superseded" | "shutdown";
+
+/** Starts a stream. A throw or rejection means the stream is not running. */
+export type StartHandler = (stream: RunningStream) => Promise<void> | void;
+
+/** Stops a stream. A throw or rejection is logged; the stream counts as stopped anyway. */
+export type StopHandler = (streamId: string, reason: StopReason) => Promise<void> | void;
+
+/** Told about a new epoch of a stream that keeps running (no restart). */
+export type EpochChangeHandler = (stream: RunningStream, previousEpoch: number) => Promise<void> | void;
+
+/** Host metrics sent with heartbeats; every field is optional. */
+export type InstanceMetrics = Partial<SystemMetrics>;
+
+/** Reconnect backoff: full jitter, a random delay in [0, min(maxMs, initialMs * 2^attempt)). */
+export interface BackoffOptions {
+  /** Ceiling of the first retry delay. Default 250. */
+  initialMs?: number;
+  /** Largest ceiling. Default 15000. */
+  maxMs?: number;
+}
+
+/** What to do after another process took over this instance id. */
+export interface SupersededPolicy {
+  /** Keep trying to reconnect (slowly) instead of giving up. Default true. */
+  reconnect?: boolean;
+  /** Delay before each such reconnect. Default: `backoff.maxMs`. */
+  delayMs?: number;
+}
+
+/** One Connect call, as far as the client uses it; a grpc-js `ClientDuplexStream` satisfies it. */
+export interface ConnectCall {
+  write(message: ConnectRequest, callback?: (error: Error | null | undefined) => void): boolean;
+  /** Half-closes the request side. */
+  end(): void;
+  cancel(): void;
+  on(event: "data", listener: (message: ConnectResponse) => void): this;
+  on(event: "status", listener: (status: StatusObject) => void): this;
+  on(event: "error", listener: (error: Error) => void): this;
+}
+
+/** Opens Connect calls. The default talks gRPC to `address`; tests and simulators may pass a fake. */
+export interface ConnectTransport {
+  open(): ConnectCall;
+  /** Releases the channel; called once by `close()`. */
+  close(): void;
+}
+
+/** Options of {@link InstanceClient}. */
+export interface InstanceClientOptions {
+  /** Orchestrator address, `host:port`. */
+  address: string;
+  /** Unique, stable id of this instance (1 to 128 characters). */
+  instanceId: string;
+  /** The most streams this instance takes at once (integer, 0 to 10000). */
+  capacity: number;
+  labels?: Record<string, string>;
+  version?: string;
+  /** Default: insecure. */
+  credentials?: ChannelCredentials;
+  onStart: StartHandler;
+  onStop: StopHandler;
+  onEpochChange?: EpochChangeHandler;
+  /** Sampled for every heartbeat; a throw or rejection sends the heartbeat without metrics. */
+  metrics?: () => InstanceMetrics | Promise<InstanceMetrics>;
+  /**
+   * Stop every stream (reason `lease-lost`) once disconnected for longer than the last known
+   * lease TTL, because the orchestrator will have given them to other instances. Default false:
+   * streams keep running while the orchestrator is unreachable.
+   */
+  strict?: boolean;
+  backoff?: BackoffOptions;
+  superseded?: SupersededPolicy;
+  /** Give up on a session that sent no welcome this long after opening. Default 15000. */
+  welcomeTimeoutMs?: number;
+  /** How long `close()` and go_away wait for the server to end the call before cancelling. Default 2000. */
+  closeTimeoutMs?: number;
+  /** Default: silent. */
+  logger?: Logger;
+  /** grpc-js channel options, merged over the client's keepalive defaults. */
+  channelOptions?: ChannelOptions;
+  /** Replaces the gRPC transport (then `address`, `credentials` and `channelOptions` are unused). */
+  transport?: ConnectTransport;
+}
+
+/** Payload of the `welcome` event. */
+export interface WelcomeEvent {
+  sessionId: string;
+  heartbeatIntervalMs: number;
+  leaseTtlMs: number;
+}
+
+/** The outcome of applying one assignment. */
+export interface ApplyResult {
+  seq: number;
+  full: boolean;
+  /** Streams started by this assignment. */
+  added: string[];
+  /** Streams stopped by this assignment. */
+  removed: string[];
+  /** Running streams whose epoch changed (not restarted). */
+  updated: string[];
+  /** Streams whose start handler failed; they are not running. */
+  failed: string[];
+}
+
+/** Payload of the `assignment` event, emitted once an assignment is applied and its ack written. */
+export interface AssignmentEvent extends ApplyResult {
+  /** False when the session ended before the ack could be written. */
+  acked: boolean;
+}
+
+/** Payload of the `disconnected` event, emitted whenever a Connect call ends. */
+export interface DisconnectedEvent {
+  /** gRPC status code (`status` of @grpc/grpc-js). */
+  code: number;
+  details: string;
+  /** The session that ended, when it had been welcomed. */
+  sessionId?: string;
+}
+
+/** Events of {@link InstanceClient}. */
+export interface InstanceClientEvents {
+  welcome: [WelcomeEvent];
+  assignment: [AssignmentEvent];
+  disconnected: [DisconnectedEvent];
+  /** Another process connected with this instance id; our streams were stopped. */
+  superseded: [{ details: string }];
+  /** The orchestrator rejected the hello (configuration error); the client stopped reconnecting. */
+  rejected: [{ details: string }];
+  /** Strict mode stopped every stream after the lease ran out while disconnected. */
+  leaseLost: [{ stopped: string[] }];
+  /** Only emitted when a listener is attached, so an embedding process is never crashed by it. */
+  error: [Error];
+}

@@ -1,0 +1,31 @@
+import type { InstanceClientOptions } from "./types.js";
+import { resolveBackoff } from "./backoff.js";
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new TypeError(`InstanceClient: ${message}`);
+}
+
+function isDelay(value: number | undefined, min = 0): boolean {
+  return value === undefined || (Number.isFinite(value) && value >= min);
+}
+
+/**
+ * Rejects options the orchestrator would refuse anyway (its hello limits) or that would make
+ * the client misbehave, at construction time rather than as a `rejected` event later.
+ */
+export function validateOptions(o: InstanceClientOptions): void {
+  check(typeof o.address === "string" && o.address.length > 0, "address must be a non-empty host:port");
+  check(typeof o.instanceId === "string" && o.instanceId.length >= 1 && o.instanceId.length <= 128,
+    "instanceId must be 1 to 128 characters");
+  check(Number.isInteger(o.capacity) && o.capacity >= 0 && o.capacity <= 10_000,
+    "capacity must be an integer from 0 to 10000");
+  check(typeof o.onStart === "function", "onStart must be a function");
+  check(typeof o.onStop === "function", "onStop must be a function");
+  check(isDelay(o.welcomeTimeoutMs, 1), "welcomeTimeoutMs must be a finite number >= 1");
+  check(isDelay(o.closeTimeoutMs), "closeTimeoutMs must be a finite number >= 0");
+  check(isDelay(o.superseded?.delayMs), "superseded.delayMs must be a finite number >= 0");
+  for (const [key, value] of Object.entries(o.labels ?? {})) {
+    check(typeof value === "string", `label "${key}" must be a string`);
+  }
+  resolveBackoff(o.backoff);
+}

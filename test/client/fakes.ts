@@ -1,0 +1,142 @@
+/**
+ * In-memory stand-ins for a Connect call, so the client's protocol behaviour is testable
+ * without a server. The test plays the orchestrator: it reads what the client wrote and
+ * pushes responses or ends the call with a status.
+ */
+import { EventEmitter } from "node:events";
+import { Metadata, status } from "@grpc/grpc-js";
+import type { ConnectCall, ConnectTransport } from "../../src/client/index.js";
+import type { ConnectRequest, ConnectResponse, Stream } from "../../src/gen/orchestrator/v1/orchestrator.js";
+
+export class FakeCall extends EventEmitter implements ConnectCall {
+  readonly written: ConnectRequest[] = [];
+  halfClosed = false;
+  cancelled = false;
+  finished = false;
+  /** Like the orchestrator, end the call with OK once the client half-closes. */
+  finishOnHalfClose = true;
+
+  write(message: ConnectRequest, callback?: (error: Error | null | undefined) => void): boolean {
+    // A real grpc-js stream errors on write after end; the client must never do it.
+    if (this.halfClosed) throw new Error("write after end");
+    this.written.push(message);
+    setImmediate(() => callback?.(null));
+    this.emit("written", message);
+    return true;
+  }
+
+  end(): void {
+    this.halfClosed = true;
+    this.emit("halfClosed");
+    if (this.finishOnHalfClose) this.finish(status.OK);
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.finish(status.CANCELLED, "Cancelled on client");
+  }
+
+  /** The orchestrator sends a message. */
+  send(msg: NonNullable<ConnectResponse["msg"]>): void {
+    this.emit("data", { msg });
+  }
+
+  welcome(sessionId = "s1", heartbeatIntervalMs = 60_000, leaseTtlMs = 60_000): void {
+    this.send({ $case: "welcome", value: { sessionId, heartbeatIntervalMs, leaseTtlMs } });
+  }
+
+  assign(seq: number, full: boolean, add: Stream[], remove: string[] = []): void {
+    this.send({ $case: "assignment", value: { seq, full, add, remove } });
+  }
+
+  /** The call ends with a status, asynchronously like grpc-js. */
+  finish(code: number, details = ""): void {
+    if (this.finished) return;
+    this.finished = true;
+    setImmediate(() => {
+      if (code !== status.OK) this.emit("error", Object.assign(new Error(details), { code }));
+      this.emit("status", { code, details, metadata: new Metadata() });
+    });
+  }
+
+  /** Kinds of the messages written so far, e.g. ["hello", "ack"]. */
+  kinds(): string[] {
+    return this.written.map((m) => m.msg?.$case ?? "empty");
+  }
+
+  acks(): number[] {
+    return this.written.flatMap((m) => (m.msg?.$case === "ack" ? [m.msg.value.seq] : []));
+  }
+
+  hello() {
+    const first = this.written[0]?.msg;
+    if (first?.$case !== "hello") throw new Error(`first message is ${first?.$case}, not hello`);
+    return first.value;
+  }
+}
+
+export class FakeTransport implements ConnectTransport {
+  readonly calls: FakeCall[] = [];
+  closed = false;
+  /** Called on every new call, e.g. to end it at once. */
+  onOpen: ((call: FakeCall) => void) | undefined;
+
+  open(): FakeCall {
+    const call = new FakeCall();
+    this.calls.push(call);
+    this.onOpen?.(call);
+    return call;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Waits for the call with this index (0-based) to be opened. */
+  async call(index: number, timeoutMs = 2_000): Promise<FakeCall> {
+    await waitFor(() => this.calls.length > index, timeoutMs, `call #${index} was never opened`);
+    return this.calls[index]!;
+  }
+}
+
+/** Polls until `predicate` holds; fails the test with `message` after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, timeoutMs = 2_000, message = "condition not met"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${message}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const unreleased = new Set<() => void>();
+
+/** A promise with its resolve and reject exposed, to hold a handler open. */
+export function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  const release = () => reject(new Error("released after the test"));
+  unreleased.add(release);
+  void promise.then(
+    () => unreleased.delete(release),
+    () => unreleased.delete(release),
+  );
+  return { promise, resolve, reject };
+}
+
+/**
+ * Fails every handler a test left hanging (typically because an assertion failed first), so
+ * cleanup that waits for handlers, like close(), cannot hang the whole file.
+ */
+export function releaseAllDeferred(): void {
+  for (const release of [...unreleased]) release();
+}
+
+export function stream(id: string, epoch = 1, extra: Partial<Stream> = {}): Stream {
+  return { id, url: `http://radio.test/${id}`, name: `Radio ${id}`, metadata: {}, epoch, ...extra };
+}

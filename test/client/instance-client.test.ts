@@ -1,0 +1,393 @@
+import { afterEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { status } from "@grpc/grpc-js";
+import {
+  InstanceClient,
+  type AssignmentEvent,
+  type DisconnectedEvent,
+  type InstanceClientOptions,
+  type RunningStream,
+  type StopReason,
+} from "../../src/client/index.js";
+import { deferred, FakeTransport, releaseAllDeferred, sleep, stream, waitFor, type FakeCall } from "./fakes.js";
+
+const clients: InstanceClient[] = [];
+
+/** A client on a fake transport whose handlers record what they were asked to do. */
+function setup(overrides: Partial<InstanceClientOptions> = {}) {
+  const transport = new FakeTransport();
+  const started: RunningStream[] = [];
+  const stopped: Array<[string, StopReason]> = [];
+  const client = new InstanceClient({
+    address: "fake:0",
+    instanceId: "finger_app_1",
+    capacity: 10,
+    labels: { region: "eu" },
+    version: "1.2.3",
+    backoff: { initialMs: 1, maxMs: 5 },
+    transport,
+    onStart: (s) => void started.push(s),
+    onStop: (id, reason) => void stopped.push([id, reason]),
+    ...overrides,
+  });
+  const events = {
+    assignment: [] as AssignmentEvent[],
+    disconnected: [] as DisconnectedEvent[],
+    superseded: [] as string[],
+    rejected: [] as string[],
+    errors: [] as Error[],
+  };
+  client.on("assignment", (e) => events.assignment.push(e));
+  client.on("disconnected", (e) => events.disconnected.push(e));
+  client.on("superseded", (e) => events.superseded.push(e.details));
+  client.on("rejected", (e) => events.rejected.push(e.details));
+  client.on("error", (e) => events.errors.push(e));
+  clients.push(client);
+  return { client, transport, started, stopped, events };
+}
+
+/** Starts the client and completes the handshake of its first session. */
+async function connect(s: ReturnType<typeof setup>, heartbeatMs = 60_000, leaseMs = 60_000): Promise<FakeCall> {
+  s.client.start();
+  const call = await s.transport.call(0);
+  call.welcome("s1", heartbeatMs, leaseMs);
+  await waitFor(() => s.client.connected, 2_000, "welcome not processed");
+  return call;
+}
+
+afterEach(async () => {
+  releaseAllDeferred();
+  for (const client of clients.splice(0)) await client.close();
+});
+
+describe("InstanceClient", () => {
+  test("sends hello first with its identity and nothing held, then reports the session", async () => {
+    const s = setup();
+    const welcomes: string[] = [];
+    s.client.on("welcome", (w) => welcomes.push(w.sessionId));
+    assert.equal(s.client.connected, false);
+    const call = await connect(s);
+    assert.deepEqual(call.hello(), {
+      instanceId: "finger_app_1",
+      capacity: 10,
+      held: [],
+      labels: { region: "eu" },
+      version: "1.2.3",
+    });
+    assert.deepEqual(welcomes, ["s1"]);
+    assert.equal(s.client.sessionId, "s1");
+    assert.equal(s.client.connected, true);
+  });
+
+  test("acks an assignment only after onStart finished", async () => {
+    const gate = deferred();
+    const s = setup({ onStart: () => gate.promise });
+    const call = await connect(s);
+    call.assign(1, true, [stream("a", 7)]);
+    await sleep(30);
+    assert.deepEqual(call.acks(), [], "no ack while onStart runs");
+    assert.equal(s.events.assignment.length, 0);
+    gate.resolve();
+    await waitFor(() => call.acks().length === 1);
+    assert.deepEqual(call.acks(), [1]);
+    assert.deepEqual(s.events.assignment, [
+      { seq: 1, full: true, added: ["a"], removed: [], updated: [], failed: [], acked: true },
+    ]);
+    assert.equal(s.client.running().get("a")?.epoch, 7);
+  });
+
+  test("handles assignments strictly in order, one at a time", async () => {
+    const gates = new Map([["a", deferred()], ["b", deferred()]]);
+    const begun: string[] = [];
+    const s = setup({
+      onStart: async (st) => {
+        begun.push(st.id);
+        await gates.get(st.id)?.promise;
+      },
+    });
+    const call = await connect(s);
+    call.assign(1, true, [stream("a")]);
+    call.assign(2, false, [stream("b")]);
+    await sleep(30);
+    assert.deepEqual(begun, ["a"], "the second assignment waits for the first");
+    gates.get("b")?.resolve();
+    gates.get("a")?.resolve();
+    await waitFor(() => call.acks().length === 2);
+    assert.deepEqual(call.acks(), [1, 2]);
+    assert.deepEqual(begun, ["a", "b"]);
+  });
+
+  test("after a reconnect, hello holds the running streams and the full assignment resyncs without restarts", async () => {
+    const epochChanges: Array<[string, number, number]> = [];
+    const s = setup({ onEpochChange: (st, previous) => void epochChanges.push([st.id, previous, st.epoch]) });
+    const first = await connect(s);
+    first.assign(1, true, [stream("a", 1), stream("b", 1)]);
+    await waitFor(() => first.acks().length === 1);
+    first.finish(status.UNAVAILABLE, "connection reset");
+
+    const second = await s.transport.call(1);
+    assert.deepEqual(
+      [...second.hello().held].sort((x, y) => x.streamId.localeCompare(y.streamId)),
+      [{ streamId: "a", epoch: 1 }, { streamId: "b", epoch: 1 }],
+    );
+    assert.deepEqual(s.stopped, [], "streams keep running while disconnected");
+    assert.deepEqual(s.events.disconnected[0], { code: status.UNAVAILABLE, details: "connection reset", sessionId: "s1" });
+
+    second.welcome("s2");
+    second.assign(1, true, [stream("a", 2), stream("c", 2)]);
+    await waitFor(() => second.acks().length === 1);
+    assert.deepEqual(s.started.map((st) => st.id), ["a", "b", "c"], "a was not restarted");
+    assert.deepEqual(s.stopped, [["b", "revoked"]]);
+    assert.deepEqual(epochChanges, [["a", 1, 2]]);
+    assert.equal(s.client.running().get("a")?.epoch, 2);
+    assert.equal(s.client.sessionId, "s2");
+  });
+
+  test("sends heartbeats at the welcome's interval with metrics and the running count", async () => {
+    const s = setup({ metrics: () => ({ cpuPercent: 12.5, memoryPercent: 40 }) });
+    const call = await connect(s, 20);
+    call.assign(1, true, [stream("a"), stream("b")]);
+    await waitFor(() => call.acks().length === 1);
+    const before = call.kinds().filter((k) => k === "heartbeat").length;
+    await waitFor(() => call.kinds().filter((k) => k === "heartbeat").length >= before + 2);
+    const beat = call.written.findLast((m) => m.msg?.$case === "heartbeat")?.msg;
+    assert.equal(beat?.$case, "heartbeat");
+    if (beat?.$case !== "heartbeat") return;
+    assert.equal(beat.value.runningStreams, 2);
+    assert.equal(beat.value.metrics?.cpuPercent, 12.5);
+    assert.deepEqual(beat.value.metrics?.loadAverage, []);
+  });
+
+  test("a failing metrics callback still sends the heartbeat, without metrics", async () => {
+    const s = setup({ metrics: () => { throw new Error("no /proc"); } });
+    const call = await connect(s, 15);
+    await waitFor(() => call.kinds().includes("heartbeat"));
+    const beat = call.written.find((m) => m.msg?.$case === "heartbeat")?.msg;
+    assert.ok(beat?.$case === "heartbeat" && beat.value.metrics === undefined);
+  });
+
+  test("a failing onStart is logged and skipped, the assignment is still acked", async () => {
+    const s = setup({ onStart: (st) => { if (st.id === "bad") throw new Error("ffmpeg missing"); } });
+    const call = await connect(s);
+    call.assign(1, true, [stream("good"), stream("bad")]);
+    await waitFor(() => call.acks().length === 1);
+    assert.deepEqual(s.events.assignment[0]?.failed, ["bad"]);
+    assert.deepEqual([...s.client.running().keys()], ["good"]);
+    call.finish(status.UNAVAILABLE);
+    const next = await s.transport.call(1);
+    assert.deepEqual(next.hello().held, [{ streamId: "good", epoch: 1 }]);
+  });
+
+  test("go_away half-closes the call and reconnects after the requested delay", async () => {
+    const s = setup();
+    const call = await connect(s);
+    const sentAt = Date.now();
+    call.send({ $case: "goAway", value: { reason: "draining", reconnectAfterMs: 80 } });
+    await waitFor(() => call.halfClosed);
+    const next = await s.transport.call(1);
+    assert.ok(Date.now() - sentAt >= 75, `reconnected after ${Date.now() - sentAt} ms`);
+    assert.equal(call.cancelled, false, "the server ended the call, no need to cancel");
+    assert.equal(next.kinds()[0], "hello");
+  });
+
+  test("superseded: stops the streams, emits superseded and does not reconnect quickly", async () => {
+    const s = setup({ backoff: { initialMs: 1, maxMs: 300 } });
+    const call = await connect(s);
+    call.assign(1, true, [stream("a")]);
+    await waitFor(() => call.acks().length === 1);
+    const endedAt = Date.now();
+    call.finish(status.ABORTED, "superseded by a newer session");
+    await waitFor(() => s.events.superseded.length === 1);
+    assert.deepEqual(s.stopped, [["a", "superseded"]]);
+    assert.equal(s.client.running().size, 0);
+    await sleep(100);
+    assert.equal(s.transport.calls.length, 1, "no quick reconnect");
+    await s.transport.call(1);
+    assert.ok(Date.now() - endedAt >= 290, "waits the long end of the backoff");
+  });
+
+  test("superseded with reconnect disabled stops reconnecting for good", async () => {
+    const s = setup({ superseded: { reconnect: false } });
+    const call = await connect(s);
+    call.finish(status.ABORTED, "superseded");
+    await waitFor(() => s.events.superseded.length === 1);
+    await sleep(50);
+    assert.equal(s.transport.calls.length, 1);
+  });
+
+  test("a rejected hello emits rejected and error, and stops reconnecting", async () => {
+    const s = setup();
+    s.client.start();
+    const call = await s.transport.call(0);
+    call.finish(status.INVALID_ARGUMENT, "capacity must be at most 10000");
+    await waitFor(() => s.events.rejected.length === 1);
+    assert.deepEqual(s.events.rejected, ["capacity must be at most 10000"]);
+    assert.match(s.events.errors[0]?.message ?? "", /capacity must be at most 10000/);
+    await sleep(50);
+    assert.equal(s.transport.calls.length, 1);
+  });
+
+  test("an error without an error listener does not throw", async () => {
+    const s = setup();
+    s.client.removeAllListeners("error");
+    s.client.start();
+    (await s.transport.call(0)).finish(status.INVALID_ARGUMENT, "bad");
+    await waitFor(() => s.events.rejected.length === 1);
+  });
+
+  test("a throwing event listener neither crashes the process nor stops reconnecting", async () => {
+    const s = setup();
+    s.client.on("assignment", () => { throw new Error("listener bug"); });
+    s.client.on("disconnected", () => { throw new Error("listener bug"); });
+    const call = await connect(s);
+    call.assign(1, true, [stream("a")]);
+    await waitFor(() => call.acks().length === 1);
+    call.finish(status.UNAVAILABLE);
+    const next = await s.transport.call(1);
+    next.welcome("s2");
+    await waitFor(() => s.client.connected && s.client.sessionId === "s2");
+  });
+
+  test("transient failures reconnect with backoff until a session is welcomed", async () => {
+    const s = setup();
+    s.transport.onOpen = (call) => {
+      if (s.transport.calls.length <= 3) call.finish(status.UNAVAILABLE, "connection refused");
+    };
+    s.client.start();
+    const fourth = await s.transport.call(3);
+    fourth.welcome("s4");
+    await waitFor(() => s.client.connected);
+    assert.deepEqual(s.events.disconnected.map((e) => [e.code, e.sessionId]), [
+      [status.UNAVAILABLE, undefined],
+      [status.UNAVAILABLE, undefined],
+      [status.UNAVAILABLE, undefined],
+    ]);
+  });
+
+  test("a session without a welcome is abandoned after welcomeTimeoutMs", async () => {
+    const s = setup({ welcomeTimeoutMs: 30 });
+    s.client.start();
+    const call = await s.transport.call(0);
+    await s.transport.call(1);
+    assert.equal(call.cancelled, true);
+    assert.equal(s.events.disconnected[0]?.code, status.DEADLINE_EXCEEDED);
+  });
+
+  test("messages queued when the call ends are dropped, and an ack is never written to a dead call", async () => {
+    const gate = deferred();
+    const s = setup({ onStart: (st) => (st.id === "a" ? gate.promise : undefined) });
+    const call = await connect(s);
+    call.assign(1, true, [stream("a")]);
+    call.assign(2, false, [stream("late")]);
+    await waitFor(() => s.transport.calls.length === 1 && call.written.length === 1);
+    call.finish(status.UNAVAILABLE, "reset");
+    await waitFor(() => s.events.disconnected.length === 1);
+    gate.resolve();
+    await waitFor(() => s.events.assignment.length === 1);
+    assert.equal(s.events.assignment[0]?.acked, false);
+    assert.deepEqual(call.acks(), []);
+    const next = await s.transport.call(1);
+    assert.deepEqual(next.hello().held, [{ streamId: "a", epoch: 1 }], "hello waited for the in-flight assignment");
+    await sleep(20);
+    assert.ok(!s.started.some((st) => st.id === "late"), "the queued assignment of the dead session was dropped");
+  });
+
+  test("strict mode stops every stream once disconnected longer than the lease", async () => {
+    const s = setup({ strict: true, welcomeTimeoutMs: 60_000 });
+    const lost: string[][] = [];
+    s.client.on("leaseLost", (e) => lost.push(e.stopped));
+    const call = await connect(s, 60_000, 80);
+    call.assign(1, true, [stream("a")]);
+    await waitFor(() => call.acks().length === 1);
+    const lastSent = Date.now();
+    call.finish(status.UNAVAILABLE, "network down");
+    await s.transport.call(1); // hangs without a welcome, like an unreachable server
+    await sleep(30);
+    assert.deepEqual(s.stopped, [], "not before the lease ran out");
+    await waitFor(() => s.stopped.length === 1, 1_000);
+    assert.ok(Date.now() - lastSent >= 70, `stopped after ${Date.now() - lastSent} ms`);
+    assert.deepEqual(s.stopped, [["a", "lease-lost"]]);
+    assert.deepEqual(lost, [["a"]]);
+  });
+
+  test("without strict, streams survive a disconnect longer than the lease", async () => {
+    const s = setup({ welcomeTimeoutMs: 60_000 });
+    const call = await connect(s, 60_000, 20);
+    call.assign(1, true, [stream("a")]);
+    await waitFor(() => call.acks().length === 1);
+    call.finish(status.UNAVAILABLE);
+    await s.transport.call(1);
+    await sleep(100);
+    assert.deepEqual(s.stopped, []);
+    assert.deepEqual([...s.client.running().keys()], ["a"]);
+  });
+
+  test("strict mode does not fire when the client reconnects in time", async () => {
+    const s = setup({ strict: true });
+    const call = await connect(s, 60_000, 80);
+    call.assign(1, true, [stream("a")]);
+    await waitFor(() => call.acks().length === 1);
+    call.finish(status.UNAVAILABLE);
+    (await s.transport.call(1)).welcome("s2", 60_000, 80);
+    await sleep(150);
+    assert.deepEqual(s.stopped, []);
+  });
+
+  test("close stops every stream, then sends leave and half-closes; it is idempotent", async () => {
+    const order: string[] = [];
+    const s = setup({ onStop: (id, reason) => void order.push(`stop ${id} ${reason}`) });
+    const call = await connect(s);
+    call.on("written", (m) => order.push(m.msg?.$case ?? ""));
+    call.on("halfClosed", () => order.push("half-close"));
+    call.assign(1, true, [stream("a"), stream("b")]);
+    await waitFor(() => call.acks().length === 1);
+    order.length = 0;
+    const closing = s.client.close("maintenance");
+    assert.equal(s.client.close(), closing, "the same promise");
+    await closing;
+    assert.deepEqual(order, ["stop a shutdown", "stop b shutdown", "leave", "half-close"]);
+    const leave = call.written.at(-1)?.msg;
+    assert.ok(leave?.$case === "leave" && leave.value.reason === "maintenance");
+    assert.equal(call.cancelled, false);
+    assert.equal(s.transport.closed, true);
+    assert.equal(s.client.connected, false);
+    assert.equal(s.client.sessionId, undefined);
+    assert.deepEqual(s.events.disconnected.map((e) => e.sessionId), ["s1"]);
+    assert.equal(s.client.running().size, 0);
+    await s.client.close();
+    assert.equal(order.filter((o) => o.startsWith("stop")).length, 2, "no second round of stops");
+    await sleep(30);
+    assert.equal(s.transport.calls.length, 1, "no reconnect after close");
+    assert.throws(() => s.client.start(), /closed/);
+  });
+
+  test("close gives up waiting for the server after closeTimeoutMs and cancels", async () => {
+    const s = setup({ closeTimeoutMs: 40 });
+    const call = await connect(s);
+    call.finishOnHalfClose = false;
+    const began = Date.now();
+    await s.client.close();
+    assert.ok(call.halfClosed && call.cancelled);
+    assert.ok(Date.now() - began >= 35);
+  });
+
+  test("close while waiting to reconnect stops the loop at once", async () => {
+    const s = setup({ backoff: { initialMs: 5_000, maxMs: 5_000 } });
+    s.client.start();
+    (await s.transport.call(0)).finish(status.UNAVAILABLE);
+    await waitFor(() => s.events.disconnected.length === 1);
+    const began = Date.now();
+    await s.client.close();
+    assert.ok(Date.now() - began < 1_000);
+    assert.equal(s.transport.calls.length, 1);
+  });
+
+  test("rejects invalid options at construction", () => {
+    const base = { address: "x:1", instanceId: "i", capacity: 1, onStart() {}, onStop() {} };
+    assert.throws(() => new InstanceClient({ ...base, instanceId: "" }), /instanceId/);
+    assert.throws(() => new InstanceClient({ ...base, instanceId: "x".repeat(129) }), /instanceId/);
+    assert.throws(() => new InstanceClient({ ...base, capacity: 10_001 }), /capacity/);
+    assert.throws(() => new InstanceClient({ ...base, capacity: 1.5 }), /capacity/);
+    assert.throws(() => new InstanceClient({ ...base, backoff: { initialMs: 10, maxMs: 1 } }), /maxMs/);
+  });
+});

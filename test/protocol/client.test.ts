@@ -1,0 +1,112 @@
+import { after, afterEach, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { InstanceClient } from "../../src/client/index.js";
+import { AdminClient, streamIds } from "../helpers/admin-client.js";
+import { ledgerClient, OwnershipLedger } from "../helpers/fleet-of-clients.js";
+import { freePort } from "../helpers/process.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/test-database.js";
+import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
+import { sleep, waitUntil } from "../helpers/wait.js";
+
+const ENV = { HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: "1500", RECONNECT_GRACE_MS: "500" };
+
+describe("the TypeScript instance client against the real server", () => {
+  let database: TestDatabase;
+  let orchestrator: TestOrchestrator | undefined;
+  let env: Record<string, string>;
+  const clients: InstanceClient[] = [];
+  const track = (c: InstanceClient) => (clients.push(c), c.start(), c);
+
+  before(async () => {
+    database = await createTestDatabase();
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await orchestrator?.close();
+    orchestrator = undefined;
+    // Each test starts from an empty fleet and catalog.
+    const { default: pg } = await import("pg");
+    const c = new pg.Client({ connectionString: database.url });
+    await c.connect();
+    await c.query("truncate events, assignments, streams, instances");
+    await c.end();
+  });
+  after(() => database.drop());
+
+  async function boot(extra: Record<string, string> = {}): Promise<TestOrchestrator> {
+    env = { ...ENV, GRPC_PORT: String(await freePort()), ...extra };
+    orchestrator = await startTestOrchestrator(env, database);
+    return orchestrator;
+  }
+
+  async function catalog(o: TestOrchestrator, n: number): Promise<void> {
+    const admin = new AdminClient(o.grpcAddress);
+    await admin.upsert(streamIds(n).map((id) => ({ id })));
+    admin.close();
+  }
+
+  test("a move stops the stream on the old owner before it starts on the new one", async () => {
+    const o = await boot();
+    await catalog(o, 10);
+    const ledger = new OwnershipLedger();
+    const a = track(ledgerClient(ledger, o.grpcAddress, "a", 10, { stopDelayMs: 200 }));
+    await waitUntil(() => a.running().size === 10, 3_000, "a to run everything");
+    const b = track(ledgerClient(ledger, o.grpcAddress, "b", 10, { stopDelayMs: 200 }));
+    await waitUntil(() => a.running().size === 5 && b.running().size === 5, 5_000, "5/5");
+    assert.deepEqual(ledger.violations, []);
+    for (const id of b.running().keys()) {
+      const stop = ledger.log.find((e) => e.stream === id && e.instance === "a" && e.what === "stop");
+      const start = ledger.log.find((e) => e.stream === id && e.instance === "b" && e.what === "start");
+      assert.ok(stop && start && start.at >= stop.at, `${id}: started on b only after a stopped it`);
+    }
+  });
+
+  test("close() stops everything and leaves; the rest of the fleet takes over at once", async () => {
+    const o = await boot();
+    await catalog(o, 8);
+    const ledger = new OwnershipLedger();
+    const a = track(ledgerClient(ledger, o.grpcAddress, "a", 10));
+    const b = track(ledgerClient(ledger, o.grpcAddress, "b", 10));
+    await waitUntil(() => a.running().size === 4 && b.running().size === 4, 5_000, "4/4");
+    const closed = Date.now();
+    await a.close("maintenance");
+    assert.equal(a.running().size, 0);
+    await waitUntil(() => b.running().size === 8, 1_000, "b to take everything");
+    assert.ok(Date.now() - closed < 1_500);
+    assert.deepEqual(ledger.violations, []);
+  });
+
+  test("streams keep running while the orchestrator restarts, and nothing moves after it", async () => {
+    let o = await boot();
+    await catalog(o, 9);
+    const ledger = new OwnershipLedger();
+    const fleet = ["a", "b", "c"].map((id) => track(ledgerClient(ledger, o.grpcAddress, id, 10)));
+    await waitUntil(() => fleet.every((c) => c.running().size === 3), 5_000, "3/3/3");
+    const before = fleet.map((c) => new Map([...c.running()].map(([id, s]) => [id, s.epoch])));
+    const logLength = ledger.log.length;
+
+    await o.app.stop();
+    await sleep(300);
+    assert.ok(fleet.every((c) => c.running().size === 3), "instances keep running while the orchestrator is away");
+    o = await startTestOrchestrator(env, database);
+    orchestrator = o;
+    await waitUntil(() => fleet.every((c) => c.connected), 5_000, "clients to reconnect");
+    await sleep(800);
+    assert.equal(ledger.log.length, logLength, "no stream was stopped or started");
+    fleet.forEach((c, i) => assert.deepEqual(new Map([...c.running()].map(([id, s]) => [id, s.epoch])), before[i]));
+  });
+
+  test("strict mode stops the streams once the lease cannot have been renewed", async () => {
+    const o = await boot();
+    await catalog(o, 3);
+    const ledger = new OwnershipLedger();
+    const strict = track(ledgerClient(ledger, o.grpcAddress, "strict", 10, { strict: true }));
+    await waitUntil(() => strict.running().size === 3, 3_000, "strict to run everything");
+    const lost = new Promise<number>((resolve) => strict.once("leaseLost", () => resolve(Date.now())));
+    const stoppedAt = Date.now();
+    await o.app.stop();
+    const at = await lost;
+    assert.equal(strict.running().size, 0);
+    assert.ok(at - stoppedAt <= 1_500 + 1_000, `stopped ${at - stoppedAt} ms after the orchestrator went away`);
+  });
+});
