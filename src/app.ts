@@ -14,6 +14,8 @@ import { AdminServiceService } from "./gen/orchestrator/v1/admin.js";
 import { OrchestratorServiceService, type OrchestratorServiceServer } from "./gen/orchestrator/v1/orchestrator.js";
 import { HttpShim } from "./http/http-server.js";
 import { probeRoutes } from "./http/probe-routes.js";
+import { statusRoutes } from "./http/status-routes.js";
+import { OrchestratorMetrics } from "./metrics/metrics.js";
 import type { Logger } from "./log/logger.js";
 import { VERSION } from "./version.js";
 
@@ -35,6 +37,7 @@ export interface BoundPorts {
 export class OrchestratorApp {
   readonly health = new HealthState();
   readonly startedAt = new Date();
+  readonly metrics = new OrchestratorMetrics();
   private embedded?: EmbeddedDatabase;
   private pool?: pg.Pool;
   private database?: Db;
@@ -66,7 +69,9 @@ export class OrchestratorApp {
     try {
       const url = await this.resolveDatabaseUrl();
       await this.connect(url);
-      const coordinator = new Coordinator(this.db, this.config, this.logger.child({ component: "coordinator" }));
+      const about = { version: VERSION, startedAt: this.startedAt };
+      const coordinator = new Coordinator(this.db, this.config, this.logger.child({ component: "coordinator" }), Date.now, this.metrics);
+      this.metrics.watch(coordinator, about);
       this.coordinatorRef = coordinator;
       await coordinator.start();
       this.grpc = createGrpcServer();
@@ -77,15 +82,13 @@ export class OrchestratorApp {
         connect: (call) => void new InstanceSession(call, coordinator, this.config.helloTimeoutMs, sessionLogger),
       };
       this.grpc.addService(OrchestratorServiceService, orchestrator);
-      this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" })));
+      this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), about));
       const grpcPort = await bindGrpcServer(this.grpc, this.config.bindHost, this.config.grpcPort);
       this.http = new HttpShim(
-        probeRoutes({
-          pingDatabase: () => this.ping(),
-          grpcStatus: () => this.health.status,
-          version: VERSION,
-          startedAt: this.startedAt,
-        }),
+        {
+          ...probeRoutes({ pingDatabase: () => this.ping(), grpcStatus: () => this.health.status, ...about }),
+          ...statusRoutes(coordinator, this.metrics, about),
+        },
         this.logger.child({ component: "http" }),
       );
       const httpPort = await this.http.listen(this.config.bindHost, this.config.httpPort);
@@ -120,6 +123,7 @@ export class OrchestratorApp {
   private async connect(url: string): Promise<void> {
     const { db, pool } = createDatabase({
       url,
+      schema: this.config.dbSchema,
       poolSize: this.config.dbPoolSize,
       statementTimeoutMs: this.config.dbStatementTimeoutMs,
     });
@@ -130,7 +134,7 @@ export class OrchestratorApp {
     } catch (error) {
       throw new StartupError(`database ${redactUrl(url)} unreachable: ${describeDatabaseError(error)}`);
     }
-    const applied = await migrateToLatest(db);
+    const applied = await migrateToLatest(db, this.config.dbSchema);
     this.logger.child({ component: "db" }).info({ applied }, "migrations up to date");
   }
 

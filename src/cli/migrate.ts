@@ -14,12 +14,12 @@ async function main(): Promise<void> {
       ? await startEmbeddedPostgres({ dataDir: target.dataDir, port: target.port, logger })
       : undefined;
   const url = embedded?.url ?? (target.kind === "url" ? target.url : "");
-  const { db, pool } = createDatabase({ url, poolSize: 2, statementTimeoutMs: config.dbStatementTimeoutMs });
+  const { db, pool } = createDatabase({ url, schema: config.dbSchema, poolSize: 2, statementTimeoutMs: config.dbStatementTimeoutMs });
   try {
     await waitForDatabase(pool, config.dbConnectTimeoutMs).catch((error: unknown) => {
       throw new Error(`database ${redactUrl(url)} unreachable: ${describeDatabaseError(error)}`);
     });
-    const applied = await migrateToLatest(db);
+    const applied = await migrateToLatest(db, config.dbSchema);
     logger.info({ applied, database: redactUrl(url) }, applied.length ? "migrations applied" : "already up to date");
   } finally {
     await db.destroy();

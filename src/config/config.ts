@@ -27,6 +27,10 @@ const envSchema = z.object({
   POSTGRES_USER: text.default("postgres"),
   POSTGRES_PASSWORD: z.string().default(""),
   POSTGRES_DB: text.default("postgres"),
+  DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case PostgreSQL identifier")
+    .default("orchestrator"),
   DATA_DIR: text.default("./data"),
   EMBEDDED_POSTGRES_PORT: port(5433),
   DB_POOL_SIZE: whole("must be a whole number").min(1, "must be at least 1").max(200, "must be at most 200").default(10),
@@ -54,6 +58,8 @@ export interface Config {
   httpPort: number;
   bindHost: string;
   database: DatabaseTarget;
+  /** Schema holding the orchestrator's own tables, apart from the users' tables. */
+  dbSchema: string;
   dbPoolSize: number;
   dbStatementTimeoutMs: number;
   dbConnectTimeoutMs: number;
@@ -111,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     httpPort: e.HTTP_PORT,
     bindHost: e.BIND_HOST,
     database,
+    dbSchema: e.DB_SCHEMA,
     dbPoolSize: e.DB_POOL_SIZE,
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,

@@ -1,6 +1,9 @@
 import { EventEmitter } from "node:events";
 import type { Db } from "../db/database.js";
-import { flushLastSeen, loadFleet, loadStreams } from "../db/fleet-repository.js";
+import { flushLastSeen, loadFleet, loadStreams, setDraining } from "../db/fleet-repository.js";
+import { clearFreeze, loadFreeze, saveFreeze } from "../db/settings-repository.js";
+import { EventLog, MoveCounter } from "./event-log.js";
+import { NO_OBSERVER, type CoordinatorObserver } from "./observer.js";
 import { isEmptyRound, writeRound, type StreamOwner } from "../db/round-writer.js";
 import type { Logger } from "../log/logger.js";
 import type { Clock, CoordinatorOptions } from "./coordinator-options.js";
@@ -24,8 +27,15 @@ export interface RoundReport {
  * tell instances. Grants reach an instance only after they are persisted, and
  * a stream leaves a live owner only through revoke, acknowledge, grant.
  */
-export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [RoundReport] }> {
+export class Coordinator extends EventEmitter<{ round: [RoundReport] }> {
   readonly fleet = new Fleet();
+  readonly events = new EventLog();
+  readonly moves = new MoveCounter();
+  /** Fair shares from the last round, by instance id. */
+  quotas = new Map<string, number>();
+  /** Rebalancing freeze: absent when not frozen; `until` null means until lifted. */
+  freeze?: { until: number | null; reason: string };
+  private roundWaiters: Array<{ resolve: (d: RoundDecision) => void; reject: (e: unknown) => void }> = [];
   private readonly bucket: TokenBucket;
   private pendingEvents: AuditEvent[] = [];
   private released: StreamOwner[] = [];
@@ -40,6 +50,7 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
     readonly options: CoordinatorOptions,
     private readonly logger: Logger,
     private readonly clock: Clock = Date.now,
+    private readonly observer: CoordinatorObserver = NO_OBSERVER,
   ) {
     super();
     this.bucket = new TokenBucket(options.liveMovesPerSecond, options.liveMovesBurst, clock());
@@ -49,6 +60,8 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
   async start(): Promise<void> {
     const snapshot = await loadFleet(this.db);
     const now = this.clock();
+    const freeze = await loadFreeze(this.db);
+    if (freeze) this.freeze = { until: freeze.until ? Date.parse(freeze.until) : null, reason: freeze.reason };
     for (const stream of snapshot.streams) this.fleet.catalog.set(stream.id, stream);
     for (const [streamId, ownership] of snapshot.assignments) this.fleet.setOwner(streamId, ownership);
     for (const row of snapshot.instances) {
@@ -89,7 +102,7 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
   private audit(kind: string, instanceId?: string, detail?: Record<string, unknown>, streamId?: string): void {
     const event: AuditEvent = { kind, instanceId, streamId, detail, at: new Date(this.clock()) };
     this.pendingEvents.push(event);
-    this.emit("audit", event);
+    this.events.append(event);
   }
 
   private current(session: SessionHandle, instanceId: string): InstanceEntry | undefined {
@@ -109,6 +122,7 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
     const previous = entry.session;
     if (previous && previous !== session) {
       previous.end({ kind: "superseded", by: session.peer });
+      this.observer.superseded();
       this.audit("instance.superseded", entry.id, { old_session: previous.sessionId, new_session: session.sessionId });
     }
     Object.assign(entry, { session, liveness: "connected", lastSeen: now, capacity: hello.capacity, labels: hello.labels, version: hello.version });
@@ -136,6 +150,7 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
   heartbeat(session: SessionHandle, instanceId: string, runningStreams: number, metrics: InstanceMetrics | null): void {
     const entry = this.current(session, instanceId);
     if (!entry) return;
+    this.observer.heartbeat();
     entry.runningStreams = runningStreams;
     if (metrics) entry.metrics = metrics;
   }
@@ -188,6 +203,7 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
   /** Expires silent leases and finished grace periods. */
   private tick(): void {
     const now = this.clock();
+    if (this.freeze?.until != null && now >= this.freeze.until) void this.unfreeze("freeze period ended").catch(() => undefined);
     for (const entry of this.fleet.instances.values()) {
       if (entry.liveness === "connected" && now - entry.lastSeen > this.options.leaseTtlMs) {
         entry.session?.end({ kind: "lease-expired", leaseTtlMs: this.options.leaseTtlMs });
@@ -259,6 +275,7 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
       try {
         await this.round();
       } catch (error) {
+        this.observer.databaseError("round");
         this.logger.error({ err: error }, "scheduling round failed; retrying in 1 s");
         this.roundLater(1_000);
       }
@@ -267,16 +284,28 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
   }
 
   private async round(): Promise<void> {
+    const waiters = this.roundWaiters.splice(0);
+    try {
+      const decision = await this.roundOnce();
+      for (const w of waiters) w.resolve(decision);
+    } catch (error) {
+      for (const w of waiters) w.reject(error);
+      throw error;
+    }
+  }
+
+  private async roundOnce(): Promise<RoundDecision> {
     const started = performance.now();
     const now = this.clock();
-    const decision = planRound(this.fleet, this.bucket.available(now));
+    const decision = planRound(this.fleet, this.freeze ? 0 : this.bucket.available(now));
+    this.quotas = decision.quotas;
     const dirty = [...this.fleet.instances.values()].filter((e) => e.dirty);
     const released = this.released;
     const events = this.pendingEvents;
     const writes = roundWrites(dirty, released, decision, events, new Date(now));
     // Moves held back by the rate limit need a later round even when this one writes nothing.
-    if (decision.deferred > 0) this.scheduleDeferred();
-    if (isEmptyRound(writes)) return;
+    if (decision.deferred > 0 && !this.freeze) this.scheduleDeferred();
+    if (isEmptyRound(writes)) return decision;
     this.released = [];
     this.pendingEvents = [];
     for (const e of dirty) e.dirty = false;
@@ -291,7 +320,12 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
     }
     this.bucket.take(decision.revocations.length, this.clock());
     sendRoundChanges(this.fleet, decision, epochs);
-    this.emit("round", { decision, durationMs: performance.now() - started });
+    this.moves.add(epochs.size, this.clock());
+    for (const e of writes.events.slice(events.length)) this.events.append(e);
+    const durationMs = performance.now() - started;
+    this.observer.round(decision, durationMs / 1000);
+    this.emit("round", { decision, durationMs });
+    return decision;
   }
 
   private scheduleDeferred(): void {
@@ -308,6 +342,50 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
     }, ms);
   }
 
+  /** Runs a round now (after any running one) and resolves with what it decided. */
+  rebalanceNow(): Promise<RoundDecision> {
+    return new Promise((resolve, reject) => {
+      this.roundWaiters.push({ resolve, reject });
+      this.requestRound();
+    });
+  }
+
+  /**
+   * Drains (or undrains) an instance: persisted first, then its streams leave
+   * through the usual revoke-before-assign path.
+   * @returns false when the instance is unknown.
+   */
+  async setDraining(instanceId: string, draining: boolean): Promise<boolean> {
+    const entry = this.fleet.instances.get(instanceId);
+    if (!entry || !(await setDraining(this.db, instanceId, draining))) return false;
+    if (entry.draining !== draining) {
+      entry.draining = draining;
+      this.audit(draining ? "instance.drained" : "instance.undrained", instanceId, { streams: this.fleet.ownedBy(instanceId).size });
+      this.requestRound();
+    }
+    return true;
+  }
+
+  /** Stops moves between live instances, until lifted or for `durationMs`. */
+  async freezeRebalancing(durationMs: number | null, reason: string): Promise<void> {
+    const until = durationMs === null ? null : this.clock() + durationMs;
+    await saveFreeze(this.db, { until: until === null ? null : new Date(until).toISOString(), reason });
+    this.freeze = { until, reason };
+    this.audit("rebalancing.frozen", undefined, { until: until === null ? null : new Date(until).toISOString(), reason });
+  }
+
+  /** Lifts a freeze; true when one was in force. */
+  async unfreeze(reason = "lifted by operator"): Promise<boolean> {
+    const was = this.freeze !== undefined;
+    this.freeze = undefined;
+    await clearFreeze(this.db);
+    if (was) {
+      this.audit("rebalancing.unfrozen", undefined, { reason });
+      this.requestRound();
+    }
+    return was;
+  }
+
   private async flushSeen(): Promise<void> {
     const seen = [...this.fleet.instances.values()].filter((e) => e.seenDirty && isLive(e));
     if (!seen.length) return;
@@ -316,6 +394,7 @@ export class Coordinator extends EventEmitter<{ audit: [AuditEvent]; round: [Rou
       await flushLastSeen(this.db, seen.map((e) => ({ id: e.id, at: new Date(e.lastSeen), metrics: e.metrics })));
     } catch (error) {
       for (const e of seen) e.seenDirty = true;
+      this.observer.databaseError("last_seen_flush");
       this.logger.warn({ err: error }, "last-seen flush failed; will retry");
     }
   }

@@ -51,6 +51,24 @@ export function isLive(entry: InstanceEntry): boolean {
   return entry.liveness === "connected" || entry.liveness === "grace" || entry.liveness === "startup";
 }
 
+/** How operators see an instance (the proto's InstanceState, without the prefix). */
+export type InstanceStateName = "connected" | "disconnected" | "draining" | "dead" | "left";
+
+/** The operator-facing state of an instance. */
+export function instanceState(entry: InstanceEntry): InstanceStateName {
+  switch (entry.liveness) {
+    case "connected":
+      return entry.draining ? "draining" : "connected";
+    case "grace":
+    case "startup":
+      return "disconnected";
+    case "left":
+      return "left";
+    default:
+      return "dead";
+  }
+}
+
 /**
  * The in-memory mirror of instances, catalog and ownership. Ownership here
  * is only ever changed after the database said yes (grants) or for streams

@@ -13,6 +13,8 @@ export interface RoundDecision {
   liveMoves: number;
   deferred: number;
   unassigned: number;
+  /** Each connected instance's capacity-weighted fair share this round. */
+  quotas: Map<string, number>;
 }
 
 /**
@@ -56,6 +58,7 @@ export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
     liveMoves: result.stats.liveMoves,
     deferred: result.stats.deferred,
     unassigned: result.stats.unassigned,
+    quotas: new Map(members.map((m, i) => [m.id, result.quota[i]!])),
   };
   for (const s of result.changed) {
     const streamId = streamIds[s]!;

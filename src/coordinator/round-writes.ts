@@ -1,22 +1,13 @@
 import type { InstanceWrite, RoundWrites, StreamOwner } from "../db/round-writer.js";
 import type { InstanceStatus } from "../db/schema.js";
-import type { InstanceEntry } from "./fleet.js";
+import { instanceState, type InstanceEntry } from "./fleet.js";
 import type { RoundDecision } from "./round-planner.js";
 import type { AuditEvent } from "./types.js";
 
-/** The persisted status of an instance, from its in-memory liveness. */
+/** The persisted status of an instance: its operator-facing state, where draining is still connected. */
 export function statusOf(entry: InstanceEntry): InstanceStatus {
-  switch (entry.liveness) {
-    case "connected":
-      return "connected";
-    case "grace":
-    case "startup":
-      return "disconnected";
-    case "left":
-      return "left";
-    default:
-      return "dead";
-  }
+  const state = instanceState(entry);
+  return state === "draining" ? "connected" : state;
 }
 
 /** Maps an instance entry to the row written for it. */

@@ -14,9 +14,14 @@ const types = {
   },
 };
 
+/** Where the orchestrator's tables live unless configured otherwise. */
+export const DEFAULT_SCHEMA = "orchestrator";
+
 /** Options for {@link createDatabase}. */
 export interface DatabaseOptions {
   url: string;
+  /** Schema of the orchestrator's tables; sessions search only there, so a users' `public.streams` never collides. */
+  schema?: string;
   poolSize: number;
   statementTimeoutMs: number;
   applicationName?: string;
@@ -34,6 +39,7 @@ export function createDatabase(options: DatabaseOptions): { db: Db; pool: pg.Poo
     idle_in_transaction_session_timeout: options.statementTimeoutMs,
     connectionTimeoutMillis: 5_000,
     application_name: options.applicationName ?? "finger-orchestrator",
+    options: `-c search_path=${options.schema ?? DEFAULT_SCHEMA}`,
     types,
   });
   // An idle client that loses its connection emits here; the pool replaces it.

@@ -49,3 +49,9 @@ export async function flushLastSeen(
                 ${seen.map((s) => (s.metrics ? JSON.stringify(s.metrics) : null))}::jsonb[]) as s(id, at, metrics)
     where i.id = s.id`.execute(db);
 }
+
+/** Marks an instance as draining (or not); false when no such instance exists. */
+export async function setDraining(db: Db, instanceId: string, draining: boolean): Promise<boolean> {
+  const result = await db.updateTable("instances").set({ draining, updated_at: new Date() }).where("id", "=", instanceId).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -31,6 +31,8 @@ export interface StreamsTable {
   name: Defaulted<string>;
   metadata: Json<Record<string, string>>;
   enabled: Defaulted<boolean>;
+  /** "api" (admin calls, imports) or "table" (followed from the users' table). */
+  source: Defaulted<"api" | "table">;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -56,7 +58,15 @@ export interface EventsTable {
   detail: ColumnType<Record<string, unknown>, Record<string, unknown> | string | undefined, Record<string, unknown> | string>;
 }
 
+/** Operator switches that survive restarts, by key. */
+export interface SettingsTable {
+  key: string;
+  value: Json<Record<string, unknown>>;
+  updated_at: Timestamp;
+}
+
 export interface Database {
+  settings: SettingsTable;
   instances: InstancesTable;
   streams: StreamsTable;
   assignments: AssignmentsTable;

@@ -66,3 +66,29 @@ export async function deleteStreams(db: Db, ids: string[]): Promise<string[]> {
   const rows = await db.deleteFrom("streams").where("id", "in", ids).returning("id").execute();
   return rows.map((r) => r.id);
 }
+
+/**
+ * Enables or disables streams; disabling drops their assignments in the same
+ * transaction. Returns the ids that changed and the ids that exist.
+ */
+export function setStreamsEnabled(db: Db, ids: string[], enabled: boolean): Promise<{ changed: string[]; found: string[] }> {
+  return inTransaction(db, async (trx) => {
+    const found = (await trx.selectFrom("streams").select("id").where("id", "in", ids).execute()).map((r) => r.id);
+    const changed = (
+      await trx
+        .updateTable("streams")
+        .set({ enabled, updated_at: new Date() })
+        .where("id", "in", ids)
+        .where("enabled", "<>", enabled)
+        .returning("id")
+        .execute()
+    ).map((r) => r.id);
+    if (!enabled && changed.length) await trx.deleteFrom("assignments").where("stream_id", "in", changed).execute();
+    return { changed, found };
+  });
+}
+
+/** The most recent audit events about a stream, newest first. */
+export function streamHistory(db: Db, streamId: string, limit: number) {
+  return db.selectFrom("events").selectAll().where("stream_id", "=", streamId).orderBy("id", "desc").limit(limit).execute();
+}

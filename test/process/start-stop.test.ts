@@ -60,7 +60,7 @@ describe("the orchestrator process on its embedded database", () => {
     // Leave a row behind to find after the restart.
     const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator` });
     await client.connect();
-    await client.query(`insert into streams (id, url) values ('kept', 'http://radio.example/kept')`);
+    await client.query(`insert into orchestrator.streams (id, url) values ('kept', 'http://radio.example/kept')`);
     await client.end();
 
     const took = await stop(running);
@@ -73,7 +73,7 @@ describe("the orchestrator process on its embedded database", () => {
     await waitForHttp200(`http://127.0.0.1:${env.HTTP_PORT}/readyz`, 15_000);
     const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator` });
     await client.connect();
-    const rows = await client.query(`select url from streams where id = 'kept'`);
+    const rows = await client.query(`select url from orchestrator.streams where id = 'kept'`);
     await client.end();
     assert.equal(rows.rows[0]?.url, "http://radio.example/kept");
     await stop(running);

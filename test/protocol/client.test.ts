@@ -28,7 +28,7 @@ describe("the TypeScript instance client against the real server", () => {
     const { default: pg } = await import("pg");
     const c = new pg.Client({ connectionString: database.url });
     await c.connect();
-    await c.query("truncate events, assignments, streams, instances");
+    await c.query("truncate orchestrator.events, orchestrator.assignments, orchestrator.streams, orchestrator.instances");
     await c.end();
   });
   after(() => database.drop());

@@ -11,21 +11,301 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Struct } from "../../google/protobuf/struct.js";
+import { Timestamp } from "../../google/protobuf/timestamp.js";
+import { SystemMetrics } from "./orchestrator.js";
 
 /** Operator API, meant to be used with grpcurl through server reflection. */
+
+/** InstanceState is how the orchestrator sees an instance. */
+export enum InstanceState {
+  INSTANCE_STATE_UNSPECIFIED = 0,
+  /** INSTANCE_STATE_CONNECTED - Session open, lease fresh. */
+  INSTANCE_STATE_CONNECTED = 1,
+  /** INSTANCE_STATE_DISCONNECTED - Connection lost (or not back yet after an orchestrator restart); keeps its streams until its grace or lease ends. */
+  INSTANCE_STATE_DISCONNECTED = 2,
+  /** INSTANCE_STATE_DRAINING - Connected, but giving its streams away and receiving none. */
+  INSTANCE_STATE_DRAINING = 3,
+  /** INSTANCE_STATE_DEAD - Lease or grace ran out; owns nothing. */
+  INSTANCE_STATE_DEAD = 4,
+  /** INSTANCE_STATE_LEFT - Said leave; owns nothing. */
+  INSTANCE_STATE_LEFT = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function instanceStateFromJSON(object: any): InstanceState {
+  switch (object) {
+    case 0:
+    case "INSTANCE_STATE_UNSPECIFIED":
+      return InstanceState.INSTANCE_STATE_UNSPECIFIED;
+    case 1:
+    case "INSTANCE_STATE_CONNECTED":
+      return InstanceState.INSTANCE_STATE_CONNECTED;
+    case 2:
+    case "INSTANCE_STATE_DISCONNECTED":
+      return InstanceState.INSTANCE_STATE_DISCONNECTED;
+    case 3:
+    case "INSTANCE_STATE_DRAINING":
+      return InstanceState.INSTANCE_STATE_DRAINING;
+    case 4:
+    case "INSTANCE_STATE_DEAD":
+      return InstanceState.INSTANCE_STATE_DEAD;
+    case 5:
+    case "INSTANCE_STATE_LEFT":
+      return InstanceState.INSTANCE_STATE_LEFT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return InstanceState.UNRECOGNIZED;
+  }
+}
+
+export function instanceStateToJSON(object: InstanceState): string {
+  switch (object) {
+    case InstanceState.INSTANCE_STATE_UNSPECIFIED:
+      return "INSTANCE_STATE_UNSPECIFIED";
+    case InstanceState.INSTANCE_STATE_CONNECTED:
+      return "INSTANCE_STATE_CONNECTED";
+    case InstanceState.INSTANCE_STATE_DISCONNECTED:
+      return "INSTANCE_STATE_DISCONNECTED";
+    case InstanceState.INSTANCE_STATE_DRAINING:
+      return "INSTANCE_STATE_DRAINING";
+    case InstanceState.INSTANCE_STATE_DEAD:
+      return "INSTANCE_STATE_DEAD";
+    case InstanceState.INSTANCE_STATE_LEFT:
+      return "INSTANCE_STATE_LEFT";
+    case InstanceState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** StreamState says whether and how a stream is owned. */
+export enum StreamState {
+  STREAM_STATE_UNSPECIFIED = 0,
+  STREAM_STATE_ASSIGNED = 1,
+  /** STREAM_STATE_REVOKING - Its owner was told to stop; nobody else gets it until the owner acknowledges. */
+  STREAM_STATE_REVOKING = 2,
+  STREAM_STATE_UNASSIGNED = 3,
+  STREAM_STATE_DISABLED = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function streamStateFromJSON(object: any): StreamState {
+  switch (object) {
+    case 0:
+    case "STREAM_STATE_UNSPECIFIED":
+      return StreamState.STREAM_STATE_UNSPECIFIED;
+    case 1:
+    case "STREAM_STATE_ASSIGNED":
+      return StreamState.STREAM_STATE_ASSIGNED;
+    case 2:
+    case "STREAM_STATE_REVOKING":
+      return StreamState.STREAM_STATE_REVOKING;
+    case 3:
+    case "STREAM_STATE_UNASSIGNED":
+      return StreamState.STREAM_STATE_UNASSIGNED;
+    case 4:
+    case "STREAM_STATE_DISABLED":
+      return StreamState.STREAM_STATE_DISABLED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return StreamState.UNRECOGNIZED;
+  }
+}
+
+export function streamStateToJSON(object: StreamState): string {
+  switch (object) {
+    case StreamState.STREAM_STATE_UNSPECIFIED:
+      return "STREAM_STATE_UNSPECIFIED";
+    case StreamState.STREAM_STATE_ASSIGNED:
+      return "STREAM_STATE_ASSIGNED";
+    case StreamState.STREAM_STATE_REVOKING:
+      return "STREAM_STATE_REVOKING";
+    case StreamState.STREAM_STATE_UNASSIGNED:
+      return "STREAM_STATE_UNASSIGNED";
+    case StreamState.STREAM_STATE_DISABLED:
+      return "STREAM_STATE_DISABLED";
+    case StreamState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** GetStatusRequest has no fields. */
+export interface GetStatusRequest {
+}
+
+/** InstanceCounts counts instances by state. */
+export interface InstanceCounts {
+  total: number;
+  connected: number;
+  disconnected: number;
+  draining: number;
+  dead: number;
+}
+
+/** StreamCounts counts catalog streams. */
+export interface StreamCounts {
+  total: number;
+  enabled: number;
+  assigned: number;
+  unassigned: number;
+  revoking: number;
+}
+
+/** GetStatusResponse is the fleet at a glance. */
+export interface GetStatusResponse {
+  instances?:
+    | InstanceCounts
+    | undefined;
+  /** Sum of the capacities of connected, non-draining instances. */
+  totalCapacity: number;
+  streams?:
+    | StreamCounts
+    | undefined;
+  /** Assigned streams as a percentage of total capacity. */
+  loadPercentage: number;
+  rebalancingFrozen: boolean;
+  /** When the freeze ends by itself, if it does. */
+  frozenUntil?:
+    | Date
+    | undefined;
+  /** Streams that changed owner in the last 60 seconds. */
+  movesLastMinute: number;
+  /** "leader" while this replica schedules. */
+  role: string;
+  version: string;
+  uptimeSeconds: number;
+  startedAt?: Date | undefined;
+}
+
+/** InstanceInfo describes one instance. */
+export interface InstanceInfo {
+  id: string;
+  state: InstanceState;
+  capacity: number;
+  /** Streams it owns now (revoking ones included). */
+  assigned: number;
+  /** Its capacity-weighted fair share of the enabled streams. */
+  fairShare: number;
+  /** What it reported running in its last heartbeat. */
+  runningStreams: number;
+  lastSeen?: Date | undefined;
+  registeredAt?: Date | undefined;
+  connectedAt?: Date | undefined;
+  labels: { [key: string]: string };
+  metrics?: SystemMetrics | undefined;
+  version: string;
+  sessionId: string;
+  draining: boolean;
+}
+
+export interface InstanceInfo_LabelsEntry {
+  key: string;
+  value: string;
+}
+
+/** ListInstancesRequest has no fields. */
+export interface ListInstancesRequest {
+}
+
+/** ListInstancesResponse lists instances by id. */
+export interface ListInstancesResponse {
+  instances: InstanceInfo[];
+}
+
+/** GetInstanceRequest names an instance. */
+export interface GetInstanceRequest {
+  instanceId: string;
+}
+
+/** OwnedStream is a stream an instance owns. */
+export interface OwnedStream {
+  streamId: string;
+  name: string;
+  url: string;
+  epoch: number;
+  revoking: boolean;
+}
+
+/** GetInstanceResponse is one instance with its streams. */
+export interface GetInstanceResponse {
+  instance?: InstanceInfo | undefined;
+  streams: OwnedStream[];
+}
+
+/** StreamInfo is a catalog stream with its owner. */
+export interface StreamInfo {
+  id: string;
+  url: string;
+  name: string;
+  metadata: { [key: string]: string };
+  enabled: boolean;
+  state: StreamState;
+  /** Empty when unassigned. */
+  owner: string;
+  epoch: number;
+}
+
+export interface StreamInfo_MetadataEntry {
+  key: string;
+  value: string;
+}
+
+/** ListStreamsRequest filters and paginates the catalog, ordered by id. */
+export interface ListStreamsRequest {
+  /** Only streams owned by this instance. */
+  owner: string;
+  /** Only enabled streams nobody owns. */
+  unassignedOnly: boolean;
+  /** Only enabled (true) or disabled (false) streams. */
+  enabled?:
+    | boolean
+    | undefined;
+  /** 1 to 1000; 100 when 0. */
+  pageSize: number;
+  /** next_page_token of the previous page. */
+  pageToken: string;
+}
+
+/** ListStreamsResponse is one page of streams. */
+export interface ListStreamsResponse {
+  streams: StreamInfo[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+  /** Streams matching the filter, over all pages. */
+  totalMatching: number;
+}
+
+/** GetStreamRequest names a stream. */
+export interface GetStreamRequest {
+  streamId: string;
+  /** How many recent events to include (default 20, at most 500). */
+  historyLimit: number;
+}
+
+/** GetStreamResponse is one stream with its recent history, newest first. */
+export interface GetStreamResponse {
+  stream?: StreamInfo | undefined;
+  history: Event[];
+}
 
 /** StreamSpec describes one catalog entry. */
 export interface StreamSpec {
   /** 1 to 128 characters. */
   id: string;
-  /** http, https, rtmp, rtsp, mms, icy or hls URL of the radio stream. */
+  /** http, https, icy, rtmp, rtmps, rtsp, mms, mmsh, hls, srt, udp or rtp URL of the radio stream. */
   url: string;
   name: string;
   metadata: { [key: string]: string };
@@ -60,6 +340,2293 @@ export interface DeleteStreamsResponse {
   deleted: number;
   notFound: string[];
 }
+
+/** SetStreamsEnabledRequest enables or disables streams. */
+export interface SetStreamsEnabledRequest {
+  streamIds: string[];
+  enabled: boolean;
+}
+
+/** SetStreamsEnabledResponse reports what changed. */
+export interface SetStreamsEnabledResponse {
+  changed: number;
+  notFound: string[];
+}
+
+/** DrainInstanceRequest names the instance to drain. */
+export interface DrainInstanceRequest {
+  instanceId: string;
+}
+
+/** DrainInstanceResponse shows the instance after the change. */
+export interface DrainInstanceResponse {
+  instance?: InstanceInfo | undefined;
+}
+
+/** UndrainInstanceRequest names the instance to undrain. */
+export interface UndrainInstanceRequest {
+  instanceId: string;
+}
+
+/** UndrainInstanceResponse shows the instance after the change. */
+export interface UndrainInstanceResponse {
+  instance?: InstanceInfo | undefined;
+}
+
+/** FreezeRebalancingRequest starts maintenance mode. */
+export interface FreezeRebalancingRequest {
+  /** Ends the freeze by itself after this long; 0 keeps it until UnfreezeRebalancing. */
+  durationSeconds: number;
+  reason: string;
+}
+
+/** FreezeRebalancingResponse confirms the freeze. */
+export interface FreezeRebalancingResponse {
+  frozen: boolean;
+  frozenUntil?: Date | undefined;
+}
+
+/** UnfreezeRebalancingRequest has no fields. */
+export interface UnfreezeRebalancingRequest {
+}
+
+/** UnfreezeRebalancingResponse says whether a freeze was in force. */
+export interface UnfreezeRebalancingResponse {
+  wasFrozen: boolean;
+}
+
+/** RebalanceRequest has no fields. */
+export interface RebalanceRequest {
+}
+
+/** Move is one change a round made. */
+export interface Move {
+  streamId: string;
+  /** Empty for a stream nobody owned. */
+  fromInstance: string;
+  /** Empty while the stream waits for its old owner to stop it. */
+  toInstance: string;
+  /** new, orphan, rebalance, drain or capacity. */
+  reason: string;
+  /** "assigned" (granted with a new epoch) or "revoking" (old owner told to stop). */
+  action: string;
+}
+
+/** RebalanceResponse lists the moves of the round. */
+export interface RebalanceResponse {
+  moves: Move[];
+  /** Moves held back by the rate limit or a freeze. */
+  deferred: number;
+  unassigned: number;
+}
+
+/** WatchEventsRequest selects events. */
+export interface WatchEventsRequest {
+  /** Replay up to this many recent events first (at most 1000). */
+  history: number;
+  /** Only events about this instance. */
+  instanceId: string;
+  /** Only events about this stream. */
+  streamId: string;
+  /** Only these kinds, e.g. "instance.joined" (all when empty). */
+  kinds: string[];
+}
+
+/** Event is one thing that happened. */
+export interface Event {
+  /** Increasing within this orchestrator process; 0 for history read from the database. */
+  seq: number;
+  at?:
+    | Date
+    | undefined;
+  /**
+   * e.g. instance.joined, instance.superseded, instance.disconnected, instance.expired, instance.left,
+   * instance.drained, stream.assigned, stream.revoking, stream.revoked, catalog.changed, rebalancing.frozen.
+   */
+  kind: string;
+  instanceId: string;
+  streamId: string;
+  detail?: { [key: string]: any } | undefined;
+}
+
+/** WatchEventsResponse carries one event. */
+export interface WatchEventsResponse {
+  event?: Event | undefined;
+}
+
+function createBaseGetStatusRequest(): GetStatusRequest {
+  return {};
+}
+
+export const GetStatusRequest: MessageFns<GetStatusRequest> = {
+  encode(_: GetStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetStatusRequest {
+    return {};
+  },
+
+  toJSON(_: GetStatusRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetStatusRequest>, I>>(base?: I): GetStatusRequest {
+    return GetStatusRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetStatusRequest>, I>>(_: I): GetStatusRequest {
+    const message = createBaseGetStatusRequest();
+    return message;
+  },
+};
+
+function createBaseInstanceCounts(): InstanceCounts {
+  return { total: 0, connected: 0, disconnected: 0, draining: 0, dead: 0 };
+}
+
+export const InstanceCounts: MessageFns<InstanceCounts> = {
+  encode(message: InstanceCounts, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.total !== 0) {
+      writer.uint32(8).uint32(message.total);
+    }
+    if (message.connected !== 0) {
+      writer.uint32(16).uint32(message.connected);
+    }
+    if (message.disconnected !== 0) {
+      writer.uint32(24).uint32(message.disconnected);
+    }
+    if (message.draining !== 0) {
+      writer.uint32(32).uint32(message.draining);
+    }
+    if (message.dead !== 0) {
+      writer.uint32(40).uint32(message.dead);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstanceCounts {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstanceCounts();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.total = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.connected = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.disconnected = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.draining = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.dead = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstanceCounts {
+    return {
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      connected: isSet(object.connected) ? globalThis.Number(object.connected) : 0,
+      disconnected: isSet(object.disconnected) ? globalThis.Number(object.disconnected) : 0,
+      draining: isSet(object.draining) ? globalThis.Number(object.draining) : 0,
+      dead: isSet(object.dead) ? globalThis.Number(object.dead) : 0,
+    };
+  },
+
+  toJSON(message: InstanceCounts): unknown {
+    const obj: any = {};
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.connected !== 0) {
+      obj.connected = Math.round(message.connected);
+    }
+    if (message.disconnected !== 0) {
+      obj.disconnected = Math.round(message.disconnected);
+    }
+    if (message.draining !== 0) {
+      obj.draining = Math.round(message.draining);
+    }
+    if (message.dead !== 0) {
+      obj.dead = Math.round(message.dead);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InstanceCounts>, I>>(base?: I): InstanceCounts {
+    return InstanceCounts.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InstanceCounts>, I>>(object: I): InstanceCounts {
+    const message = createBaseInstanceCounts();
+    message.total = object.total ?? 0;
+    message.connected = object.connected ?? 0;
+    message.disconnected = object.disconnected ?? 0;
+    message.draining = object.draining ?? 0;
+    message.dead = object.dead ?? 0;
+    return message;
+  },
+};
+
+function createBaseStreamCounts(): StreamCounts {
+  return { total: 0, enabled: 0, assigned: 0, unassigned: 0, revoking: 0 };
+}
+
+export const StreamCounts: MessageFns<StreamCounts> = {
+  encode(message: StreamCounts, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.total !== 0) {
+      writer.uint32(8).uint32(message.total);
+    }
+    if (message.enabled !== 0) {
+      writer.uint32(16).uint32(message.enabled);
+    }
+    if (message.assigned !== 0) {
+      writer.uint32(24).uint32(message.assigned);
+    }
+    if (message.unassigned !== 0) {
+      writer.uint32(32).uint32(message.unassigned);
+    }
+    if (message.revoking !== 0) {
+      writer.uint32(40).uint32(message.revoking);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamCounts {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamCounts();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.total = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.enabled = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.assigned = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.unassigned = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.revoking = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamCounts {
+    return {
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      enabled: isSet(object.enabled) ? globalThis.Number(object.enabled) : 0,
+      assigned: isSet(object.assigned) ? globalThis.Number(object.assigned) : 0,
+      unassigned: isSet(object.unassigned) ? globalThis.Number(object.unassigned) : 0,
+      revoking: isSet(object.revoking) ? globalThis.Number(object.revoking) : 0,
+    };
+  },
+
+  toJSON(message: StreamCounts): unknown {
+    const obj: any = {};
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.enabled !== 0) {
+      obj.enabled = Math.round(message.enabled);
+    }
+    if (message.assigned !== 0) {
+      obj.assigned = Math.round(message.assigned);
+    }
+    if (message.unassigned !== 0) {
+      obj.unassigned = Math.round(message.unassigned);
+    }
+    if (message.revoking !== 0) {
+      obj.revoking = Math.round(message.revoking);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamCounts>, I>>(base?: I): StreamCounts {
+    return StreamCounts.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamCounts>, I>>(object: I): StreamCounts {
+    const message = createBaseStreamCounts();
+    message.total = object.total ?? 0;
+    message.enabled = object.enabled ?? 0;
+    message.assigned = object.assigned ?? 0;
+    message.unassigned = object.unassigned ?? 0;
+    message.revoking = object.revoking ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetStatusResponse(): GetStatusResponse {
+  return {
+    instances: undefined,
+    totalCapacity: 0,
+    streams: undefined,
+    loadPercentage: 0,
+    rebalancingFrozen: false,
+    frozenUntil: undefined,
+    movesLastMinute: 0,
+    role: "",
+    version: "",
+    uptimeSeconds: 0,
+    startedAt: undefined,
+  };
+}
+
+export const GetStatusResponse: MessageFns<GetStatusResponse> = {
+  encode(message: GetStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.instances !== undefined) {
+      InstanceCounts.encode(message.instances, writer.uint32(10).fork()).join();
+    }
+    if (message.totalCapacity !== 0) {
+      writer.uint32(16).uint32(message.totalCapacity);
+    }
+    if (message.streams !== undefined) {
+      StreamCounts.encode(message.streams, writer.uint32(26).fork()).join();
+    }
+    if (message.loadPercentage !== 0) {
+      writer.uint32(33).double(message.loadPercentage);
+    }
+    if (message.rebalancingFrozen !== false) {
+      writer.uint32(40).bool(message.rebalancingFrozen);
+    }
+    if (message.frozenUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.frozenUntil), writer.uint32(50).fork()).join();
+    }
+    if (message.movesLastMinute !== 0) {
+      writer.uint32(56).uint32(message.movesLastMinute);
+    }
+    if (message.role !== "") {
+      writer.uint32(66).string(message.role);
+    }
+    if (message.version !== "") {
+      writer.uint32(74).string(message.version);
+    }
+    if (message.uptimeSeconds !== 0) {
+      writer.uint32(80).uint64(message.uptimeSeconds);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.instances = InstanceCounts.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.totalCapacity = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streams = StreamCounts.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.loadPercentage = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.rebalancingFrozen = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.frozenUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.movesLastMinute = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.uptimeSeconds = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetStatusResponse {
+    return {
+      instances: isSet(object.instances) ? InstanceCounts.fromJSON(object.instances) : undefined,
+      totalCapacity: isSet(object.totalCapacity)
+        ? globalThis.Number(object.totalCapacity)
+        : isSet(object.total_capacity)
+        ? globalThis.Number(object.total_capacity)
+        : 0,
+      streams: isSet(object.streams) ? StreamCounts.fromJSON(object.streams) : undefined,
+      loadPercentage: isSet(object.loadPercentage)
+        ? globalThis.Number(object.loadPercentage)
+        : isSet(object.load_percentage)
+        ? globalThis.Number(object.load_percentage)
+        : 0,
+      rebalancingFrozen: isSet(object.rebalancingFrozen)
+        ? globalThis.Boolean(object.rebalancingFrozen)
+        : isSet(object.rebalancing_frozen)
+        ? globalThis.Boolean(object.rebalancing_frozen)
+        : false,
+      frozenUntil: isSet(object.frozenUntil)
+        ? fromJsonTimestamp(object.frozenUntil)
+        : isSet(object.frozen_until)
+        ? fromJsonTimestamp(object.frozen_until)
+        : undefined,
+      movesLastMinute: isSet(object.movesLastMinute)
+        ? globalThis.Number(object.movesLastMinute)
+        : isSet(object.moves_last_minute)
+        ? globalThis.Number(object.moves_last_minute)
+        : 0,
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      uptimeSeconds: isSet(object.uptimeSeconds)
+        ? globalThis.Number(object.uptimeSeconds)
+        : isSet(object.uptime_seconds)
+        ? globalThis.Number(object.uptime_seconds)
+        : 0,
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetStatusResponse): unknown {
+    const obj: any = {};
+    if (message.instances !== undefined) {
+      obj.instances = InstanceCounts.toJSON(message.instances);
+    }
+    if (message.totalCapacity !== 0) {
+      obj.totalCapacity = Math.round(message.totalCapacity);
+    }
+    if (message.streams !== undefined) {
+      obj.streams = StreamCounts.toJSON(message.streams);
+    }
+    if (message.loadPercentage !== 0) {
+      obj.loadPercentage = floatToJson(message.loadPercentage);
+    }
+    if (message.rebalancingFrozen !== false) {
+      obj.rebalancingFrozen = message.rebalancingFrozen;
+    }
+    if (message.frozenUntil !== undefined) {
+      obj.frozenUntil = message.frozenUntil.toISOString();
+    }
+    if (message.movesLastMinute !== 0) {
+      obj.movesLastMinute = Math.round(message.movesLastMinute);
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.uptimeSeconds !== 0) {
+      obj.uptimeSeconds = Math.round(message.uptimeSeconds);
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetStatusResponse>, I>>(base?: I): GetStatusResponse {
+    return GetStatusResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetStatusResponse>, I>>(object: I): GetStatusResponse {
+    const message = createBaseGetStatusResponse();
+    message.instances = (object.instances !== undefined && object.instances !== null)
+      ? InstanceCounts.fromPartial(object.instances)
+      : undefined;
+    message.totalCapacity = object.totalCapacity ?? 0;
+    message.streams = (object.streams !== undefined && object.streams !== null)
+      ? StreamCounts.fromPartial(object.streams)
+      : undefined;
+    message.loadPercentage = object.loadPercentage ?? 0;
+    message.rebalancingFrozen = object.rebalancingFrozen ?? false;
+    message.frozenUntil = object.frozenUntil ?? undefined;
+    message.movesLastMinute = object.movesLastMinute ?? 0;
+    message.role = object.role ?? "";
+    message.version = object.version ?? "";
+    message.uptimeSeconds = object.uptimeSeconds ?? 0;
+    message.startedAt = object.startedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseInstanceInfo(): InstanceInfo {
+  return {
+    id: "",
+    state: 0,
+    capacity: 0,
+    assigned: 0,
+    fairShare: 0,
+    runningStreams: 0,
+    lastSeen: undefined,
+    registeredAt: undefined,
+    connectedAt: undefined,
+    labels: {},
+    metrics: undefined,
+    version: "",
+    sessionId: "",
+    draining: false,
+  };
+}
+
+export const InstanceInfo: MessageFns<InstanceInfo> = {
+  encode(message: InstanceInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.capacity !== 0) {
+      writer.uint32(24).uint32(message.capacity);
+    }
+    if (message.assigned !== 0) {
+      writer.uint32(32).uint32(message.assigned);
+    }
+    if (message.fairShare !== 0) {
+      writer.uint32(40).uint32(message.fairShare);
+    }
+    if (message.runningStreams !== 0) {
+      writer.uint32(48).uint32(message.runningStreams);
+    }
+    if (message.lastSeen !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastSeen), writer.uint32(58).fork()).join();
+    }
+    if (message.registeredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.registeredAt), writer.uint32(66).fork()).join();
+    }
+    if (message.connectedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.connectedAt), writer.uint32(74).fork()).join();
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      InstanceInfo_LabelsEntry.encode({ key: key as any, value }, writer.uint32(82).fork()).join();
+    });
+    if (message.metrics !== undefined) {
+      SystemMetrics.encode(message.metrics, writer.uint32(90).fork()).join();
+    }
+    if (message.version !== "") {
+      writer.uint32(98).string(message.version);
+    }
+    if (message.sessionId !== "") {
+      writer.uint32(106).string(message.sessionId);
+    }
+    if (message.draining !== false) {
+      writer.uint32(112).bool(message.draining);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstanceInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstanceInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.capacity = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.assigned = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.fairShare = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.runningStreams = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.lastSeen = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.registeredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.connectedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            const entry10 = InstanceInfo_LabelsEntry.decode(reader, reader.uint32());
+            if (entry10.value !== undefined) {
+              message.labels[entry10.key] = entry10.value;
+            }
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.metrics = SystemMetrics.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.draining = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstanceInfo {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      state: isSet(object.state) ? instanceStateFromJSON(object.state) : 0,
+      capacity: isSet(object.capacity) ? globalThis.Number(object.capacity) : 0,
+      assigned: isSet(object.assigned) ? globalThis.Number(object.assigned) : 0,
+      fairShare: isSet(object.fairShare)
+        ? globalThis.Number(object.fairShare)
+        : isSet(object.fair_share)
+        ? globalThis.Number(object.fair_share)
+        : 0,
+      runningStreams: isSet(object.runningStreams)
+        ? globalThis.Number(object.runningStreams)
+        : isSet(object.running_streams)
+        ? globalThis.Number(object.running_streams)
+        : 0,
+      lastSeen: isSet(object.lastSeen)
+        ? fromJsonTimestamp(object.lastSeen)
+        : isSet(object.last_seen)
+        ? fromJsonTimestamp(object.last_seen)
+        : undefined,
+      registeredAt: isSet(object.registeredAt)
+        ? fromJsonTimestamp(object.registeredAt)
+        : isSet(object.registered_at)
+        ? fromJsonTimestamp(object.registered_at)
+        : undefined,
+      connectedAt: isSet(object.connectedAt)
+        ? fromJsonTimestamp(object.connectedAt)
+        : isSet(object.connected_at)
+        ? fromJsonTimestamp(object.connected_at)
+        : undefined,
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      metrics: isSet(object.metrics) ? SystemMetrics.fromJSON(object.metrics) : undefined,
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      draining: isSet(object.draining) ? globalThis.Boolean(object.draining) : false,
+    };
+  },
+
+  toJSON(message: InstanceInfo): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.state !== 0) {
+      obj.state = instanceStateToJSON(message.state);
+    }
+    if (message.capacity !== 0) {
+      obj.capacity = Math.round(message.capacity);
+    }
+    if (message.assigned !== 0) {
+      obj.assigned = Math.round(message.assigned);
+    }
+    if (message.fairShare !== 0) {
+      obj.fairShare = Math.round(message.fairShare);
+    }
+    if (message.runningStreams !== 0) {
+      obj.runningStreams = Math.round(message.runningStreams);
+    }
+    if (message.lastSeen !== undefined) {
+      obj.lastSeen = message.lastSeen.toISOString();
+    }
+    if (message.registeredAt !== undefined) {
+      obj.registeredAt = message.registeredAt.toISOString();
+    }
+    if (message.connectedAt !== undefined) {
+      obj.connectedAt = message.connectedAt.toISOString();
+    }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
+    if (message.metrics !== undefined) {
+      obj.metrics = SystemMetrics.toJSON(message.metrics);
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.draining !== false) {
+      obj.draining = message.draining;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InstanceInfo>, I>>(base?: I): InstanceInfo {
+    return InstanceInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InstanceInfo>, I>>(object: I): InstanceInfo {
+    const message = createBaseInstanceInfo();
+    message.id = object.id ?? "";
+    message.state = object.state ?? 0;
+    message.capacity = object.capacity ?? 0;
+    message.assigned = object.assigned ?? 0;
+    message.fairShare = object.fairShare ?? 0;
+    message.runningStreams = object.runningStreams ?? 0;
+    message.lastSeen = object.lastSeen ?? undefined;
+    message.registeredAt = object.registeredAt ?? undefined;
+    message.connectedAt = object.connectedAt ?? undefined;
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.metrics = (object.metrics !== undefined && object.metrics !== null)
+      ? SystemMetrics.fromPartial(object.metrics)
+      : undefined;
+    message.version = object.version ?? "";
+    message.sessionId = object.sessionId ?? "";
+    message.draining = object.draining ?? false;
+    return message;
+  },
+};
+
+function createBaseInstanceInfo_LabelsEntry(): InstanceInfo_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const InstanceInfo_LabelsEntry: MessageFns<InstanceInfo_LabelsEntry> = {
+  encode(message: InstanceInfo_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstanceInfo_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstanceInfo_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstanceInfo_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: InstanceInfo_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InstanceInfo_LabelsEntry>, I>>(base?: I): InstanceInfo_LabelsEntry {
+    return InstanceInfo_LabelsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InstanceInfo_LabelsEntry>, I>>(object: I): InstanceInfo_LabelsEntry {
+    const message = createBaseInstanceInfo_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseListInstancesRequest(): ListInstancesRequest {
+  return {};
+}
+
+export const ListInstancesRequest: MessageFns<ListInstancesRequest> = {
+  encode(_: ListInstancesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListInstancesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListInstancesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListInstancesRequest {
+    return {};
+  },
+
+  toJSON(_: ListInstancesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListInstancesRequest>, I>>(base?: I): ListInstancesRequest {
+    return ListInstancesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListInstancesRequest>, I>>(_: I): ListInstancesRequest {
+    const message = createBaseListInstancesRequest();
+    return message;
+  },
+};
+
+function createBaseListInstancesResponse(): ListInstancesResponse {
+  return { instances: [] };
+}
+
+export const ListInstancesResponse: MessageFns<ListInstancesResponse> = {
+  encode(message: ListInstancesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.instances) {
+      InstanceInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListInstancesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListInstancesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.instances.push(InstanceInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListInstancesResponse {
+    return {
+      instances: globalThis.Array.isArray(object?.instances)
+        ? object.instances.map((e: any) => InstanceInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListInstancesResponse): unknown {
+    const obj: any = {};
+    if (message.instances?.length) {
+      obj.instances = message.instances.map((e) => InstanceInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListInstancesResponse>, I>>(base?: I): ListInstancesResponse {
+    return ListInstancesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListInstancesResponse>, I>>(object: I): ListInstancesResponse {
+    const message = createBaseListInstancesResponse();
+    message.instances = object.instances?.map((e) => InstanceInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetInstanceRequest(): GetInstanceRequest {
+  return { instanceId: "" };
+}
+
+export const GetInstanceRequest: MessageFns<GetInstanceRequest> = {
+  encode(message: GetInstanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.instanceId !== "") {
+      writer.uint32(10).string(message.instanceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetInstanceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetInstanceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.instanceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetInstanceRequest {
+    return {
+      instanceId: isSet(object.instanceId)
+        ? globalThis.String(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.String(object.instance_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetInstanceRequest): unknown {
+    const obj: any = {};
+    if (message.instanceId !== "") {
+      obj.instanceId = message.instanceId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetInstanceRequest>, I>>(base?: I): GetInstanceRequest {
+    return GetInstanceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetInstanceRequest>, I>>(object: I): GetInstanceRequest {
+    const message = createBaseGetInstanceRequest();
+    message.instanceId = object.instanceId ?? "";
+    return message;
+  },
+};
+
+function createBaseOwnedStream(): OwnedStream {
+  return { streamId: "", name: "", url: "", epoch: 0, revoking: false };
+}
+
+export const OwnedStream: MessageFns<OwnedStream> = {
+  encode(message: OwnedStream, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.streamId !== "") {
+      writer.uint32(10).string(message.streamId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.url !== "") {
+      writer.uint32(26).string(message.url);
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(32).uint64(message.epoch);
+    }
+    if (message.revoking !== false) {
+      writer.uint32(40).bool(message.revoking);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OwnedStream {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOwnedStream();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.streamId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.revoking = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OwnedStream {
+    return {
+      streamId: isSet(object.streamId)
+        ? globalThis.String(object.streamId)
+        : isSet(object.stream_id)
+        ? globalThis.String(object.stream_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+      revoking: isSet(object.revoking) ? globalThis.Boolean(object.revoking) : false,
+    };
+  },
+
+  toJSON(message: OwnedStream): unknown {
+    const obj: any = {};
+    if (message.streamId !== "") {
+      obj.streamId = message.streamId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    if (message.revoking !== false) {
+      obj.revoking = message.revoking;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OwnedStream>, I>>(base?: I): OwnedStream {
+    return OwnedStream.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OwnedStream>, I>>(object: I): OwnedStream {
+    const message = createBaseOwnedStream();
+    message.streamId = object.streamId ?? "";
+    message.name = object.name ?? "";
+    message.url = object.url ?? "";
+    message.epoch = object.epoch ?? 0;
+    message.revoking = object.revoking ?? false;
+    return message;
+  },
+};
+
+function createBaseGetInstanceResponse(): GetInstanceResponse {
+  return { instance: undefined, streams: [] };
+}
+
+export const GetInstanceResponse: MessageFns<GetInstanceResponse> = {
+  encode(message: GetInstanceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.instance !== undefined) {
+      InstanceInfo.encode(message.instance, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.streams) {
+      OwnedStream.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetInstanceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetInstanceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.instance = InstanceInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.streams.push(OwnedStream.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetInstanceResponse {
+    return {
+      instance: isSet(object.instance) ? InstanceInfo.fromJSON(object.instance) : undefined,
+      streams: globalThis.Array.isArray(object?.streams) ? object.streams.map((e: any) => OwnedStream.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetInstanceResponse): unknown {
+    const obj: any = {};
+    if (message.instance !== undefined) {
+      obj.instance = InstanceInfo.toJSON(message.instance);
+    }
+    if (message.streams?.length) {
+      obj.streams = message.streams.map((e) => OwnedStream.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetInstanceResponse>, I>>(base?: I): GetInstanceResponse {
+    return GetInstanceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetInstanceResponse>, I>>(object: I): GetInstanceResponse {
+    const message = createBaseGetInstanceResponse();
+    message.instance = (object.instance !== undefined && object.instance !== null)
+      ? InstanceInfo.fromPartial(object.instance)
+      : undefined;
+    message.streams = object.streams?.map((e) => OwnedStream.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseStreamInfo(): StreamInfo {
+  return { id: "", url: "", name: "", metadata: {}, enabled: false, state: 0, owner: "", epoch: 0 };
+}
+
+export const StreamInfo: MessageFns<StreamInfo> = {
+  encode(message: StreamInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.url !== "") {
+      writer.uint32(18).string(message.url);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      StreamInfo_MetadataEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    if (message.enabled !== false) {
+      writer.uint32(40).bool(message.enabled);
+    }
+    if (message.state !== 0) {
+      writer.uint32(48).int32(message.state);
+    }
+    if (message.owner !== "") {
+      writer.uint32(58).string(message.owner);
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(64).uint64(message.epoch);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = StreamInfo_MetadataEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.metadata[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.owner = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamInfo {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      metadata: isObject(object.metadata)
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      state: isSet(object.state) ? streamStateFromJSON(object.state) : 0,
+      owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
+    };
+  },
+
+  toJSON(message: StreamInfo): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.metadata) {
+      const entries = globalThis.Object.entries(message.metadata) as [string, string][];
+      if (entries.length > 0) {
+        obj.metadata = {};
+        entries.forEach(([k, v]) => {
+          obj.metadata[k] = v;
+        });
+      }
+    }
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.state !== 0) {
+      obj.state = streamStateToJSON(message.state);
+    }
+    if (message.owner !== "") {
+      obj.owner = message.owner;
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamInfo>, I>>(base?: I): StreamInfo {
+    return StreamInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamInfo>, I>>(object: I): StreamInfo {
+    const message = createBaseStreamInfo();
+    message.id = object.id ?? "";
+    message.url = object.url ?? "";
+    message.name = object.name ?? "";
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.enabled = object.enabled ?? false;
+    message.state = object.state ?? 0;
+    message.owner = object.owner ?? "";
+    message.epoch = object.epoch ?? 0;
+    return message;
+  },
+};
+
+function createBaseStreamInfo_MetadataEntry(): StreamInfo_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const StreamInfo_MetadataEntry: MessageFns<StreamInfo_MetadataEntry> = {
+  encode(message: StreamInfo_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamInfo_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamInfo_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamInfo_MetadataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: StreamInfo_MetadataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StreamInfo_MetadataEntry>, I>>(base?: I): StreamInfo_MetadataEntry {
+    return StreamInfo_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamInfo_MetadataEntry>, I>>(object: I): StreamInfo_MetadataEntry {
+    const message = createBaseStreamInfo_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseListStreamsRequest(): ListStreamsRequest {
+  return { owner: "", unassignedOnly: false, enabled: undefined, pageSize: 0, pageToken: "" };
+}
+
+export const ListStreamsRequest: MessageFns<ListStreamsRequest> = {
+  encode(message: ListStreamsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.owner !== "") {
+      writer.uint32(10).string(message.owner);
+    }
+    if (message.unassignedOnly !== false) {
+      writer.uint32(16).bool(message.unassignedOnly);
+    }
+    if (message.enabled !== undefined) {
+      writer.uint32(24).bool(message.enabled);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(42).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListStreamsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListStreamsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.owner = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.unassignedOnly = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListStreamsRequest {
+    return {
+      owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
+      unassignedOnly: isSet(object.unassignedOnly)
+        ? globalThis.Boolean(object.unassignedOnly)
+        : isSet(object.unassigned_only)
+        ? globalThis.Boolean(object.unassigned_only)
+        : false,
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : undefined,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListStreamsRequest): unknown {
+    const obj: any = {};
+    if (message.owner !== "") {
+      obj.owner = message.owner;
+    }
+    if (message.unassignedOnly !== false) {
+      obj.unassignedOnly = message.unassignedOnly;
+    }
+    if (message.enabled !== undefined) {
+      obj.enabled = message.enabled;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListStreamsRequest>, I>>(base?: I): ListStreamsRequest {
+    return ListStreamsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListStreamsRequest>, I>>(object: I): ListStreamsRequest {
+    const message = createBaseListStreamsRequest();
+    message.owner = object.owner ?? "";
+    message.unassignedOnly = object.unassignedOnly ?? false;
+    message.enabled = object.enabled ?? undefined;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListStreamsResponse(): ListStreamsResponse {
+  return { streams: [], nextPageToken: "", totalMatching: 0 };
+}
+
+export const ListStreamsResponse: MessageFns<ListStreamsResponse> = {
+  encode(message: ListStreamsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.streams) {
+      StreamInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    if (message.totalMatching !== 0) {
+      writer.uint32(24).uint32(message.totalMatching);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListStreamsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListStreamsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.streams.push(StreamInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalMatching = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListStreamsResponse {
+    return {
+      streams: globalThis.Array.isArray(object?.streams) ? object.streams.map((e: any) => StreamInfo.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+      totalMatching: isSet(object.totalMatching)
+        ? globalThis.Number(object.totalMatching)
+        : isSet(object.total_matching)
+        ? globalThis.Number(object.total_matching)
+        : 0,
+    };
+  },
+
+  toJSON(message: ListStreamsResponse): unknown {
+    const obj: any = {};
+    if (message.streams?.length) {
+      obj.streams = message.streams.map((e) => StreamInfo.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    if (message.totalMatching !== 0) {
+      obj.totalMatching = Math.round(message.totalMatching);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListStreamsResponse>, I>>(base?: I): ListStreamsResponse {
+    return ListStreamsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListStreamsResponse>, I>>(object: I): ListStreamsResponse {
+    const message = createBaseListStreamsResponse();
+    message.streams = object.streams?.map((e) => StreamInfo.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    message.totalMatching = object.totalMatching ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetStreamRequest(): GetStreamRequest {
+  return { streamId: "", historyLimit: 0 };
+}
+
+export const GetStreamRequest: MessageFns<GetStreamRequest> = {
+  encode(message: GetStreamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.streamId !== "") {
+      writer.uint32(10).string(message.streamId);
+    }
+    if (message.historyLimit !== 0) {
+      writer.uint32(16).uint32(message.historyLimit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetStreamRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetStreamRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.streamId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.historyLimit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetStreamRequest {
+    return {
+      streamId: isSet(object.streamId)
+        ? globalThis.String(object.streamId)
+        : isSet(object.stream_id)
+        ? globalThis.String(object.stream_id)
+        : "",
+      historyLimit: isSet(object.historyLimit)
+        ? globalThis.Number(object.historyLimit)
+        : isSet(object.history_limit)
+        ? globalThis.Number(object.history_limit)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetStreamRequest): unknown {
+    const obj: any = {};
+    if (message.streamId !== "") {
+      obj.streamId = message.streamId;
+    }
+    if (message.historyLimit !== 0) {
+      obj.historyLimit = Math.round(message.historyLimit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetStreamRequest>, I>>(base?: I): GetStreamRequest {
+    return GetStreamRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetStreamRequest>, I>>(object: I): GetStreamRequest {
+    const message = createBaseGetStreamRequest();
+    message.streamId = object.streamId ?? "";
+    message.historyLimit = object.historyLimit ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetStreamResponse(): GetStreamResponse {
+  return { stream: undefined, history: [] };
+}
+
+export const GetStreamResponse: MessageFns<GetStreamResponse> = {
+  encode(message: GetStreamResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stream !== undefined) {
+      StreamInfo.encode(message.stream, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.history) {
+      Event.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetStreamResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetStreamResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stream = StreamInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.history.push(Event.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetStreamResponse {
+    return {
+      stream: isSet(object.stream) ? StreamInfo.fromJSON(object.stream) : undefined,
+      history: globalThis.Array.isArray(object?.history) ? object.history.map((e: any) => Event.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetStreamResponse): unknown {
+    const obj: any = {};
+    if (message.stream !== undefined) {
+      obj.stream = StreamInfo.toJSON(message.stream);
+    }
+    if (message.history?.length) {
+      obj.history = message.history.map((e) => Event.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetStreamResponse>, I>>(base?: I): GetStreamResponse {
+    return GetStreamResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetStreamResponse>, I>>(object: I): GetStreamResponse {
+    const message = createBaseGetStreamResponse();
+    message.stream = (object.stream !== undefined && object.stream !== null)
+      ? StreamInfo.fromPartial(object.stream)
+      : undefined;
+    message.history = object.history?.map((e) => Event.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseStreamSpec(): StreamSpec {
   return { id: "", url: "", name: "", metadata: {}, enabled: undefined };
@@ -641,9 +3208,1472 @@ export const DeleteStreamsResponse: MessageFns<DeleteStreamsResponse> = {
   },
 };
 
-/** AdminService manages the stream catalog and inspects the fleet. */
+function createBaseSetStreamsEnabledRequest(): SetStreamsEnabledRequest {
+  return { streamIds: [], enabled: false };
+}
+
+export const SetStreamsEnabledRequest: MessageFns<SetStreamsEnabledRequest> = {
+  encode(message: SetStreamsEnabledRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.streamIds) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.enabled !== false) {
+      writer.uint32(16).bool(message.enabled);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetStreamsEnabledRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetStreamsEnabledRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.streamIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetStreamsEnabledRequest {
+    return {
+      streamIds: globalThis.Array.isArray(object?.streamIds)
+        ? object.streamIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.stream_ids)
+        ? object.stream_ids.map((e: any) => globalThis.String(e))
+        : [],
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+    };
+  },
+
+  toJSON(message: SetStreamsEnabledRequest): unknown {
+    const obj: any = {};
+    if (message.streamIds?.length) {
+      obj.streamIds = message.streamIds;
+    }
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetStreamsEnabledRequest>, I>>(base?: I): SetStreamsEnabledRequest {
+    return SetStreamsEnabledRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetStreamsEnabledRequest>, I>>(object: I): SetStreamsEnabledRequest {
+    const message = createBaseSetStreamsEnabledRequest();
+    message.streamIds = object.streamIds?.map((e) => e) || [];
+    message.enabled = object.enabled ?? false;
+    return message;
+  },
+};
+
+function createBaseSetStreamsEnabledResponse(): SetStreamsEnabledResponse {
+  return { changed: 0, notFound: [] };
+}
+
+export const SetStreamsEnabledResponse: MessageFns<SetStreamsEnabledResponse> = {
+  encode(message: SetStreamsEnabledResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.changed !== 0) {
+      writer.uint32(8).uint32(message.changed);
+    }
+    for (const v of message.notFound) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetStreamsEnabledResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetStreamsEnabledResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.changed = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.notFound.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetStreamsEnabledResponse {
+    return {
+      changed: isSet(object.changed) ? globalThis.Number(object.changed) : 0,
+      notFound: globalThis.Array.isArray(object?.notFound)
+        ? object.notFound.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.not_found)
+        ? object.not_found.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SetStreamsEnabledResponse): unknown {
+    const obj: any = {};
+    if (message.changed !== 0) {
+      obj.changed = Math.round(message.changed);
+    }
+    if (message.notFound?.length) {
+      obj.notFound = message.notFound;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetStreamsEnabledResponse>, I>>(base?: I): SetStreamsEnabledResponse {
+    return SetStreamsEnabledResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetStreamsEnabledResponse>, I>>(object: I): SetStreamsEnabledResponse {
+    const message = createBaseSetStreamsEnabledResponse();
+    message.changed = object.changed ?? 0;
+    message.notFound = object.notFound?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDrainInstanceRequest(): DrainInstanceRequest {
+  return { instanceId: "" };
+}
+
+export const DrainInstanceRequest: MessageFns<DrainInstanceRequest> = {
+  encode(message: DrainInstanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.instanceId !== "") {
+      writer.uint32(10).string(message.instanceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainInstanceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainInstanceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.instanceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainInstanceRequest {
+    return {
+      instanceId: isSet(object.instanceId)
+        ? globalThis.String(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.String(object.instance_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DrainInstanceRequest): unknown {
+    const obj: any = {};
+    if (message.instanceId !== "") {
+      obj.instanceId = message.instanceId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainInstanceRequest>, I>>(base?: I): DrainInstanceRequest {
+    return DrainInstanceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainInstanceRequest>, I>>(object: I): DrainInstanceRequest {
+    const message = createBaseDrainInstanceRequest();
+    message.instanceId = object.instanceId ?? "";
+    return message;
+  },
+};
+
+function createBaseDrainInstanceResponse(): DrainInstanceResponse {
+  return { instance: undefined };
+}
+
+export const DrainInstanceResponse: MessageFns<DrainInstanceResponse> = {
+  encode(message: DrainInstanceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.instance !== undefined) {
+      InstanceInfo.encode(message.instance, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainInstanceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainInstanceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.instance = InstanceInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainInstanceResponse {
+    return { instance: isSet(object.instance) ? InstanceInfo.fromJSON(object.instance) : undefined };
+  },
+
+  toJSON(message: DrainInstanceResponse): unknown {
+    const obj: any = {};
+    if (message.instance !== undefined) {
+      obj.instance = InstanceInfo.toJSON(message.instance);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainInstanceResponse>, I>>(base?: I): DrainInstanceResponse {
+    return DrainInstanceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainInstanceResponse>, I>>(object: I): DrainInstanceResponse {
+    const message = createBaseDrainInstanceResponse();
+    message.instance = (object.instance !== undefined && object.instance !== null)
+      ? InstanceInfo.fromPartial(object.instance)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUndrainInstanceRequest(): UndrainInstanceRequest {
+  return { instanceId: "" };
+}
+
+export const UndrainInstanceRequest: MessageFns<UndrainInstanceRequest> = {
+  encode(message: UndrainInstanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.instanceId !== "") {
+      writer.uint32(10).string(message.instanceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UndrainInstanceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUndrainInstanceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.instanceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UndrainInstanceRequest {
+    return {
+      instanceId: isSet(object.instanceId)
+        ? globalThis.String(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.String(object.instance_id)
+        : "",
+    };
+  },
+
+  toJSON(message: UndrainInstanceRequest): unknown {
+    const obj: any = {};
+    if (message.instanceId !== "") {
+      obj.instanceId = message.instanceId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UndrainInstanceRequest>, I>>(base?: I): UndrainInstanceRequest {
+    return UndrainInstanceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UndrainInstanceRequest>, I>>(object: I): UndrainInstanceRequest {
+    const message = createBaseUndrainInstanceRequest();
+    message.instanceId = object.instanceId ?? "";
+    return message;
+  },
+};
+
+function createBaseUndrainInstanceResponse(): UndrainInstanceResponse {
+  return { instance: undefined };
+}
+
+export const UndrainInstanceResponse: MessageFns<UndrainInstanceResponse> = {
+  encode(message: UndrainInstanceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.instance !== undefined) {
+      InstanceInfo.encode(message.instance, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UndrainInstanceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUndrainInstanceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.instance = InstanceInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UndrainInstanceResponse {
+    return { instance: isSet(object.instance) ? InstanceInfo.fromJSON(object.instance) : undefined };
+  },
+
+  toJSON(message: UndrainInstanceResponse): unknown {
+    const obj: any = {};
+    if (message.instance !== undefined) {
+      obj.instance = InstanceInfo.toJSON(message.instance);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UndrainInstanceResponse>, I>>(base?: I): UndrainInstanceResponse {
+    return UndrainInstanceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UndrainInstanceResponse>, I>>(object: I): UndrainInstanceResponse {
+    const message = createBaseUndrainInstanceResponse();
+    message.instance = (object.instance !== undefined && object.instance !== null)
+      ? InstanceInfo.fromPartial(object.instance)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseFreezeRebalancingRequest(): FreezeRebalancingRequest {
+  return { durationSeconds: 0, reason: "" };
+}
+
+export const FreezeRebalancingRequest: MessageFns<FreezeRebalancingRequest> = {
+  encode(message: FreezeRebalancingRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.durationSeconds !== 0) {
+      writer.uint32(8).uint32(message.durationSeconds);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FreezeRebalancingRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFreezeRebalancingRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.durationSeconds = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FreezeRebalancingRequest {
+    return {
+      durationSeconds: isSet(object.durationSeconds)
+        ? globalThis.Number(object.durationSeconds)
+        : isSet(object.duration_seconds)
+        ? globalThis.Number(object.duration_seconds)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: FreezeRebalancingRequest): unknown {
+    const obj: any = {};
+    if (message.durationSeconds !== 0) {
+      obj.durationSeconds = Math.round(message.durationSeconds);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FreezeRebalancingRequest>, I>>(base?: I): FreezeRebalancingRequest {
+    return FreezeRebalancingRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FreezeRebalancingRequest>, I>>(object: I): FreezeRebalancingRequest {
+    const message = createBaseFreezeRebalancingRequest();
+    message.durationSeconds = object.durationSeconds ?? 0;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseFreezeRebalancingResponse(): FreezeRebalancingResponse {
+  return { frozen: false, frozenUntil: undefined };
+}
+
+export const FreezeRebalancingResponse: MessageFns<FreezeRebalancingResponse> = {
+  encode(message: FreezeRebalancingResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.frozen !== false) {
+      writer.uint32(8).bool(message.frozen);
+    }
+    if (message.frozenUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.frozenUntil), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FreezeRebalancingResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFreezeRebalancingResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.frozen = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.frozenUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FreezeRebalancingResponse {
+    return {
+      frozen: isSet(object.frozen) ? globalThis.Boolean(object.frozen) : false,
+      frozenUntil: isSet(object.frozenUntil)
+        ? fromJsonTimestamp(object.frozenUntil)
+        : isSet(object.frozen_until)
+        ? fromJsonTimestamp(object.frozen_until)
+        : undefined,
+    };
+  },
+
+  toJSON(message: FreezeRebalancingResponse): unknown {
+    const obj: any = {};
+    if (message.frozen !== false) {
+      obj.frozen = message.frozen;
+    }
+    if (message.frozenUntil !== undefined) {
+      obj.frozenUntil = message.frozenUntil.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FreezeRebalancingResponse>, I>>(base?: I): FreezeRebalancingResponse {
+    return FreezeRebalancingResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FreezeRebalancingResponse>, I>>(object: I): FreezeRebalancingResponse {
+    const message = createBaseFreezeRebalancingResponse();
+    message.frozen = object.frozen ?? false;
+    message.frozenUntil = object.frozenUntil ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUnfreezeRebalancingRequest(): UnfreezeRebalancingRequest {
+  return {};
+}
+
+export const UnfreezeRebalancingRequest: MessageFns<UnfreezeRebalancingRequest> = {
+  encode(_: UnfreezeRebalancingRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnfreezeRebalancingRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnfreezeRebalancingRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): UnfreezeRebalancingRequest {
+    return {};
+  },
+
+  toJSON(_: UnfreezeRebalancingRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UnfreezeRebalancingRequest>, I>>(base?: I): UnfreezeRebalancingRequest {
+    return UnfreezeRebalancingRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UnfreezeRebalancingRequest>, I>>(_: I): UnfreezeRebalancingRequest {
+    const message = createBaseUnfreezeRebalancingRequest();
+    return message;
+  },
+};
+
+function createBaseUnfreezeRebalancingResponse(): UnfreezeRebalancingResponse {
+  return { wasFrozen: false };
+}
+
+export const UnfreezeRebalancingResponse: MessageFns<UnfreezeRebalancingResponse> = {
+  encode(message: UnfreezeRebalancingResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.wasFrozen !== false) {
+      writer.uint32(8).bool(message.wasFrozen);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnfreezeRebalancingResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnfreezeRebalancingResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.wasFrozen = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UnfreezeRebalancingResponse {
+    return {
+      wasFrozen: isSet(object.wasFrozen)
+        ? globalThis.Boolean(object.wasFrozen)
+        : isSet(object.was_frozen)
+        ? globalThis.Boolean(object.was_frozen)
+        : false,
+    };
+  },
+
+  toJSON(message: UnfreezeRebalancingResponse): unknown {
+    const obj: any = {};
+    if (message.wasFrozen !== false) {
+      obj.wasFrozen = message.wasFrozen;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UnfreezeRebalancingResponse>, I>>(base?: I): UnfreezeRebalancingResponse {
+    return UnfreezeRebalancingResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UnfreezeRebalancingResponse>, I>>(object: I): UnfreezeRebalancingResponse {
+    const message = createBaseUnfreezeRebalancingResponse();
+    message.wasFrozen = object.wasFrozen ?? false;
+    return message;
+  },
+};
+
+function createBaseRebalanceRequest(): RebalanceRequest {
+  return {};
+}
+
+export const RebalanceRequest: MessageFns<RebalanceRequest> = {
+  encode(_: RebalanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RebalanceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRebalanceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RebalanceRequest {
+    return {};
+  },
+
+  toJSON(_: RebalanceRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RebalanceRequest>, I>>(base?: I): RebalanceRequest {
+    return RebalanceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RebalanceRequest>, I>>(_: I): RebalanceRequest {
+    const message = createBaseRebalanceRequest();
+    return message;
+  },
+};
+
+function createBaseMove(): Move {
+  return { streamId: "", fromInstance: "", toInstance: "", reason: "", action: "" };
+}
+
+export const Move: MessageFns<Move> = {
+  encode(message: Move, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.streamId !== "") {
+      writer.uint32(10).string(message.streamId);
+    }
+    if (message.fromInstance !== "") {
+      writer.uint32(18).string(message.fromInstance);
+    }
+    if (message.toInstance !== "") {
+      writer.uint32(26).string(message.toInstance);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.action !== "") {
+      writer.uint32(42).string(message.action);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Move {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMove();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.streamId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fromInstance = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toInstance = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Move {
+    return {
+      streamId: isSet(object.streamId)
+        ? globalThis.String(object.streamId)
+        : isSet(object.stream_id)
+        ? globalThis.String(object.stream_id)
+        : "",
+      fromInstance: isSet(object.fromInstance)
+        ? globalThis.String(object.fromInstance)
+        : isSet(object.from_instance)
+        ? globalThis.String(object.from_instance)
+        : "",
+      toInstance: isSet(object.toInstance)
+        ? globalThis.String(object.toInstance)
+        : isSet(object.to_instance)
+        ? globalThis.String(object.to_instance)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+    };
+  },
+
+  toJSON(message: Move): unknown {
+    const obj: any = {};
+    if (message.streamId !== "") {
+      obj.streamId = message.streamId;
+    }
+    if (message.fromInstance !== "") {
+      obj.fromInstance = message.fromInstance;
+    }
+    if (message.toInstance !== "") {
+      obj.toInstance = message.toInstance;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Move>, I>>(base?: I): Move {
+    return Move.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Move>, I>>(object: I): Move {
+    const message = createBaseMove();
+    message.streamId = object.streamId ?? "";
+    message.fromInstance = object.fromInstance ?? "";
+    message.toInstance = object.toInstance ?? "";
+    message.reason = object.reason ?? "";
+    message.action = object.action ?? "";
+    return message;
+  },
+};
+
+function createBaseRebalanceResponse(): RebalanceResponse {
+  return { moves: [], deferred: 0, unassigned: 0 };
+}
+
+export const RebalanceResponse: MessageFns<RebalanceResponse> = {
+  encode(message: RebalanceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.moves) {
+      Move.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.deferred !== 0) {
+      writer.uint32(16).uint32(message.deferred);
+    }
+    if (message.unassigned !== 0) {
+      writer.uint32(24).uint32(message.unassigned);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RebalanceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRebalanceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.moves.push(Move.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deferred = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.unassigned = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RebalanceResponse {
+    return {
+      moves: globalThis.Array.isArray(object?.moves) ? object.moves.map((e: any) => Move.fromJSON(e)) : [],
+      deferred: isSet(object.deferred) ? globalThis.Number(object.deferred) : 0,
+      unassigned: isSet(object.unassigned) ? globalThis.Number(object.unassigned) : 0,
+    };
+  },
+
+  toJSON(message: RebalanceResponse): unknown {
+    const obj: any = {};
+    if (message.moves?.length) {
+      obj.moves = message.moves.map((e) => Move.toJSON(e));
+    }
+    if (message.deferred !== 0) {
+      obj.deferred = Math.round(message.deferred);
+    }
+    if (message.unassigned !== 0) {
+      obj.unassigned = Math.round(message.unassigned);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RebalanceResponse>, I>>(base?: I): RebalanceResponse {
+    return RebalanceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RebalanceResponse>, I>>(object: I): RebalanceResponse {
+    const message = createBaseRebalanceResponse();
+    message.moves = object.moves?.map((e) => Move.fromPartial(e)) || [];
+    message.deferred = object.deferred ?? 0;
+    message.unassigned = object.unassigned ?? 0;
+    return message;
+  },
+};
+
+function createBaseWatchEventsRequest(): WatchEventsRequest {
+  return { history: 0, instanceId: "", streamId: "", kinds: [] };
+}
+
+export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
+  encode(message: WatchEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.history !== 0) {
+      writer.uint32(8).uint32(message.history);
+    }
+    if (message.instanceId !== "") {
+      writer.uint32(18).string(message.instanceId);
+    }
+    if (message.streamId !== "") {
+      writer.uint32(26).string(message.streamId);
+    }
+    for (const v of message.kinds) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.history = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.instanceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streamId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kinds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchEventsRequest {
+    return {
+      history: isSet(object.history) ? globalThis.Number(object.history) : 0,
+      instanceId: isSet(object.instanceId)
+        ? globalThis.String(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.String(object.instance_id)
+        : "",
+      streamId: isSet(object.streamId)
+        ? globalThis.String(object.streamId)
+        : isSet(object.stream_id)
+        ? globalThis.String(object.stream_id)
+        : "",
+      kinds: globalThis.Array.isArray(object?.kinds) ? object.kinds.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: WatchEventsRequest): unknown {
+    const obj: any = {};
+    if (message.history !== 0) {
+      obj.history = Math.round(message.history);
+    }
+    if (message.instanceId !== "") {
+      obj.instanceId = message.instanceId;
+    }
+    if (message.streamId !== "") {
+      obj.streamId = message.streamId;
+    }
+    if (message.kinds?.length) {
+      obj.kinds = message.kinds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchEventsRequest>, I>>(base?: I): WatchEventsRequest {
+    return WatchEventsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchEventsRequest>, I>>(object: I): WatchEventsRequest {
+    const message = createBaseWatchEventsRequest();
+    message.history = object.history ?? 0;
+    message.instanceId = object.instanceId ?? "";
+    message.streamId = object.streamId ?? "";
+    message.kinds = object.kinds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseEvent(): Event {
+  return { seq: 0, at: undefined, kind: "", instanceId: "", streamId: "", detail: undefined };
+}
+
+export const Event: MessageFns<Event> = {
+  encode(message: Event, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint64(message.seq);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(18).fork()).join();
+    }
+    if (message.kind !== "") {
+      writer.uint32(26).string(message.kind);
+    }
+    if (message.instanceId !== "") {
+      writer.uint32(34).string(message.instanceId);
+    }
+    if (message.streamId !== "") {
+      writer.uint32(42).string(message.streamId);
+    }
+    if (message.detail !== undefined) {
+      Struct.encode(Struct.wrap(message.detail), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Event {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.instanceId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.streamId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.detail = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Event {
+    return {
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      instanceId: isSet(object.instanceId)
+        ? globalThis.String(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.String(object.instance_id)
+        : "",
+      streamId: isSet(object.streamId)
+        ? globalThis.String(object.streamId)
+        : isSet(object.stream_id)
+        ? globalThis.String(object.stream_id)
+        : "",
+      detail: isObject(object.detail) ? object.detail : undefined,
+    };
+  },
+
+  toJSON(message: Event): unknown {
+    const obj: any = {};
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.instanceId !== "") {
+      obj.instanceId = message.instanceId;
+    }
+    if (message.streamId !== "") {
+      obj.streamId = message.streamId;
+    }
+    if (message.detail !== undefined) {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Event>, I>>(base?: I): Event {
+    return Event.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Event>, I>>(object: I): Event {
+    const message = createBaseEvent();
+    message.seq = object.seq ?? 0;
+    message.at = object.at ?? undefined;
+    message.kind = object.kind ?? "";
+    message.instanceId = object.instanceId ?? "";
+    message.streamId = object.streamId ?? "";
+    message.detail = object.detail ?? undefined;
+    return message;
+  },
+};
+
+function createBaseWatchEventsResponse(): WatchEventsResponse {
+  return { event: undefined };
+}
+
+export const WatchEventsResponse: MessageFns<WatchEventsResponse> = {
+  encode(message: WatchEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event !== undefined) {
+      Event.encode(message.event, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = Event.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchEventsResponse {
+    return { event: isSet(object.event) ? Event.fromJSON(object.event) : undefined };
+  },
+
+  toJSON(message: WatchEventsResponse): unknown {
+    const obj: any = {};
+    if (message.event !== undefined) {
+      obj.event = Event.toJSON(message.event);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchEventsResponse>, I>>(base?: I): WatchEventsResponse {
+    return WatchEventsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchEventsResponse>, I>>(object: I): WatchEventsResponse {
+    const message = createBaseWatchEventsResponse();
+    message.event = (object.event !== undefined && object.event !== null) ? Event.fromPartial(object.event) : undefined;
+    return message;
+  },
+};
+
+/** AdminService lets operators see and steer the fleet and the stream catalog. */
 export type AdminServiceService = typeof AdminServiceService;
 export const AdminServiceService = {
+  /** GetStatus summarises the fleet, the catalog and this replica. */
+  getStatus: {
+    path: "/orchestrator.v1.AdminService/GetStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetStatusRequest): Buffer => Buffer.from(GetStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetStatusRequest => GetStatusRequest.decode(value),
+    responseSerialize: (value: GetStatusResponse): Buffer => Buffer.from(GetStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetStatusResponse => GetStatusResponse.decode(value),
+  },
+  /** ListInstances lists every known instance. */
+  listInstances: {
+    path: "/orchestrator.v1.AdminService/ListInstances" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListInstancesRequest): Buffer => Buffer.from(ListInstancesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListInstancesRequest => ListInstancesRequest.decode(value),
+    responseSerialize: (value: ListInstancesResponse): Buffer =>
+      Buffer.from(ListInstancesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListInstancesResponse => ListInstancesResponse.decode(value),
+  },
+  /** GetInstance shows one instance and the streams it owns. */
+  getInstance: {
+    path: "/orchestrator.v1.AdminService/GetInstance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetInstanceRequest): Buffer => Buffer.from(GetInstanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetInstanceRequest => GetInstanceRequest.decode(value),
+    responseSerialize: (value: GetInstanceResponse): Buffer => Buffer.from(GetInstanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetInstanceResponse => GetInstanceResponse.decode(value),
+  },
+  /** ListStreams lists catalog streams with their owners, filtered and paginated. */
+  listStreams: {
+    path: "/orchestrator.v1.AdminService/ListStreams" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListStreamsRequest): Buffer => Buffer.from(ListStreamsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListStreamsRequest => ListStreamsRequest.decode(value),
+    responseSerialize: (value: ListStreamsResponse): Buffer => Buffer.from(ListStreamsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListStreamsResponse => ListStreamsResponse.decode(value),
+  },
+  /** GetStream shows one stream, its owner and its recent history. */
+  getStream: {
+    path: "/orchestrator.v1.AdminService/GetStream" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetStreamRequest): Buffer => Buffer.from(GetStreamRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetStreamRequest => GetStreamRequest.decode(value),
+    responseSerialize: (value: GetStreamResponse): Buffer => Buffer.from(GetStreamResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetStreamResponse => GetStreamResponse.decode(value),
+  },
   /** UpsertStreams creates or replaces streams in the catalog, all or nothing. */
   upsertStreams: {
     path: "/orchestrator.v1.AdminService/UpsertStreams" as const,
@@ -666,16 +4696,199 @@ export const AdminServiceService = {
       Buffer.from(DeleteStreamsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteStreamsResponse => DeleteStreamsResponse.decode(value),
   },
+  /** SetStreamsEnabled enables or disables streams without touching anything else. */
+  setStreamsEnabled: {
+    path: "/orchestrator.v1.AdminService/SetStreamsEnabled" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetStreamsEnabledRequest): Buffer =>
+      Buffer.from(SetStreamsEnabledRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetStreamsEnabledRequest => SetStreamsEnabledRequest.decode(value),
+    responseSerialize: (value: SetStreamsEnabledResponse): Buffer =>
+      Buffer.from(SetStreamsEnabledResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetStreamsEnabledResponse => SetStreamsEnabledResponse.decode(value),
+  },
+  /** DrainInstance moves an instance's streams away (revoke before assign) and gives it none until undrained. */
+  drainInstance: {
+    path: "/orchestrator.v1.AdminService/DrainInstance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DrainInstanceRequest): Buffer => Buffer.from(DrainInstanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DrainInstanceRequest => DrainInstanceRequest.decode(value),
+    responseSerialize: (value: DrainInstanceResponse): Buffer =>
+      Buffer.from(DrainInstanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DrainInstanceResponse => DrainInstanceResponse.decode(value),
+  },
+  /** UndrainInstance lets a drained instance receive streams again. */
+  undrainInstance: {
+    path: "/orchestrator.v1.AdminService/UndrainInstance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UndrainInstanceRequest): Buffer =>
+      Buffer.from(UndrainInstanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UndrainInstanceRequest => UndrainInstanceRequest.decode(value),
+    responseSerialize: (value: UndrainInstanceResponse): Buffer =>
+      Buffer.from(UndrainInstanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UndrainInstanceResponse => UndrainInstanceResponse.decode(value),
+  },
+  /** FreezeRebalancing stops moves between live instances; dead instances' streams still move. */
+  freezeRebalancing: {
+    path: "/orchestrator.v1.AdminService/FreezeRebalancing" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FreezeRebalancingRequest): Buffer =>
+      Buffer.from(FreezeRebalancingRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FreezeRebalancingRequest => FreezeRebalancingRequest.decode(value),
+    responseSerialize: (value: FreezeRebalancingResponse): Buffer =>
+      Buffer.from(FreezeRebalancingResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FreezeRebalancingResponse => FreezeRebalancingResponse.decode(value),
+  },
+  /** UnfreezeRebalancing ends a freeze. */
+  unfreezeRebalancing: {
+    path: "/orchestrator.v1.AdminService/UnfreezeRebalancing" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UnfreezeRebalancingRequest): Buffer =>
+      Buffer.from(UnfreezeRebalancingRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UnfreezeRebalancingRequest => UnfreezeRebalancingRequest.decode(value),
+    responseSerialize: (value: UnfreezeRebalancingResponse): Buffer =>
+      Buffer.from(UnfreezeRebalancingResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UnfreezeRebalancingResponse => UnfreezeRebalancingResponse.decode(value),
+  },
+  /** Rebalance runs a scheduling round now and returns the moves it made. */
+  rebalance: {
+    path: "/orchestrator.v1.AdminService/Rebalance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RebalanceRequest): Buffer => Buffer.from(RebalanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RebalanceRequest => RebalanceRequest.decode(value),
+    responseSerialize: (value: RebalanceResponse): Buffer => Buffer.from(RebalanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RebalanceResponse => RebalanceResponse.decode(value),
+  },
+  /** WatchEvents streams what happens, optionally starting with recent history. */
+  watchEvents: {
+    path: "/orchestrator.v1.AdminService/WatchEvents" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchEventsRequest): Buffer => Buffer.from(WatchEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchEventsRequest => WatchEventsRequest.decode(value),
+    responseSerialize: (value: WatchEventsResponse): Buffer => Buffer.from(WatchEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchEventsResponse => WatchEventsResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
+  /** GetStatus summarises the fleet, the catalog and this replica. */
+  getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
+  /** ListInstances lists every known instance. */
+  listInstances: handleUnaryCall<ListInstancesRequest, ListInstancesResponse>;
+  /** GetInstance shows one instance and the streams it owns. */
+  getInstance: handleUnaryCall<GetInstanceRequest, GetInstanceResponse>;
+  /** ListStreams lists catalog streams with their owners, filtered and paginated. */
+  listStreams: handleUnaryCall<ListStreamsRequest, ListStreamsResponse>;
+  /** GetStream shows one stream, its owner and its recent history. */
+  getStream: handleUnaryCall<GetStreamRequest, GetStreamResponse>;
   /** UpsertStreams creates or replaces streams in the catalog, all or nothing. */
   upsertStreams: handleUnaryCall<UpsertStreamsRequest, UpsertStreamsResponse>;
   /** DeleteStreams removes streams from the catalog; their owners are told to stop. */
   deleteStreams: handleUnaryCall<DeleteStreamsRequest, DeleteStreamsResponse>;
+  /** SetStreamsEnabled enables or disables streams without touching anything else. */
+  setStreamsEnabled: handleUnaryCall<SetStreamsEnabledRequest, SetStreamsEnabledResponse>;
+  /** DrainInstance moves an instance's streams away (revoke before assign) and gives it none until undrained. */
+  drainInstance: handleUnaryCall<DrainInstanceRequest, DrainInstanceResponse>;
+  /** UndrainInstance lets a drained instance receive streams again. */
+  undrainInstance: handleUnaryCall<UndrainInstanceRequest, UndrainInstanceResponse>;
+  /** FreezeRebalancing stops moves between live instances; dead instances' streams still move. */
+  freezeRebalancing: handleUnaryCall<FreezeRebalancingRequest, FreezeRebalancingResponse>;
+  /** UnfreezeRebalancing ends a freeze. */
+  unfreezeRebalancing: handleUnaryCall<UnfreezeRebalancingRequest, UnfreezeRebalancingResponse>;
+  /** Rebalance runs a scheduling round now and returns the moves it made. */
+  rebalance: handleUnaryCall<RebalanceRequest, RebalanceResponse>;
+  /** WatchEvents streams what happens, optionally starting with recent history. */
+  watchEvents: handleServerStreamingCall<WatchEventsRequest, WatchEventsResponse>;
 }
 
 export interface AdminServiceClient extends Client {
+  /** GetStatus summarises the fleet, the catalog and this replica. */
+  getStatus(
+    request: GetStatusRequest,
+    callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  getStatus(
+    request: GetStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  getStatus(
+    request: GetStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  /** ListInstances lists every known instance. */
+  listInstances(
+    request: ListInstancesRequest,
+    callback: (error: ServiceError | null, response: ListInstancesResponse) => void,
+  ): ClientUnaryCall;
+  listInstances(
+    request: ListInstancesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListInstancesResponse) => void,
+  ): ClientUnaryCall;
+  listInstances(
+    request: ListInstancesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListInstancesResponse) => void,
+  ): ClientUnaryCall;
+  /** GetInstance shows one instance and the streams it owns. */
+  getInstance(
+    request: GetInstanceRequest,
+    callback: (error: ServiceError | null, response: GetInstanceResponse) => void,
+  ): ClientUnaryCall;
+  getInstance(
+    request: GetInstanceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetInstanceResponse) => void,
+  ): ClientUnaryCall;
+  getInstance(
+    request: GetInstanceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetInstanceResponse) => void,
+  ): ClientUnaryCall;
+  /** ListStreams lists catalog streams with their owners, filtered and paginated. */
+  listStreams(
+    request: ListStreamsRequest,
+    callback: (error: ServiceError | null, response: ListStreamsResponse) => void,
+  ): ClientUnaryCall;
+  listStreams(
+    request: ListStreamsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListStreamsResponse) => void,
+  ): ClientUnaryCall;
+  listStreams(
+    request: ListStreamsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListStreamsResponse) => void,
+  ): ClientUnaryCall;
+  /** GetStream shows one stream, its owner and its recent history. */
+  getStream(
+    request: GetStreamRequest,
+    callback: (error: ServiceError | null, response: GetStreamResponse) => void,
+  ): ClientUnaryCall;
+  getStream(
+    request: GetStreamRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetStreamResponse) => void,
+  ): ClientUnaryCall;
+  getStream(
+    request: GetStreamRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetStreamResponse) => void,
+  ): ClientUnaryCall;
   /** UpsertStreams creates or replaces streams in the catalog, all or nothing. */
   upsertStreams(
     request: UpsertStreamsRequest,
@@ -708,6 +4921,109 @@ export interface AdminServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteStreamsResponse) => void,
   ): ClientUnaryCall;
+  /** SetStreamsEnabled enables or disables streams without touching anything else. */
+  setStreamsEnabled(
+    request: SetStreamsEnabledRequest,
+    callback: (error: ServiceError | null, response: SetStreamsEnabledResponse) => void,
+  ): ClientUnaryCall;
+  setStreamsEnabled(
+    request: SetStreamsEnabledRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetStreamsEnabledResponse) => void,
+  ): ClientUnaryCall;
+  setStreamsEnabled(
+    request: SetStreamsEnabledRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetStreamsEnabledResponse) => void,
+  ): ClientUnaryCall;
+  /** DrainInstance moves an instance's streams away (revoke before assign) and gives it none until undrained. */
+  drainInstance(
+    request: DrainInstanceRequest,
+    callback: (error: ServiceError | null, response: DrainInstanceResponse) => void,
+  ): ClientUnaryCall;
+  drainInstance(
+    request: DrainInstanceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DrainInstanceResponse) => void,
+  ): ClientUnaryCall;
+  drainInstance(
+    request: DrainInstanceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DrainInstanceResponse) => void,
+  ): ClientUnaryCall;
+  /** UndrainInstance lets a drained instance receive streams again. */
+  undrainInstance(
+    request: UndrainInstanceRequest,
+    callback: (error: ServiceError | null, response: UndrainInstanceResponse) => void,
+  ): ClientUnaryCall;
+  undrainInstance(
+    request: UndrainInstanceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UndrainInstanceResponse) => void,
+  ): ClientUnaryCall;
+  undrainInstance(
+    request: UndrainInstanceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UndrainInstanceResponse) => void,
+  ): ClientUnaryCall;
+  /** FreezeRebalancing stops moves between live instances; dead instances' streams still move. */
+  freezeRebalancing(
+    request: FreezeRebalancingRequest,
+    callback: (error: ServiceError | null, response: FreezeRebalancingResponse) => void,
+  ): ClientUnaryCall;
+  freezeRebalancing(
+    request: FreezeRebalancingRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FreezeRebalancingResponse) => void,
+  ): ClientUnaryCall;
+  freezeRebalancing(
+    request: FreezeRebalancingRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FreezeRebalancingResponse) => void,
+  ): ClientUnaryCall;
+  /** UnfreezeRebalancing ends a freeze. */
+  unfreezeRebalancing(
+    request: UnfreezeRebalancingRequest,
+    callback: (error: ServiceError | null, response: UnfreezeRebalancingResponse) => void,
+  ): ClientUnaryCall;
+  unfreezeRebalancing(
+    request: UnfreezeRebalancingRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UnfreezeRebalancingResponse) => void,
+  ): ClientUnaryCall;
+  unfreezeRebalancing(
+    request: UnfreezeRebalancingRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UnfreezeRebalancingResponse) => void,
+  ): ClientUnaryCall;
+  /** Rebalance runs a scheduling round now and returns the moves it made. */
+  rebalance(
+    request: RebalanceRequest,
+    callback: (error: ServiceError | null, response: RebalanceResponse) => void,
+  ): ClientUnaryCall;
+  rebalance(
+    request: RebalanceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RebalanceResponse) => void,
+  ): ClientUnaryCall;
+  rebalance(
+    request: RebalanceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RebalanceResponse) => void,
+  ): ClientUnaryCall;
+  /** WatchEvents streams what happens, optionally starting with recent history. */
+  watchEvents(request: WatchEventsRequest, options?: Partial<CallOptions>): ClientReadableStream<WatchEventsResponse>;
+  watchEvents(
+    request: WatchEventsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchEventsResponse>;
 }
 
 export const AdminServiceClient = makeGenericClientConstructor(
@@ -718,6 +5034,10 @@ export const AdminServiceClient = makeGenericClientConstructor(
   service: typeof AdminServiceService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
@@ -731,6 +5051,39 @@ type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;

@@ -1,0 +1,66 @@
+import { parseArgs } from "node:util";
+import { ImportError, readImportFile, rowsToSpecs } from "../catalog/import-file.js";
+import { resolveAddress, sendStreams } from "../catalog/send-streams.js";
+
+const USAGE = `usage: npm run streams:import -- FILE [--address host:port] [--dry-run]
+
+Imports radio streams into the orchestrator's catalog, all or nothing, in one
+UpsertStreams call. FILE is a .csv (header row) or .json (array of objects) shaped
+like the streams table: id (or index), url, name, optional enabled
+(true/false/1/0/yes/no/sim/não); every other column becomes metadata.
+
+  --address host:port  orchestrator gRPC address; default $ORCHESTRATOR_ADDRESS,
+                       else 127.0.0.1:$GRPC_PORT (50051)
+  --dry-run            validate and print the request that would be sent; write nothing
+  -h, --help           show this help
+`;
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        address: { type: "string" },
+        "dry-run": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    throw new ImportError(`${(error as Error).message.split(". ")[0]}; see --help`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const [file, ...extra] = positionals;
+  if (file === undefined) throw new ImportError("missing FILE; see --help");
+  if (extra.length) throw new ImportError(`expected one FILE, got ${positionals.length}; see --help`);
+  const address = resolveAddress(values.address, process.env);
+
+  const rows = await readImportFile(file);
+  const specs = rowsToSpecs(rows);
+  if (values["dry-run"]) {
+    // The request as grpcurl would take it (`-d @`); the summary goes to stderr to keep stdout clean JSON.
+    process.stdout.write(`${JSON.stringify({ streams: specs }, null, 2)}\n`);
+    process.stderr.write(`dry run: would import ${plural(specs.length, "stream")} from ${file} into ${address}; nothing was sent\n`);
+    return;
+  }
+  const outcome = await sendStreams(address, specs, rows.map((r) => r.row));
+  process.stdout.write(
+    `imported ${plural(specs.length, "stream")} from ${file}: ${outcome.created} created, ${outcome.updated} updated, ${outcome.unchanged} unchanged\n`,
+  );
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const message = error instanceof ImportError ? error.message : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
+  // One line whatever the cause: messages from parsers may carry newlines.
+  process.stderr.write(`streams:import: ${message.replace(/\s*\n\s*/g, " ")}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,20 @@
+import type { RoundDecision } from "./round-planner.js";
+
+/**
+ * Hooks the coordinator calls for things worth counting. Metrics implement
+ * it; the coordinator itself stays free of any metrics library.
+ */
+export interface CoordinatorObserver {
+  heartbeat(): void;
+  superseded(): void;
+  round(decision: RoundDecision, durationSeconds: number): void;
+  databaseError(operation: "round" | "last_seen_flush" | "catalog"): void;
+}
+
+/** Observes nothing; the default. */
+export const NO_OBSERVER: CoordinatorObserver = {
+  heartbeat: () => undefined,
+  superseded: () => undefined,
+  round: () => undefined,
+  databaseError: () => undefined,
+};

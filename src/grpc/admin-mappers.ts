@@ -1,0 +1,108 @@
+import type { Coordinator } from "../coordinator/coordinator.js";
+import type { LoggedEvent } from "../coordinator/event-log.js";
+import type { InstanceEntry } from "../coordinator/fleet.js";
+import type { CatalogStream } from "../coordinator/types.js";
+import type { EventRow } from "../db/schema.js";
+import {
+  InstanceState,
+  StreamState,
+  type Event,
+  type GetStatusResponse,
+  type InstanceInfo,
+  type StreamInfo,
+} from "../gen/orchestrator/v1/admin.js";
+import type { SystemMetrics } from "../gen/orchestrator/v1/orchestrator.js";
+import { instanceState, type FleetStatus, type InstanceStateName } from "../status/fleet-status.js";
+
+const STATE: Record<InstanceStateName, InstanceState> = {
+  connected: InstanceState.INSTANCE_STATE_CONNECTED,
+  disconnected: InstanceState.INSTANCE_STATE_DISCONNECTED,
+  draining: InstanceState.INSTANCE_STATE_DRAINING,
+  dead: InstanceState.INSTANCE_STATE_DEAD,
+  left: InstanceState.INSTANCE_STATE_LEFT,
+};
+
+/** Metrics kept with legacy snake_case names, back to the proto message. */
+export function metricsToMessage(metrics: Record<string, number | number[]> | null): SystemMetrics | undefined {
+  if (!metrics) return undefined;
+  const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  const out: Record<string, unknown> = { loadAverage: [] };
+  for (const [key, value] of Object.entries(metrics)) out[camel(key)] = value;
+  return out as unknown as SystemMetrics;
+}
+
+/** Maps an in-memory instance to the admin API's InstanceInfo. */
+export function instanceInfo(entry: InstanceEntry, coordinator: Coordinator): InstanceInfo {
+  return {
+    id: entry.id,
+    state: STATE[instanceState(entry)],
+    capacity: entry.capacity,
+    assigned: coordinator.fleet.ownedBy(entry.id).size,
+    fairShare: coordinator.quotas.get(entry.id) ?? 0,
+    runningStreams: entry.runningStreams,
+    lastSeen: new Date(entry.lastSeen),
+    registeredAt: entry.registeredAt ?? undefined,
+    connectedAt: entry.connectedAt ?? undefined,
+    labels: entry.labels,
+    metrics: metricsToMessage(entry.metrics),
+    version: entry.version,
+    sessionId: entry.session?.sessionId ?? "",
+    draining: entry.draining,
+  };
+}
+
+/** Maps a catalog stream and its ownership to StreamInfo. */
+export function streamInfo(stream: CatalogStream, coordinator: Coordinator): StreamInfo {
+  const ownership = coordinator.fleet.owners.get(stream.id);
+  const state = !stream.enabled
+    ? StreamState.STREAM_STATE_DISABLED
+    : !ownership
+      ? StreamState.STREAM_STATE_UNASSIGNED
+      : ownership.revoking
+        ? StreamState.STREAM_STATE_REVOKING
+        : StreamState.STREAM_STATE_ASSIGNED;
+  return {
+    id: stream.id,
+    url: stream.url,
+    name: stream.name,
+    metadata: stream.metadata,
+    enabled: stream.enabled,
+    state,
+    owner: ownership?.instanceId ?? "",
+    epoch: ownership?.epoch ?? 0,
+  };
+}
+
+/** Maps a live event to the Event message. */
+export function eventFromLog(event: LoggedEvent): Event {
+  return {
+    seq: event.seq,
+    at: event.at,
+    kind: event.kind,
+    instanceId: event.instanceId ?? "",
+    streamId: event.streamId ?? "",
+    detail: event.detail ?? {},
+  };
+}
+
+/** Maps an audit row read from the database to the Event message. */
+export function eventFromRow(row: EventRow): Event {
+  return { seq: 0, at: row.at, kind: row.kind, instanceId: row.instance_id ?? "", streamId: row.stream_id ?? "", detail: row.detail };
+}
+
+/** Maps the fleet summary to GetStatusResponse. */
+export function statusToMessage(status: FleetStatus): GetStatusResponse {
+  return {
+    instances: status.instances,
+    totalCapacity: status.totalCapacity,
+    streams: status.streams,
+    loadPercentage: status.loadPercentage,
+    rebalancingFrozen: status.frozen,
+    frozenUntil: status.frozenUntil ?? undefined,
+    movesLastMinute: status.movesLastMinute,
+    role: status.role,
+    version: status.version,
+    uptimeSeconds: status.uptimeSeconds,
+    startedAt: status.startedAt,
+  };
+}

@@ -1,0 +1,92 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Coordinator } from "../coordinator/coordinator.js";
+import type { CoordinatorObserver } from "../coordinator/observer.js";
+import type { RoundDecision } from "../coordinator/round-planner.js";
+import { fleetStatus } from "../status/fleet-status.js";
+
+/**
+ * The orchestrator's Prometheus metrics, in a registry of its own (several
+ * orchestrators may share a process in tests). Gauges are read from the
+ * coordinator at scrape time, so they always match the state.
+ */
+export class OrchestratorMetrics implements CoordinatorObserver {
+  readonly registry = new Registry();
+  private readonly heartbeats = new Counter({ name: "finger_heartbeats_received_total", help: "Heartbeats received from instances", registers: [this.registry] });
+  private readonly supersededSessions = new Counter({ name: "finger_sessions_superseded_total", help: "Sessions ended because the same instance connected again", registers: [this.registry] });
+  private readonly moves = new Counter({
+    name: "finger_stream_moves_total",
+    help: "Streams granted (action=assigned) or told to stop (action=revoking), by reason: new, orphan, rebalance, drain, capacity",
+    labelNames: ["reason", "action"],
+    registers: [this.registry],
+  });
+  private readonly roundDuration = new Histogram({
+    name: "finger_scheduling_round_duration_seconds",
+    help: "Duration of scheduling rounds that changed something (plan, persist, push)",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly dbErrors = new Counter({ name: "finger_database_errors_total", help: "Database operations that failed after retries", labelNames: ["operation"], registers: [this.registry] });
+  private readonly events = new Counter({ name: "finger_events_total", help: "Audit events by kind", labelNames: ["kind"], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: "finger_" });
+  }
+
+  /** Registers the gauges that read the coordinator at scrape time. */
+  watch(coordinator: Coordinator, about: { version: string; startedAt: Date }): void {
+    const status = () => fleetStatus(coordinator, about.version, about.startedAt);
+    const registers = [this.registry];
+    new Gauge({
+      name: "finger_instances",
+      help: "Known instances by state",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        const s = status().instances;
+        for (const state of ["connected", "disconnected", "draining", "dead"] as const) this.set({ state }, s[state]);
+      },
+    });
+    new Gauge({ name: "finger_instances_connected", help: "Instances with an open session (draining included)", registers, collect() {
+      const s = status().instances;
+      this.set(s.connected + s.draining);
+    } });
+    new Gauge({
+      name: "finger_streams",
+      help: "Catalog streams by state: assigned, revoking, unassigned (enabled, no owner), disabled",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        const s = status().streams;
+        this.set({ state: "assigned" }, s.assigned);
+        this.set({ state: "revoking" }, s.revoking);
+        this.set({ state: "unassigned" }, s.unassigned);
+        this.set({ state: "disabled" }, s.total - s.enabled);
+      },
+    });
+    new Gauge({ name: "finger_capacity_total", help: "Sum of the capacities of connected, non-draining instances", registers, collect() {
+      this.set(status().totalCapacity);
+    } });
+    new Gauge({ name: "finger_rebalancing_frozen", help: "1 while rebalancing is frozen", registers, collect() {
+      this.set(coordinator.freeze ? 1 : 0);
+    } });
+    coordinator.events.on("event", (e) => this.events.inc({ kind: e.kind }));
+  }
+
+  heartbeat(): void {
+    this.heartbeats.inc();
+  }
+
+  superseded(): void {
+    this.supersededSessions.inc();
+  }
+
+  round(decision: RoundDecision, durationSeconds: number): void {
+    this.roundDuration.observe(durationSeconds);
+    for (const g of decision.grants) this.moves.inc({ reason: g.reason, action: "assigned" });
+    for (const r of decision.revocations) this.moves.inc({ reason: r.reason, action: "revoking" });
+  }
+
+  databaseError(operation: "round" | "last_seen_flush" | "catalog"): void {
+    this.dbErrors.inc({ operation });
+  }
+}

@@ -1,0 +1,114 @@
+import { afterEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { InstanceClient } from "../../src/client/index.js";
+import { AdminClient, streamIds } from "../helpers/admin-client.js";
+import { DynamicClient } from "../helpers/dynamic-client.js";
+import { ledgerClient, OwnershipLedger } from "../helpers/fleet-of-clients.js";
+import { RawSession } from "../helpers/raw-session.js";
+import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
+import { sleep, waitUntil } from "../helpers/wait.js";
+
+const ENV = { HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: "1500", RECONNECT_GRACE_MS: "500" };
+
+describe("steering the fleet: drain, freeze, rebalance, watch", () => {
+  let orchestrator: TestOrchestrator;
+  let admin: DynamicClient;
+  let ledger: OwnershipLedger;
+  const clients: InstanceClient[] = [];
+
+  async function boot(streams: number, instances: Array<[string, number]>, env: Record<string, string> = {}) {
+    orchestrator = await startTestOrchestrator({ ...ENV, ...env });
+    const stub = new AdminClient(orchestrator.grpcAddress);
+    await stub.upsert(streamIds(streams).map((id) => ({ id })));
+    stub.close();
+    ledger = new OwnershipLedger();
+    for (const [id, capacity] of instances) join(id, capacity, 100);
+    admin = await DynamicClient.connect(orchestrator.grpcAddress, "orchestrator.v1.AdminService");
+  }
+  function join(id: string, capacity: number, stopDelayMs = 0): InstanceClient {
+    const c = ledgerClient(ledger, orchestrator.grpcAddress, id, capacity, { stopDelayMs });
+    clients.push(c);
+    c.start();
+    return c;
+  }
+  const sizes = () => clients.map((c) => c.running().size);
+
+  afterEach(async () => {
+    admin.close();
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await orchestrator.close();
+  });
+
+  test("drain moves an instance's streams off without any overlap; undrain lets it take some back", async () => {
+    await boot(12, [["a", 10], ["b", 10], ["c", 10]]);
+    await waitUntil(() => sizes().every((n) => n === 4), 3_000, "4/4/4");
+    const drained = await admin.call("DrainInstance", { instance_id: "a" });
+    assert.equal((drained.instance as { state: string }).state, "INSTANCE_STATE_DRAINING");
+    await waitUntil(() => sizes()[0] === 0 && sizes()[1] === 6 && sizes()[2] === 6, 3_000, "a drained to 0/6/6");
+    assert.deepEqual(ledger.violations, [], "no stream ran on two instances at once");
+    const info = await admin.call("GetInstance", { instance_id: "a" });
+    assert.equal((info.instance as { fairShare?: number }).fairShare ?? 0, 0);
+    assert.equal((info.instance as { draining: boolean }).draining, true);
+
+    await admin.call("UndrainInstance", { instance_id: "a" });
+    await waitUntil(() => sizes().every((n) => n === 4), 3_000, "back to 4/4/4");
+    assert.deepEqual(ledger.violations, []);
+  });
+
+  test("a freeze stops moves between live instances but not failover; it can end by itself", async () => {
+    await boot(8, [["a", 10], ["b", 10]]);
+    await waitUntil(() => sizes()[0] === 4 && sizes()[1] === 4, 3_000, "4/4");
+    const frozen = await admin.call("FreezeRebalancing", { reason: "deploy" });
+    assert.equal(frozen.frozen, true);
+    assert.equal((await admin.call("GetStatus", {})).rebalancingFrozen, true);
+
+    join("c", 10);
+    await sleep(800);
+    assert.deepEqual(sizes(), [4, 4, 0], "nothing moves to the newcomer while frozen");
+    const round = await admin.call("Rebalance", {});
+    assert.ok(Number(round.deferred) > 0, "the round reports the moves it held back");
+    assert.equal((round.moves as unknown[] | undefined)?.length ?? 0, 0);
+
+    await clients[0]!.close();
+    await waitUntil(() => sizes()[1]! + sizes()[2]! === 8, 1_500, "a's streams to move despite the freeze");
+
+    await admin.call("FreezeRebalancing", { duration_seconds: 1, reason: "short" });
+    await waitUntil(async () => (await admin.call("GetStatus", {})).rebalancingFrozen !== true, 2_500, "the freeze to end by itself");
+    await waitUntil(() => sizes()[1] === 4 && sizes()[2] === 4, 3_000, "rebalance after the freeze");
+    assert.deepEqual(ledger.violations, []);
+  });
+
+  test("WatchEvents replays history and reports a failover as it happens", async () => {
+    await boot(4, [["b", 10]]);
+    await waitUntil(() => sizes()[0] === 4, 3_000, "b to own all");
+    // "a" is a bare session, so the test can break its connection the way a crash does.
+    const a = new RawSession(orchestrator.grpcAddress).autoAck();
+    a.hello({ instanceId: "a", capacity: 10 });
+    a.heartbeatEvery(200);
+    await waitUntil(() => a.owned().size === 2 && sizes()[0] === 2, 3_000, "2/2");
+
+    const watch = admin.stream("WatchEvents", { history: 50 });
+    const seen: Array<{ kind: string; instanceId?: string; streamId?: string; received: number }> = [];
+    const reading = (async () => {
+      for await (const message of watch) seen.push({ ...(message.event as { kind: string }), received: Date.now() });
+    })().catch(() => undefined);
+    await waitUntil(() => seen.filter((e) => e.kind === "instance.joined").length === 2, 2_000, "history with both joins");
+
+    const aStreams = [...a.owned().keys()];
+    const brokeAt = Date.now();
+    a.close();
+    await waitUntil(
+      () => aStreams.every((id) => seen.some((e) => e.received >= brokeAt && e.kind === "stream.assigned" && e.streamId === id && e.instanceId === "b")),
+      2_000,
+      "reassignment events",
+    );
+    const kinds = seen.filter((e) => e.received >= brokeAt).map((e) => e.kind);
+    assert.ok(kinds.indexOf("instance.disconnected") < kinds.indexOf("instance.dead"), kinds.join(","));
+    assert.ok(kinds.indexOf("instance.dead") < kinds.indexOf("stream.assigned"), kinds.join(","));
+    for (const e of seen.filter((x) => x.received >= brokeAt && x.kind === "stream.assigned" && aStreams.includes(x.streamId ?? ""))) {
+      assert.ok(e.received - brokeAt < 500 + 1_000, "reported as it happened");
+    }
+    watch.cancel();
+    await reading;
+  });
+});
