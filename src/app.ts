@@ -16,6 +16,8 @@ import { HttpShim } from "./http/http-server.js";
 import { probeRoutes } from "./http/probe-routes.js";
 import { statusRoutes } from "./http/status-routes.js";
 import { OrchestratorMetrics } from "./metrics/metrics.js";
+import { checkSourceTable } from "./db/source-table-repository.js";
+import { SourceTableSync } from "./sync/source-table-sync.js";
 import type { Logger } from "./log/logger.js";
 import { VERSION } from "./version.js";
 
@@ -44,6 +46,7 @@ export class OrchestratorApp {
   private grpc?: Server;
   private http?: HttpShim;
   private coordinatorRef?: Coordinator;
+  private sync?: SourceTableSync;
   private stopping?: Promise<void>;
   ports: BoundPorts = { grpc: 0, http: 0 };
 
@@ -74,6 +77,7 @@ export class OrchestratorApp {
       this.metrics.watch(coordinator, about);
       this.coordinatorRef = coordinator;
       await coordinator.start();
+      await this.startSync(coordinator);
       this.grpc = createGrpcServer();
       this.health.addToServer(this.grpc);
       addReflection(this.grpc);
@@ -138,6 +142,18 @@ export class OrchestratorApp {
     this.logger.child({ component: "db" }).info({ applied }, "migrations up to date");
   }
 
+  private async startSync(coordinator: Coordinator): Promise<void> {
+    const table = this.config.streamsSourceTable;
+    if (!table) return;
+    try {
+      await checkSourceTable(this.db, table);
+    } catch (error) {
+      throw new StartupError(`STREAMS_SOURCE_TABLE=${table} cannot be read: ${describeDatabaseError(error)}`);
+    }
+    this.sync = new SourceTableSync(this.db, table, this.config.streamsSyncIntervalMs, coordinator, this.logger.child({ component: "sync" }));
+    await this.sync.start();
+  }
+
   private async ping(): Promise<void> {
     if (!this.pool) throw new Error("no database");
     const client = await this.pool.connect();
@@ -156,6 +172,7 @@ export class OrchestratorApp {
 
   private async shutdown(): Promise<void> {
     this.health.set("NOT_SERVING");
+    await this.sync?.stop();
     // Sessions get go_away and end first, so the gRPC server has no open streams to wait for.
     await this.coordinatorRef?.stop();
     const budget = Math.max(1_000, this.config.shutdownTimeoutMs - 3_000);

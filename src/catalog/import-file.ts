@@ -57,11 +57,7 @@ export function rowsToSpecs(rows: readonly SourceRow[]): StreamSpec[] {
   return rows.map(({ row, values }, i) => {
     let spec: StreamSpec;
     try {
-      const shaped = shapeRow(values);
-      // The server's own validation, so a file that passes here is not rejected there.
-      const stream = streamFromSpec(shaped, i);
-      spec = { id: stream.id, url: stream.url, name: stream.name, metadata: stream.metadata };
-      if (shaped.enabled !== undefined) spec.enabled = shaped.enabled;
+      spec = rowToSpec(values, i);
     } catch (error) {
       if (error instanceof FieldError) throw new ImportError(`row ${row}: ${error.field.replace(/^streams\[\d+\]\./, "")}: ${error.rule}`);
       throw error;
@@ -71,6 +67,20 @@ export function rowsToSpecs(rows: readonly SourceRow[]): StreamSpec[] {
     firstRowOfId.set(spec.id, row);
     return spec;
   });
+}
+
+/**
+ * Shapes one row like the users' `streams` table into a StreamSpec checked
+ * with the server's own rules (so what passes here is not rejected there).
+ * Used by imports and by the sync that follows the users' table.
+ * @throws FieldError naming the column and the rule.
+ */
+export function rowToSpec(values: Record<string, unknown>, index = 0): StreamSpec {
+  const shaped = shapeRow(values);
+  const stream = streamFromSpec(shaped, index);
+  const spec: StreamSpec = { id: stream.id, url: stream.url, name: stream.name, metadata: stream.metadata };
+  if (shaped.enabled !== undefined) spec.enabled = shaped.enabled;
+  return spec;
 }
 
 function shapeRow(values: Record<string, unknown>): StreamSpec {

@@ -31,6 +31,12 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case PostgreSQL identifier")
     .default("orchestrator"),
+  STREAMS_SOURCE_TABLE: z
+    .string()
+    .trim()
+    .regex(/^([A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$/, "must be a table name such as public.streams")
+    .optional(),
+  STREAMS_SYNC_INTERVAL_MS: positiveMs(2_000),
   DATA_DIR: text.default("./data"),
   EMBEDDED_POSTGRES_PORT: port(5433),
   DB_POOL_SIZE: whole("must be a whole number").min(1, "must be at least 1").max(200, "must be at most 200").default(10),
@@ -61,6 +67,9 @@ export interface Config {
   /** Schema holding the orchestrator's own tables, apart from the users' tables. */
   dbSchema: string;
   dbPoolSize: number;
+  /** The users' own streams table to follow (schema-qualified), if any. */
+  streamsSourceTable?: string;
+  streamsSyncIntervalMs: number;
   dbStatementTimeoutMs: number;
   dbConnectTimeoutMs: number;
   logLevel: string;
@@ -106,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
       `invalid LEASE_TTL_MS=${e.LEASE_TTL_MS}: must be larger than HEARTBEAT_INTERVAL_MS=${e.HEARTBEAT_INTERVAL_MS}`,
     );
   }
+  if (e.STREAMS_SOURCE_TABLE && e.STREAMS_SOURCE_TABLE.split(".")[0] === e.DB_SCHEMA) {
+    throw new ConfigError(`invalid STREAMS_SOURCE_TABLE=${JSON.stringify(e.STREAMS_SOURCE_TABLE)}: must not be in the orchestrator's own schema ${e.DB_SCHEMA}`);
+  }
   const database: DatabaseTarget = e.DATABASE_URL
     ? { kind: "url", url: e.DATABASE_URL }
     : e.POSTGRES_HOST
@@ -119,6 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     database,
     dbSchema: e.DB_SCHEMA,
     dbPoolSize: e.DB_POOL_SIZE,
+    // Unqualified names would resolve in the orchestrator's own schema, i.e. to its own catalog.
+    streamsSourceTable: e.STREAMS_SOURCE_TABLE && !e.STREAMS_SOURCE_TABLE.includes(".") ? `public.${e.STREAMS_SOURCE_TABLE}` : e.STREAMS_SOURCE_TABLE,
+    streamsSyncIntervalMs: e.STREAMS_SYNC_INTERVAL_MS,
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
