@@ -142,7 +142,7 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
         goAwayTimeoutMs: this.#closeTimeoutMs,
         onWelcome: (welcome) => this.#onWelcome(welcome),
         onApplied: (result, acked) => this.#onApplied(result, acked),
-        onSent: (at) => (this.#lastSentAt = Math.max(this.#lastSentAt, at)),
+        onRenewed: (at) => (this.#lastSentAt = Math.max(this.#lastSentAt, at)),
       });
     } catch (error) {
       this.#log.warn({ err: error }, "could not open a connect call");

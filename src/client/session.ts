@@ -33,8 +33,8 @@ export interface SessionDeps {
   goAwayTimeoutMs: number;
   onWelcome(welcome: Welcome): void;
   onApplied(result: ApplyResult, acked: boolean): void;
-  /** A message left while welcomed at `at` (ms since epoch); renews the lease as far as we know. */
-  onSent(at: number): void;
+  /** The server confirmed (welcome, heartbeat ack) a message that left at `at` (ms since epoch): the lease runs from there. */
+  onRenewed(at: number): void;
 }
 
 // A server that sends 0 would make setInterval spin; a third of the lease still keeps it alive.
@@ -69,6 +69,9 @@ export class Session {
   #closeTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #beating = false;
+  #heartbeatSeq = 0;
+  /** Heartbeat seq to when it left, until the server acknowledges it. */
+  readonly #heartbeatsInFlight = new Map<number, number>();
 
   constructor(call: ConnectCall, deps: SessionDeps) {
     this.#call = call;
@@ -138,6 +141,8 @@ export class Session {
         return this.#onAssignment(msg.value);
       case "goAway":
         return this.#onGoAway(msg.value);
+      case "heartbeatAck":
+        return this.#onHeartbeatAck(msg.value.seq);
       default:
         this.#log.warn("ignoring an empty or unknown message from the orchestrator");
     }
@@ -152,7 +157,7 @@ export class Session {
     this.#welcome = welcome;
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), heartbeatInterval(welcome));
     // The welcome proves the hello arrived, so the lease counts from when it left.
-    this.#deps.onSent(this.#helloAt);
+    this.#deps.onRenewed(this.#helloAt);
     this.#deps.onWelcome(welcome);
   }
 
@@ -180,13 +185,23 @@ export class Session {
     );
   }
 
+  #onHeartbeatAck(seq: number): void {
+    const sentAt = this.#heartbeatsInFlight.get(seq);
+    for (const pending of this.#heartbeatsInFlight.keys()) if (pending <= seq) this.#heartbeatsInFlight.delete(pending);
+    if (sentAt !== undefined) this.#deps.onRenewed(sentAt);
+  }
+
   async #heartbeat(): Promise<void> {
     // A slow metrics callback must not pile up heartbeats.
     if (this.#beating) return;
     this.#beating = true;
     try {
       const metrics = await this.#sampleMetrics();
-      this.#write({ msg: { $case: "heartbeat", value: { metrics, runningStreams: this.#deps.applier.size } } });
+      const seq = ++this.#heartbeatSeq;
+      // Unanswered heartbeats are forgotten after a while; only the newest ones matter for the lease.
+      if (this.#heartbeatsInFlight.size >= 64) this.#heartbeatsInFlight.delete(this.#heartbeatsInFlight.keys().next().value!);
+      this.#heartbeatsInFlight.set(seq, Date.now());
+      this.#write({ msg: { $case: "heartbeat", value: { metrics, runningStreams: this.#deps.applier.size, seq } } });
     } finally {
       this.#beating = false;
     }
@@ -207,9 +222,7 @@ export class Session {
   #write(request: ConnectRequest): boolean {
     if (!this.#open || this.#halfClosed) return false;
     try {
-      this.#call.write(request, (error) => {
-        if (!error && this.#open && this.#welcome) this.#deps.onSent(Date.now());
-      });
+      this.#call.write(request);
       return true;
     } catch (error) {
       this.#log.warn({ err: error, kind: request.msg?.$case }, "could not write to the connect call");

@@ -1,6 +1,9 @@
 import { plan } from "../scheduler/plan.js";
 import { isLive, type Fleet } from "./fleet.js";
 
+const PINNED = -2;
+const ORPHANED = -1;
+
 /** Why a stream changes hands, as recorded in events and metrics. */
 export type MoveReason = "new" | "orphan" | "rebalance" | "drain" | "capacity";
 
@@ -31,26 +34,35 @@ export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
   const members = [...fleet.instances.values()]
     .filter((i) => i.liveness === "connected" && i.session)
     .sort((a, b) => (a.id < b.id ? -1 : 1));
-  const index = new Map(members.map((m, i) => [m.id, i]));
   const capacity = Uint32Array.from(members, (m) => m.capacity);
   const eligible = Uint8Array.from(members, (m) => (m.draining ? 0 : 1));
   const live = new Uint8Array(members.length).fill(1);
+  // One lookup per stream instead of several: each holder's code is its member
+  // index, PINNED when it is live but unreachable, ORPHANED when it owns nothing any more.
+  const code = new Map<string, number>();
+  for (const entry of fleet.instances.values()) code.set(entry.id, isLive(entry) ? PINNED : ORPHANED);
+  members.forEach((m, i) => code.set(m.id, i));
 
+  const n = fleet.catalog.size;
   const streamIds: string[] = [];
   const previous: Array<string | undefined> = [];
-  const owners: number[] = [];
+  const owners = new Int32Array(n);
+  let count = 0;
   for (const stream of fleet.catalog.values()) {
     if (!stream.enabled) continue;
     const ownership = fleet.owners.get(stream.id);
-    const holder = ownership ? fleet.instances.get(ownership.instanceId) : undefined;
-    const holderLive = holder !== undefined && isLive(holder);
-    if (holderLive && (ownership!.revoking || !index.has(holder.id))) continue;
+    let owner = -1;
+    if (ownership) {
+      const c = code.get(ownership.instanceId) ?? ORPHANED;
+      if (c === PINNED || (c >= 0 && ownership.revoking)) continue;
+      owner = c >= 0 ? c : -1;
+    }
     streamIds.push(stream.id);
     previous.push(ownership?.instanceId);
-    owners.push(holderLive ? index.get(holder.id)! : -1);
+    owners[count++] = owner;
   }
 
-  const result = plan({ capacity, eligible, live, owner: Int32Array.from(owners), maxLiveMoves });
+  const result = plan({ capacity, eligible, live, owner: owners.subarray(0, count), maxLiveMoves });
   const decision: RoundDecision = {
     grants: [],
     revocations: [],

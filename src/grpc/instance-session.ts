@@ -90,6 +90,7 @@ export class InstanceSession implements SessionHandle {
     switch (msg?.$case) {
       case "heartbeat":
         this.coordinator.heartbeat(this, id, msg.value.runningStreams, metricsFromMessage(msg.value.metrics));
+        if (msg.value.seq > 0) this.write({ msg: { $case: "heartbeatAck", value: { seq: msg.value.seq } } });
         break;
       case "ack":
         this.coordinator.ack(this, id, msg.value.seq);

@@ -77,7 +77,7 @@ export class RawSession {
 
   /** Sends a heartbeat every `ms` until stopped or closed. */
   heartbeatEvery(ms: number): () => void {
-    const timer = setInterval(() => this.send({ $case: "heartbeat", value: { runningStreams: 0 } }), ms);
+    const timer = setInterval(() => this.send({ $case: "heartbeat", value: { runningStreams: 0, seq: 0 } }), ms);
     this.call.on("close", () => clearInterval(timer));
     this.ended.then(() => clearInterval(timer), () => clearInterval(timer));
     return () => clearInterval(timer);

@@ -11,6 +11,20 @@ describe("heartbeats", () => {
   });
   after(() => orchestrator.close());
 
+  test("a heartbeat with a seq is acknowledged with that seq", async () => {
+    const session = new RawSession(orchestrator.grpcAddress);
+    session.hello({ instanceId: "asking", capacity: 1 });
+    await session.waitFor(fullAssignment);
+    session.send({ $case: "heartbeat", value: { runningStreams: 0, seq: 41 } });
+    session.send({ $case: "heartbeat", value: { runningStreams: 0, seq: 42 } });
+    const acks = await session.waitFor((m) => {
+      const seqs = session.received.flatMap((r) => (r.msg?.$case === "heartbeatAck" ? [r.msg.value.seq] : []));
+      return seqs.length === 2 ? seqs : undefined;
+    });
+    assert.deepEqual(acks, [41, 42]);
+    session.close();
+  });
+
   test("keep the lease, and their metrics reach the database in batches, not one write each", async () => {
     const session = new RawSession(orchestrator.grpcAddress);
     session.hello({ instanceId: "beating", capacity: 1 });
@@ -19,7 +33,7 @@ describe("heartbeats", () => {
       () =>
         session.send({
           $case: "heartbeat",
-          value: { runningStreams: 0, metrics: { cpuPercent: 12.5, memoryPercent: 40, loadAverage: [0.5, 0.4, 0.3] } },
+          value: { runningStreams: 0, seq: 0, metrics: { cpuPercent: 12.5, memoryPercent: 40, loadAverage: [0.5, 0.4, 0.3] } },
         }),
       100,
     );
@@ -38,6 +52,11 @@ describe("heartbeats", () => {
       );
       const row = await orchestrator.app.db.selectFrom("instances").select("metrics").where("id", "=", "beating").executeTakeFirstOrThrow();
       assert.deepEqual(row.metrics, { cpu_percent: 12.5, memory_percent: 40, load_average: [0.5, 0.4, 0.3] });
+      assert.equal(
+        session.received.filter((m) => m.msg?.$case === "heartbeatAck").length,
+        0,
+        "heartbeats without a seq get no answer",
+      );
     } finally {
       clearInterval(timer);
       session.close();

@@ -21,7 +21,7 @@ describe("hello comes first, and is checked", () => {
   }
 
   test("a first message other than hello is INVALID_ARGUMENT saying hello was expected", async () => {
-    const e = await rejected((s) => s.send({ $case: "heartbeat", value: { runningStreams: 0 } }));
+    const e = await rejected((s) => s.send({ $case: "heartbeat", value: { runningStreams: 0, seq: 0 } }));
     assert.equal(e.code, status.INVALID_ARGUMENT);
     assert.match(e.details, /expected hello as the first message, got heartbeat/);
   });

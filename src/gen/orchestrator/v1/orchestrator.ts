@@ -68,6 +68,11 @@ export interface Heartbeat {
     | undefined;
   /** How many streams the instance is running. */
   runningStreams: number;
+  /**
+   * When set (non-zero), the orchestrator answers with HeartbeatAck carrying it:
+   * proof that the lease was renewed, and a round-trip measurement.
+   */
+  seq: number;
 }
 
 /** SystemMetrics keeps the names the legacy orchestrator used. */
@@ -101,10 +106,17 @@ export interface Leave {
 
 /** ConnectResponse is one message from the orchestrator. */
 export interface ConnectResponse {
-  msg?: { $case: "welcome"; value: Welcome } | { $case: "assignment"; value: Assignment } | {
-    $case: "goAway";
-    value: GoAway;
-  } | undefined;
+  msg?:
+    | { $case: "welcome"; value: Welcome }
+    | { $case: "assignment"; value: Assignment }
+    | { $case: "goAway"; value: GoAway }
+    | { $case: "heartbeatAck"; value: HeartbeatAck }
+    | undefined;
+}
+
+/** HeartbeatAck confirms a heartbeat that asked for it; the lease was renewed when it was sent. */
+export interface HeartbeatAck {
+  seq: number;
 }
 
 /** Welcome answers Hello. */
@@ -633,7 +645,7 @@ export const HeldStream: MessageFns<HeldStream> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { metrics: undefined, runningStreams: 0 };
+  return { metrics: undefined, runningStreams: 0, seq: 0 };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -643,6 +655,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     }
     if (message.runningStreams !== 0) {
       writer.uint32(16).uint32(message.runningStreams);
+    }
+    if (message.seq !== 0) {
+      writer.uint32(24).uint64(message.seq);
     }
     return writer;
   },
@@ -676,6 +691,14 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             message.runningStreams = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.seq = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -696,6 +719,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
         : isSet(object.running_streams)
         ? globalThis.Number(object.running_streams)
         : 0,
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
     };
   },
 
@@ -706,6 +730,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     }
     if (message.runningStreams !== 0) {
       obj.runningStreams = Math.round(message.runningStreams);
+    }
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
     }
     return obj;
   },
@@ -719,6 +746,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
       ? SystemMetrics.fromPartial(object.metrics)
       : undefined;
     message.runningStreams = object.runningStreams ?? 0;
+    message.seq = object.seq ?? 0;
     return message;
   },
 };
@@ -1130,6 +1158,9 @@ export const ConnectResponse: MessageFns<ConnectResponse> = {
       case "goAway":
         GoAway.encode(message.msg.value, writer.uint32(26).fork()).join();
         break;
+      case "heartbeatAck":
+        HeartbeatAck.encode(message.msg.value, writer.uint32(34).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1171,6 +1202,14 @@ export const ConnectResponse: MessageFns<ConnectResponse> = {
             message.msg = { $case: "goAway", value: GoAway.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.msg = { $case: "heartbeatAck", value: HeartbeatAck.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1193,6 +1232,10 @@ export const ConnectResponse: MessageFns<ConnectResponse> = {
         ? { $case: "goAway", value: GoAway.fromJSON(object.goAway) }
         : isSet(object.go_away)
         ? { $case: "goAway", value: GoAway.fromJSON(object.go_away) }
+        : isSet(object.heartbeatAck)
+        ? { $case: "heartbeatAck", value: HeartbeatAck.fromJSON(object.heartbeatAck) }
+        : isSet(object.heartbeat_ack)
+        ? { $case: "heartbeatAck", value: HeartbeatAck.fromJSON(object.heartbeat_ack) }
         : undefined,
     };
   },
@@ -1205,6 +1248,8 @@ export const ConnectResponse: MessageFns<ConnectResponse> = {
       obj.assignment = Assignment.toJSON(message.msg.value);
     } else if (message.msg?.$case === "goAway") {
       obj.goAway = GoAway.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "heartbeatAck") {
+      obj.heartbeatAck = HeartbeatAck.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -1233,7 +1278,80 @@ export const ConnectResponse: MessageFns<ConnectResponse> = {
         }
         break;
       }
+      case "heartbeatAck": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "heartbeatAck", value: HeartbeatAck.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseHeartbeatAck(): HeartbeatAck {
+  return { seq: 0 };
+}
+
+export const HeartbeatAck: MessageFns<HeartbeatAck> = {
+  encode(message: HeartbeatAck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint64(message.seq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeartbeatAck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeartbeatAck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeartbeatAck {
+    return { seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0 };
+  },
+
+  toJSON(message: HeartbeatAck): unknown {
+    const obj: any = {};
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HeartbeatAck>, I>>(base?: I): HeartbeatAck {
+    return HeartbeatAck.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HeartbeatAck>, I>>(object: I): HeartbeatAck {
+    const message = createBaseHeartbeatAck();
+    message.seq = object.seq ?? 0;
     return message;
   },
 };
