@@ -50,6 +50,8 @@ export async function startEmbeddedPostgres(options: {
   port: number;
   database?: string;
   logger: Logger;
+  /** Extra `postgres` server flags, e.g. ["-c", "shared_preload_libraries=pg_stat_statements"]. */
+  extraFlags?: string[];
 }): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(options.dataDir, "postgres");
   const recent: string[] = [];
@@ -69,7 +71,7 @@ export async function startEmbeddedPostgres(options: {
     createPostgresUser: process.getuid?.() === 0,
     authMethod: "scram-sha-256",
     // No unix socket: it would need a system folder the postgres user can write to.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", ...(options.extraFlags ?? [])],
     onLog: remember,
     onError: remember,
   });
