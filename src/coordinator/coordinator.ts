@@ -1,24 +1,14 @@
-import { EventEmitter } from "node:events";
 import type { Db } from "../db/database.js";
 import { flushLastSeen, loadFleet, loadStreams, setDraining } from "../db/fleet-repository.js";
 import { clearFreeze, loadFreeze, saveFreeze } from "../db/settings-repository.js";
 import { EventLog, MoveCounter } from "./event-log.js";
 import { NO_OBSERVER, type CoordinatorObserver } from "./observer.js";
-import { isEmptyRound, writeRound, type StreamOwner } from "../db/round-writer.js";
 import type { Logger } from "../log/logger.js";
 import type { Clock, CoordinatorOptions } from "./coordinator-options.js";
 import { Fleet, isLive, newInstanceEntry, type InstanceEntry } from "./fleet.js";
-import { TokenBucket } from "./rate-limiter.js";
-import { planRound, type RoundDecision } from "./round-planner.js";
-import { roundWrites } from "./round-writes.js";
+import type { RoundDecision } from "./round-planner.js";
+import { RoundRunner } from "./round-runner.js";
 import type { AuditEvent, GrantedStream, InstanceHello, InstanceMetrics, SessionHandle } from "./types.js";
-import { sendRoundChanges } from "./round-sender.js";
-
-/** Emitted after every round that changed something. */
-export interface RoundReport {
-  decision: RoundDecision;
-  durationMs: number;
-}
 
 /**
  * The single writer of the assignment. Session events update the in-memory
@@ -27,23 +17,16 @@ export interface RoundReport {
  * tell instances. Grants reach an instance only after they are persisted, and
  * a stream leaves a live owner only through revoke, acknowledge, grant.
  */
-export class Coordinator extends EventEmitter<{ round: [RoundReport] }> {
+export class Coordinator {
   readonly fleet = new Fleet();
   readonly events = new EventLog();
   readonly moves = new MoveCounter();
-  /** Fair shares from the last round, by instance id. */
-  quotas = new Map<string, number>();
   /** Rebalancing freeze: absent when not frozen; `until` null means until lifted. */
   freeze?: { until: number | null; reason: string };
-  private roundWaiters: Array<{ resolve: (d: RoundDecision) => void; reject: (e: unknown) => void }> = [];
-  private readonly bucket: TokenBucket;
-  private pendingEvents: AuditEvent[] = [];
-  private released: StreamOwner[] = [];
-  private roundRequested = false;
-  private roundLoop?: Promise<void>;
+  private readonly rounds: RoundRunner;
   private timers: NodeJS.Timeout[] = [];
-  private deferredRound?: NodeJS.Timeout;
-  private stopped = false;
+  // One catalog reload at a time, so an older read never overwrites a newer one.
+  private catalogQueue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Db,
@@ -52,8 +35,37 @@ export class Coordinator extends EventEmitter<{ round: [RoundReport] }> {
     private readonly clock: Clock = Date.now,
     private readonly observer: CoordinatorObserver = NO_OBSERVER,
   ) {
-    super();
-    this.bucket = new TokenBucket(options.liveMovesPerSecond, options.liveMovesBurst, clock());
+    this.rounds = new RoundRunner({
+      db,
+      fleet: this.fleet,
+      events: this.events,
+      moves: this.moves,
+      observer,
+      logger,
+      clock,
+      options,
+      isFrozen: () => this.freeze !== undefined,
+    });
+  }
+
+  /** Fair shares from the last round, by instance id. */
+  get quotas(): ReadonlyMap<string, number> {
+    return this.rounds.quotas;
+  }
+
+  /** Schedules a round; calls made in the same tick share one. */
+  requestRound(): void {
+    this.rounds.requestRound();
+  }
+
+  /** Resolves once no round is running or requested (for tests). */
+  settled(): Promise<void> {
+    return this.rounds.settled();
+  }
+
+  /** Runs a round now (after any running one) and resolves with what it decided. */
+  rebalanceNow(): Promise<RoundDecision> {
+    return this.rounds.rebalanceNow();
   }
 
   /** Reloads the persisted fleet; instances that owned streams get one lease to come back. */
@@ -86,23 +98,21 @@ export class Coordinator extends EventEmitter<{ round: [RoundReport] }> {
 
   /** Tells every session to come back later, then waits for the running round and the last flush. */
   async stop(): Promise<void> {
-    this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    clearTimeout(this.deferredRound);
+    const rounds = this.rounds.stop();
     for (const entry of this.fleet.instances.values()) {
       if (!entry.session) continue;
       entry.session.sendGoAway("orchestrator shutting down", 1_000);
       entry.session.end({ kind: "shutdown" });
       entry.session = undefined;
     }
-    await this.roundLoop;
+    await rounds;
     await this.flushSeen();
   }
 
   private audit(kind: string, instanceId?: string, detail?: Record<string, unknown>, streamId?: string): void {
     const event: AuditEvent = { kind, instanceId, streamId, detail, at: new Date(this.clock()) };
-    this.pendingEvents.push(event);
-    this.events.append(event);
+    this.rounds.audit(event);
   }
 
   private current(session: SessionHandle, instanceId: string): InstanceEntry | undefined {
@@ -167,7 +177,7 @@ export class Coordinator extends EventEmitter<{ round: [RoundReport] }> {
         const ownership = this.fleet.owners.get(streamId);
         if (ownership?.instanceId !== entry.id || !ownership.revoking) continue;
         this.fleet.clearOwner(streamId);
-        this.released.push({ streamId, instanceId: entry.id });
+        this.rounds.release({ streamId, instanceId: entry.id });
         this.audit("stream.revoked", entry.id, { seq }, streamId);
         freed++;
       }
@@ -223,7 +233,13 @@ export class Coordinator extends EventEmitter<{ round: [RoundReport] }> {
   }
 
   /** Picks up catalog rows changed by the admin API or the sync: removed streams stop at once. */
-  async catalogChanged(ids: string[]): Promise<void> {
+  catalogChanged(ids: string[]): Promise<void> {
+    const next = this.catalogQueue.then(() => this.reloadStreams(ids));
+    this.catalogQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async reloadStreams(ids: string[]): Promise<void> {
     const rows = new Map((await loadStreams(this.db, ids)).map((s) => [s.id, s]));
     const removals = new Map<string, string[]>();
     const restarts = new Map<string, GrantedStream[]>();
@@ -254,100 +270,6 @@ export class Coordinator extends EventEmitter<{ round: [RoundReport] }> {
     }
     this.audit("catalog.changed", undefined, { streams: ids.length, removed: [...removals.values()].flat().length });
     this.requestRound();
-  }
-
-  /** Schedules a round; calls made in the same tick share one. */
-  requestRound(): void {
-    if (this.stopped) return;
-    this.roundRequested = true;
-    this.roundLoop ??= this.runRounds();
-  }
-
-  /** Resolves once no round is running or requested (for tests and shutdown). */
-  async settled(): Promise<void> {
-    while (this.roundLoop) await this.roundLoop;
-  }
-
-  private async runRounds(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
-    while (this.roundRequested && !this.stopped) {
-      this.roundRequested = false;
-      try {
-        await this.round();
-      } catch (error) {
-        this.observer.databaseError("round");
-        this.logger.error({ err: error }, "scheduling round failed; retrying in 1 s");
-        this.roundLater(1_000);
-      }
-    }
-    this.roundLoop = undefined;
-  }
-
-  private async round(): Promise<void> {
-    const waiters = this.roundWaiters.splice(0);
-    try {
-      const decision = await this.roundOnce();
-      for (const w of waiters) w.resolve(decision);
-    } catch (error) {
-      for (const w of waiters) w.reject(error);
-      throw error;
-    }
-  }
-
-  private async roundOnce(): Promise<RoundDecision> {
-    const started = performance.now();
-    const now = this.clock();
-    const decision = planRound(this.fleet, this.freeze ? 0 : this.bucket.available(now));
-    this.quotas = decision.quotas;
-    const dirty = [...this.fleet.instances.values()].filter((e) => e.dirty);
-    const released = this.released;
-    const events = this.pendingEvents;
-    const writes = roundWrites(dirty, released, decision, events, new Date(now));
-    // Moves held back by the rate limit need a later round even when this one writes nothing.
-    if (decision.deferred > 0 && !this.freeze) this.scheduleDeferred();
-    if (isEmptyRound(writes)) return decision;
-    this.released = [];
-    this.pendingEvents = [];
-    for (const e of dirty) e.dirty = false;
-    let epochs: Map<string, number>;
-    try {
-      epochs = await writeRound(this.db, writes);
-    } catch (error) {
-      for (const e of dirty) e.dirty = true;
-      this.released = [...released, ...this.released];
-      this.pendingEvents = [...events, ...this.pendingEvents];
-      throw error;
-    }
-    this.bucket.take(decision.revocations.length, this.clock());
-    sendRoundChanges(this.fleet, decision, epochs);
-    this.moves.add(epochs.size, this.clock());
-    for (const e of writes.events.slice(events.length)) this.events.append(e);
-    const durationMs = performance.now() - started;
-    this.observer.round(decision, durationMs / 1000);
-    this.emit("round", { decision, durationMs });
-    return decision;
-  }
-
-  private scheduleDeferred(): void {
-    const wait = this.bucket.msUntilNext(this.clock());
-    if (Number.isFinite(wait)) this.roundLater(Math.max(wait, 50));
-  }
-
-  /** One pending delayed round at most; an earlier request wins. */
-  private roundLater(ms: number): void {
-    if (this.deferredRound || this.stopped) return;
-    this.deferredRound = setTimeout(() => {
-      this.deferredRound = undefined;
-      this.requestRound();
-    }, ms);
-  }
-
-  /** Runs a round now (after any running one) and resolves with what it decided. */
-  rebalanceNow(): Promise<RoundDecision> {
-    return new Promise((resolve, reject) => {
-      this.roundWaiters.push({ resolve, reject });
-      this.requestRound();
-    });
   }
 
   /**

@@ -1,0 +1,145 @@
+import type { Db } from "../db/database.js";
+import { isEmptyRound, writeRound, type StreamOwner } from "../db/round-writer.js";
+import type { Logger } from "../log/logger.js";
+import type { Clock, CoordinatorOptions } from "./coordinator-options.js";
+import type { EventLog, MoveCounter } from "./event-log.js";
+import type { Fleet } from "./fleet.js";
+import type { CoordinatorObserver } from "./observer.js";
+import { TokenBucket } from "./rate-limiter.js";
+import { planRound, type RoundDecision } from "./round-planner.js";
+import { sendRoundChanges } from "./round-sender.js";
+import { roundWrites } from "./round-writes.js";
+import type { AuditEvent } from "./types.js";
+
+/** What a RoundRunner works on; shared with the coordinator that owns it. */
+export interface RoundRunnerDeps {
+  db: Db;
+  fleet: Fleet;
+  events: EventLog;
+  moves: MoveCounter;
+  observer: CoordinatorObserver;
+  logger: Logger;
+  clock: Clock;
+  options: Pick<CoordinatorOptions, "liveMovesPerSecond" | "liveMovesBurst">;
+  isFrozen(): boolean;
+}
+
+/**
+ * Runs scheduling rounds one at a time. Requests made while a round runs
+ * coalesce into the next one; each round plans, writes everything since the
+ * previous one in one transaction, and only then tells instances. A failed
+ * round puts its writes back and is retried a second later.
+ */
+export class RoundRunner {
+  /** Fair shares from the last round, by instance id. */
+  quotas: ReadonlyMap<string, number> = new Map();
+  private readonly bucket: TokenBucket;
+  private pendingEvents: AuditEvent[] = [];
+  private released: StreamOwner[] = [];
+  private waiters: Array<{ resolve: (d: RoundDecision) => void; reject: (e: unknown) => void }> = [];
+  private requested = false;
+  private loop?: Promise<void>;
+  private delayed?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly deps: RoundRunnerDeps) {
+    this.bucket = new TokenBucket(deps.options.liveMovesPerSecond, deps.options.liveMovesBurst, deps.clock());
+  }
+
+  /** Records an audit event: visible to watchers now, persisted with the next round. */
+  audit(event: AuditEvent): void {
+    this.pendingEvents.push(event);
+    this.deps.events.append(event);
+  }
+
+  /** A revoked stream its owner acknowledged: its row goes with the next round. */
+  release(owner: StreamOwner): void {
+    this.released.push(owner);
+  }
+
+  requestRound(): void {
+    if (this.stopped) return;
+    this.requested = true;
+    this.loop ??= this.runRounds();
+  }
+
+  async settled(): Promise<void> {
+    while (this.loop) await this.loop;
+  }
+
+  rebalanceNow(): Promise<RoundDecision> {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.requestRound();
+    });
+  }
+
+  /** No new rounds; resolves when the running one is done. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.delayed);
+    await this.loop;
+  }
+
+  private async runRounds(): Promise<void> {
+    // Let everything that happens in this tick join the round.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.requested && !this.stopped) {
+      this.requested = false;
+      const waiters = this.waiters.splice(0);
+      try {
+        const decision = await this.round();
+        for (const w of waiters) w.resolve(decision);
+      } catch (error) {
+        for (const w of waiters) w.reject(error);
+        this.deps.observer.databaseError("round");
+        this.deps.logger.error({ err: error }, "scheduling round failed; retrying in 1 s");
+        this.later(1_000);
+      }
+    }
+    this.loop = undefined;
+  }
+
+  private async round(): Promise<RoundDecision> {
+    const { fleet, clock } = this.deps;
+    const started = performance.now();
+    const now = clock();
+    const frozen = this.deps.isFrozen();
+    const decision = planRound(fleet, frozen ? 0 : this.bucket.available(now));
+    this.quotas = decision.quotas;
+    const dirty = [...fleet.instances.values()].filter((e) => e.dirty);
+    const released = this.released;
+    const events = this.pendingEvents;
+    const writes = roundWrites(dirty, released, decision, events, new Date(now));
+    // Moves held back by the rate limit need a later round even when this one writes nothing.
+    if (decision.deferred > 0 && !frozen) this.later(Math.max(this.bucket.msUntilNext(now), 50));
+    if (isEmptyRound(writes)) return decision;
+    this.released = [];
+    this.pendingEvents = [];
+    for (const e of dirty) e.dirty = false;
+    let epochs: Map<string, number>;
+    try {
+      epochs = await writeRound(this.deps.db, writes);
+    } catch (error) {
+      for (const e of dirty) e.dirty = true;
+      this.released = [...released, ...this.released];
+      this.pendingEvents = [...events, ...this.pendingEvents];
+      throw error;
+    }
+    this.bucket.take(decision.revocations.length, clock());
+    sendRoundChanges(fleet, decision, epochs);
+    this.deps.moves.add(epochs.size, clock());
+    for (const e of writes.events.slice(events.length)) this.deps.events.append(e);
+    this.deps.observer.round(decision, (performance.now() - started) / 1000);
+    return decision;
+  }
+
+  /** One pending delayed round at most; an earlier request wins. */
+  private later(ms: number): void {
+    if (this.delayed || this.stopped || !Number.isFinite(ms)) return;
+    this.delayed = setTimeout(() => {
+      this.delayed = undefined;
+      this.requestRound();
+    }, ms);
+  }
+}
