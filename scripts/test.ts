@@ -58,6 +58,10 @@ function checkGeneratedCode(): void {
 }
 
 async function main(): Promise<void> {
+  // The Python example's test needs Debian's protoc and grpcio; install them on a fresh machine.
+  if (process.platform === "linux" && spawnSync("which", ["apt-get"]).status === 0) {
+    run("installing system packages", "bash", [path.join(root, "scripts/install-system-deps.sh")]);
+  }
   checkGeneratedCode();
   run("buf lint", bin("buf"), ["lint"]);
   run("tsc --noEmit", bin("tsc"), ["--noEmit", "-p", "tsconfig.json"]);

@@ -47,6 +47,7 @@ export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
   const streamIds: string[] = [];
   const previous: Array<string | undefined> = [];
   const owners = new Int32Array(n);
+  const orphans: number[] = [];
   let count = 0;
   for (const stream of fleet.catalog.values()) {
     if (!stream.enabled) continue;
@@ -55,7 +56,8 @@ export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
     if (ownership) {
       const c = code.get(ownership.instanceId) ?? ORPHANED;
       if (c === PINNED || (c >= 0 && ownership.revoking)) continue;
-      owner = c >= 0 ? c : -1;
+      if (c >= 0) owner = c;
+      else orphans.push(count);
     }
     streamIds.push(stream.id);
     previous.push(ownership?.instanceId);
@@ -83,9 +85,12 @@ export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
       decision.revocations.push({ streamId, instanceId: owner.id, reason });
     } else if (to >= 0) {
       decision.grants.push({ streamId, instanceId: members[to]!.id, reason: before ? "orphan" : "new", from: before });
-    } else if (before) {
-      decision.releases.push({ streamId, instanceId: before });
     }
+  }
+  // Orphans that found no slot are unchanged to the scheduler (-1 in, -1 out), but
+  // their dead owner must lose them: a later grant, even back to it, takes a new epoch.
+  for (const s of orphans) {
+    if (result.target[s] === -1) decision.releases.push({ streamId: streamIds[s]!, instanceId: previous[s]! });
   }
   return decision;
 }

@@ -73,6 +73,25 @@ describe("one owner per stream, epochs, balance and rate limits", () => {
     assert.equal(new Set(rows.map((r) => r.stream_id)).size, rows.length);
   });
 
+  test("a lone instance that leaves loses its streams; coming back is a new grant with larger epochs", async () => {
+    await start();
+    await admin.upsert(streamIds(3).map((id) => ({ id })));
+    const a = open("a", 10);
+    await waitUntil(() => a.owned().size === 3, 2_000, "a to own all");
+    const before = a.owned();
+    a.send({ $case: "leave", value: { reason: "test" } });
+    await a.ended;
+    await waitUntil(
+      async () => (await orchestrator.app.db.selectFrom("assignments").select("stream_id").execute()).length === 0,
+      1_000,
+      "the left instance's rows to go although nobody can take them",
+    );
+    assert.equal(orchestrator.app.coordinator.fleet.owners.size, 0);
+    const again = open("a", 10);
+    await waitUntil(() => again.owned().size === 3, 2_000, "a to own all again");
+    for (const [id, epoch] of again.owned()) assert.ok(epoch > before.get(id)!, `${id}: ${epoch} > ${before.get(id)}`);
+  });
+
   test("capacity-weighted shares, and streams beyond total capacity stay unassigned", async () => {
     await start();
     await admin.upsert(streamIds(30).map((id) => ({ id })));

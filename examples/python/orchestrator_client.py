@@ -1,0 +1,326 @@
+"""A small finger-orchestrator client for Python fingerprinting workers.
+
+The orchestrator decides which instance records which radio stream. This module keeps the
+one long-lived ``Connect`` stream open and turns what the orchestrator says into two calls
+into the worker: ``on_start(stream)`` and ``on_stop(stream_id)``. See README.md beside it.
+
+Threads: one runs the connect loop (reads the stream, applies assignments one after
+another), one per session sends heartbeats; ``serve()`` keeps the main thread for signals.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import random
+import signal
+import sys
+import threading
+import urllib.parse
+from pathlib import Path
+from typing import Callable, Dict, Optional
+
+from system_metrics import Metrics, SystemMetrics
+
+try:
+    import grpc
+except ImportError as error:  # a setup problem: say how to fix it
+    raise ImportError(f"{error}: apt-get install python3-grpcio python3-protobuf, "
+                      f"and run Debian's /usr/bin/python3 (this is {sys.executable})") from error
+# Stubs made by generate.sh live in gen/ beside this file; PYTHONPATH entries win over it.
+_GEN_DIR = Path(__file__).resolve().parent / "gen"
+if _GEN_DIR.is_dir() and str(_GEN_DIR) not in sys.path:
+    sys.path.append(str(_GEN_DIR))
+try:
+    from orchestrator.v1 import orchestrator_pb2 as pb
+    from orchestrator.v1 import orchestrator_pb2_grpc as pb_grpc
+except ImportError as error:
+    raise ImportError(f"{error}: generate the stubs first with examples/python/generate.sh") from error
+
+log = logging.getLogger("orchestrator_client")
+
+DEFAULT_PORT = 50051
+# The server allows a ping every 10 s; pings notice a dead VPN or NAT long before TCP does.
+_CHANNEL_OPTIONS = [
+    ("grpc.keepalive_time_ms", 15_000),
+    ("grpc.keepalive_timeout_ms", 5_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+]
+_HALF_CLOSE = object()  # put in a session's outbox to end the request stream
+
+
+class HelloRejected(Exception):
+    """The orchestrator refused our hello (INVALID_ARGUMENT): a configuration error retrying cannot fix."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Stream:
+    """A radio stream this instance must record; ``epoch`` is the grant's fencing token."""
+
+    id: str
+    url: str
+    name: str
+    metadata: Dict[str, str]
+    epoch: int
+
+
+def parse_target(url: str) -> tuple[str, bool]:
+    """Turns ``host``, ``host:port`` or the old guide's ``http(s)://host:port`` into a gRPC
+    target and whether it needs TLS; the port defaults to 50051."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep:
+        scheme, rest = "grpc", url.strip()
+    if scheme.lower() not in ("http", "https", "grpc", "grpcs"):
+        raise ValueError(f"unsupported scheme {scheme!r} in {url!r} (use host:port)")
+    parts = urllib.parse.urlsplit("//" + rest)
+    if not parts.hostname:
+        raise ValueError(f"no host in {url!r}")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{host}:{parts.port or DEFAULT_PORT}", scheme.lower() in ("https", "grpcs")
+
+
+class _Session:
+    """One Connect call: an outbox the gRPC request iterator drains, plus what the server said."""
+
+    def __init__(self, hello: pb.Hello):
+        self.outbox: queue.Queue = queue.Queue()
+        self.call = None
+        self.welcome: Optional[pb.Welcome] = None
+        self.go_away: Optional[pb.GoAway] = None
+        self.code, self.details = grpc.StatusCode.OK, "the server ended the stream"
+        self.stop_beating = threading.Event()
+        self.send(hello=hello)
+
+    def send(self, **message) -> None:
+        self.outbox.put(pb.ConnectRequest(**message))
+
+    def half_close(self) -> None:
+        self.stop_beating.set()
+        self.outbox.put(_HALF_CLOSE)
+
+    def requests(self):
+        while (item := self.outbox.get()) is not _HALF_CLOSE:
+            yield item
+
+
+class OrchestratorClient:
+    """Keeps this instance connected and runs exactly the streams the orchestrator assigns.
+
+    ``on_start(stream)`` and ``on_stop(stream_id)`` are called one at a time, removals first;
+    the orchestrator hands a removed stream to another instance only after our ack, so both
+    must return only once the recording really started or stopped. A failing ``on_start``
+    leaves that stream not running (the next hello and heartbeat tell the orchestrator).
+    """
+
+    def __init__(self, target: str, instance_id: str, capacity: int,
+                 on_start: Callable[[Stream], None], on_stop: Callable[[str], None], *,
+                 labels: Optional[Dict[str, str]] = None, version: str = "",
+                 metrics: Optional[Callable[[], Metrics]] = None, secure: bool = False,
+                 backoff_initial: float = 0.25, backoff_max: float = 15.0,
+                 welcome_timeout: float = 15.0, close_timeout: float = 2.0):
+        self.target, self.instance_id, self.capacity = target, instance_id, capacity
+        self._on_start, self._on_stop = on_start, on_stop
+        self._labels, self._version = dict(labels or {}), version
+        self._metrics = metrics or SystemMetrics()
+        self._secure = secure
+        self._backoff_initial, self._backoff_max, self._attempt = backoff_initial, backoff_max, 0
+        self._welcome_timeout, self._close_timeout = welcome_timeout, close_timeout
+        self._running: Dict[str, Stream] = {}
+        self._lock = threading.Lock()  # one assignment (or the final stop) at a time
+        self._closing = threading.Event()
+        self._done = threading.Event()
+        self._session: Optional[_Session] = None
+        self._thread: Optional[threading.Thread] = None
+        self.error: Optional[Exception] = None
+
+    def running(self) -> Dict[str, Stream]:
+        """A snapshot of the streams running now."""
+        with self._lock:
+            return dict(self._running)
+
+    def start(self) -> None:
+        """Connects in a background thread; reconnects until close() or a rejected hello."""
+        self._thread = threading.Thread(target=self._loop, name="orchestrator-client", daemon=True)
+        self._thread.start()
+
+    def serve(self) -> None:
+        """Runs until SIGTERM or SIGINT, then stops every stream and leaves, so the
+        orchestrator moves them at once instead of after the reconnect grace. Main thread only.
+        Raises HelloRejected if the orchestrator refused this instance."""
+        signalled = threading.Event()
+
+        def on_signal(signum, _frame):
+            log.info("%s: stopping streams and leaving", signal.Signals(signum).name)
+            signalled.set()
+            signal.signal(signum, signal.SIG_DFL)  # a second one ends the process at once
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        self.start()
+        try:
+            while not signalled.is_set() and not self._done.is_set():
+                signalled.wait(0.2)
+        finally:
+            self.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if self.error:
+            raise self.error
+
+    def close(self, reason: str = "shutdown") -> None:
+        """Stops every stream, then sends leave and waits (briefly) for the server to end the call."""
+        if self._closing.is_set():
+            self._done.wait(self._close_timeout)
+            return
+        self._closing.set()
+        with self._lock:  # waits for an assignment in progress; none starts after this
+            self._stop_all()
+            session = self._session
+        if session:
+            session.send(leave=pb.Leave(reason=reason))
+            session.half_close()
+        if self._thread and not self._done.wait(self._close_timeout) and session and session.call:
+            session.call.cancel()
+        log.info("closed (%s)", reason)
+
+    def _loop(self) -> None:
+        try:
+            while not self._closing.is_set():
+                session = self._run_session()
+                if session is None or self._closing.is_set():
+                    break
+                self._closing.wait(self._after(session))
+        except HelloRejected as error:
+            log.error("%s; not reconnecting", error)
+            self.error = error
+        except Exception as error:  # never die silently in a background thread
+            log.exception("connect loop crashed")
+            self.error = error
+        finally:
+            self._done.set()
+
+    def _run_session(self) -> Optional[_Session]:
+        """Runs one Connect call to its end and returns it (None when closing)."""
+        with self._lock:  # the hello must report a settled set of running streams
+            if self._closing.is_set():
+                return None
+            held = [pb.HeldStream(stream_id=s.id, epoch=s.epoch) for s in self._running.values()]
+            session = self._session = _Session(pb.Hello(
+                instance_id=self.instance_id, capacity=self.capacity, held=held,
+                labels=self._labels, version=self._version))
+        # A channel per attempt: grpc's own reconnect backoff (up to 2 min) never adds to ours.
+        channel = (grpc.secure_channel(self.target, grpc.ssl_channel_credentials(), _CHANNEL_OPTIONS)
+                   if self._secure else grpc.insecure_channel(self.target, _CHANNEL_OPTIONS))
+        session.call = pb_grpc.OrchestratorServiceStub(channel).Connect(session.requests())
+        watchdog = threading.Timer(self._welcome_timeout, session.call.cancel)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            for response in session.call:
+                self._handle(session, response, watchdog)
+        except grpc.RpcError as error:
+            session.code, session.details = error.code(), error.details() or ""
+        finally:
+            watchdog.cancel()
+            session.half_close()  # also frees gRPC's thread blocked on the outbox
+            self._session = None
+            channel.close()
+        return session
+
+    def _handle(self, session: _Session, response: pb.ConnectResponse, watchdog) -> None:
+        kind = response.WhichOneof("msg")
+        if kind == "welcome":
+            watchdog.cancel()
+            session.welcome = response.welcome
+            self._attempt = 0
+            interval = _heartbeat_interval(response.welcome)
+            log.info("connected to %s as %s (session %s, heartbeat every %.1f s)",
+                     self.target, self.instance_id, response.welcome.session_id, interval)
+            threading.Thread(target=self._beat, args=(session, interval), daemon=True).start()
+        elif kind == "assignment":
+            self._apply(session, response.assignment)
+        elif kind == "go_away":
+            log.info("orchestrator sent go_away (%s)", response.go_away.reason)
+            session.go_away = response.go_away
+            session.half_close()
+            # The server ends the call after go_away; if it does not, stop waiting for it.
+            timer = threading.Timer(self._close_timeout, session.call.cancel)
+            timer.daemon = True
+            timer.start()
+
+    def _beat(self, session: _Session, interval: float) -> None:
+        """Any message renews the lease; heartbeats also carry metrics and the running count."""
+        while not session.stop_beating.wait(interval):
+            try:
+                metrics = pb.SystemMetrics(**self._metrics())
+            except Exception:  # a broken metrics callback must not cost us the lease
+                log.exception("metrics failed; heartbeat sent without them")
+                metrics = None
+            session.send(heartbeat=pb.Heartbeat(metrics=metrics, running_streams=len(self._running)))
+
+    def _apply(self, session: _Session, assignment: pb.Assignment) -> None:
+        """Stops, then starts, then acks: the ack is what lets the server hand our removed
+        streams to someone else, so it must not go out before the handlers finished."""
+        with self._lock:
+            if self._closing.is_set():
+                return
+            add = {s.id: s for s in assignment.add}
+            if assignment.full:  # the complete set: anything else we hold is stale
+                stop = [i for i in self._running if i not in add]
+            else:
+                stop = [i for i in dict.fromkeys(assignment.remove) if i in self._running]
+            for stream_id in stop:
+                self._stop(stream_id)
+            for s in add.values():
+                current = self._running.get(s.id)
+                if current is None:
+                    self._start(Stream(s.id, s.url, s.name, dict(s.metadata), s.epoch))
+                elif current.epoch != s.epoch:  # still ours under a newer grant: no restart
+                    self._running[s.id] = dataclasses.replace(current, epoch=s.epoch)
+        session.send(ack=pb.Ack(seq=assignment.seq))
+
+    def _start(self, stream: Stream) -> None:
+        try:
+            self._on_start(stream)
+            self._running[stream.id] = stream
+        except Exception:
+            log.exception("on_start(%s) failed; the stream is not running", stream.id)
+
+    def _stop(self, stream_id: str) -> None:
+        try:
+            self._on_stop(stream_id)
+        except Exception:  # the orchestrator already considers it gone from here
+            log.exception("on_stop(%s) failed; treating it as stopped", stream_id)
+        finally:
+            self._running.pop(stream_id, None)
+
+    def _stop_all(self) -> None:
+        for stream_id in list(self._running):
+            self._stop(stream_id)
+
+    def _after(self, session: _Session) -> float:
+        """Seconds to wait before reconnecting, given how the last session ended."""
+        code, details = session.code, session.details
+        if session.go_away is not None:
+            return session.go_away.reconnect_after_ms / 1000
+        if code == grpc.StatusCode.INVALID_ARGUMENT:
+            raise HelloRejected(f"orchestrator rejected instance {self.instance_id!r}: {details}")
+        if code == grpc.StatusCode.ABORTED and "superseded" in details.lower():
+            # Another process now runs our streams; keeping them too would make two owners.
+            log.warning("superseded by another process with id %r: stopping streams, retrying in %.0f s",
+                        self.instance_id, self._backoff_max)
+            with self._lock:
+                self._stop_all()
+            return self._backoff_max
+        # Full jitter: a fleet reconnecting after an outage spreads out instead of stampeding.
+        delay = random.uniform(0, min(self._backoff_max, self._backoff_initial * 2 ** min(self._attempt, 30)))
+        self._attempt += 1
+        what = "disconnected" if session.welcome else "could not connect"
+        log.warning("%s (%s: %s); retrying in %.2f s", what, code.name, details, delay)
+        return delay
+
+
+def _heartbeat_interval(welcome: pb.Welcome) -> float:
+    """The interval the server dictates; if it sends none, a third of the lease still keeps it."""
+    if welcome.heartbeat_interval_ms:
+        return welcome.heartbeat_interval_ms / 1000
+    return welcome.lease_ttl_ms / 3000 if welcome.lease_ttl_ms else 5.0

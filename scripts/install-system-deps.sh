@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs besides npm's: the Python example instance
+# (examples/python) is generated with protoc and runs on Debian's grpcio.
+# Idempotent: installs only what is missing; needs root (or sudo) and apt.
+set -euo pipefail
+packages=(python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing Debian packages: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"

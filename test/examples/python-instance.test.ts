@@ -1,0 +1,367 @@
+/**
+ * The Python example instance (examples/python) against a real orchestrator: it must run what
+ * it is given, heartbeat with metrics at the server's interval, ack only after its handlers
+ * finished (or nothing could ever move away from it), resync after a restart, step aside when
+ * superseded, give up on a rejected hello, and leave on SIGTERM.
+ *
+ * Needs Debian's python3-grpcio, python3-protobuf, protobuf-compiler and protobuf-compiler-grpc
+ * (.ci/run installs them); without them this file fails, it does not skip.
+ */
+import { after, afterEach, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import pg from "pg";
+import { AdminClient, streamIds } from "../helpers/admin-client.js";
+import { freePort, projectRoot } from "../helpers/process.js";
+import { fullAssignment, RawSession } from "../helpers/raw-session.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/test-database.js";
+import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
+import { sleep, waitUntil } from "../helpers/wait.js";
+
+const PYTHON = "/usr/bin/python3";
+const EXAMPLE_DIR = path.join(projectRoot, "examples/python");
+const APT_PACKAGES = "python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc";
+const ENV = { HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: "1500", RECONNECT_GRACE_MS: "500" };
+
+/** Fails (never skips) with the apt-get line that fixes a missing toolchain. */
+function checkToolchain(): void {
+  const problems: string[] = [];
+  const imports = spawnSync(PYTHON, ["-c", "import grpc, google.protobuf"], { encoding: "utf8" });
+  if (imports.error || imports.status !== 0) {
+    const why = imports.error?.message ?? imports.stderr.trim().split("\n").pop();
+    problems.push(`${PYTHON} cannot import grpc and google.protobuf (${why})`);
+  }
+  for (const tool of ["protoc", "grpc_python_plugin"]) {
+    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) problems.push(`${tool} is not on PATH`);
+  }
+  if (problems.length) {
+    throw new Error(
+      `the Python example cannot run: ${problems.join("; ")}. ` +
+        `Install Debian's packages: apt-get update && apt-get install -y ${APT_PACKAGES} (CI does it in .ci/run)`,
+    );
+  }
+}
+
+interface WorkerEvent {
+  /** Unix time in ms, from the worker's own log line. */
+  at: number;
+  what: "start" | "stopping" | "stop";
+  id: string;
+  epoch?: number;
+}
+
+/** example_instance.py as a child process, its stdout lines parsed as they arrive. */
+class PythonInstance {
+  readonly child: ChildProcess;
+  readonly lines: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(genDir: string, env: Record<string, string>) {
+    this.child = spawn(PYTHON, [path.join(EXAMPLE_DIR, "example_instance.py")], {
+      cwd: projectRoot,
+      // A clean environment: nothing of a pyenv or the orchestrator's own settings leaks in.
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: process.env.HOME ?? "/root",
+        PYTHONPATH: genDir,
+        PYTHONUNBUFFERED: "1",
+        PYTHONDONTWRITEBYTECODE: "1",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    for (const stream of [this.child.stdout!, this.child.stderr!]) {
+      createInterface({ input: stream }).on("line", (line) => this.lines.push(line));
+    }
+    this.exited = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve({ code, signal })));
+  }
+
+  output(): string {
+    return this.lines.join("\n");
+  }
+
+  events(): WorkerEvent[] {
+    const out: WorkerEvent[] = [];
+    for (const line of this.lines) {
+      const m = /^(\d+\.\d{3}) INFO worker: (start|stopping|stop) (\S+)(?: epoch=(\d+))?/.exec(line);
+      if (!m) continue;
+      const event: WorkerEvent = { at: Math.round(Number(m[1]) * 1000), what: m[2] as WorkerEvent["what"], id: m[3]! };
+      if (m[4] !== undefined) event.epoch = Number(m[4]);
+      out.push(event);
+    }
+    return out;
+  }
+
+  /** Stream id to epoch of what the worker runs now, replayed from its start and stop lines. */
+  running(): Map<string, number> {
+    const running = new Map<string, number>();
+    for (const e of this.events()) {
+      if (e.what === "start") running.set(e.id, e.epoch ?? -1);
+      if (e.what === "stop") running.delete(e.id);
+    }
+    return running;
+  }
+
+  count(pattern: RegExp): number {
+    return this.lines.filter((l) => pattern.test(l)).length;
+  }
+
+  async exit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+    const result = await Promise.race([this.exited, timeout]);
+    clearTimeout(timer);
+    if (!result) throw new Error(`python did not exit within ${timeoutMs} ms; output:\n${this.output()}`);
+    return result;
+  }
+}
+
+describe("the Python example instance (examples/python) against the real server", () => {
+  let genDir: string;
+  let database: TestDatabase;
+  let orchestrator: TestOrchestrator | undefined;
+  let env: Record<string, string>;
+  const workers: PythonInstance[] = [];
+  const sessions: RawSession[] = [];
+
+  before(async () => {
+    checkToolchain();
+    genDir = mkdtempSync(path.join(tmpdir(), "finger-python-gen-"));
+    // The README's generate command, into a temporary folder instead of gen/.
+    const gen = spawnSync("sh", [path.join(EXAMPLE_DIR, "generate.sh"), genDir], { encoding: "utf8" });
+    assert.equal(gen.status, 0, `generate.sh failed: ${gen.stderr}`);
+    database = await createTestDatabase();
+  });
+  afterEach(async () => {
+    for (const w of workers.splice(0)) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGKILL");
+    for (const s of sessions.splice(0)) s.close();
+    if (!orchestrator) return;
+    await orchestrator.close();
+    orchestrator = undefined;
+    // Each test starts from an empty fleet and catalog.
+    const c = new pg.Client({ connectionString: database.url });
+    await c.connect();
+    try {
+      await c.query("truncate orchestrator.events, orchestrator.assignments, orchestrator.streams, orchestrator.instances");
+    } finally {
+      await c.end();
+    }
+  });
+  after(async () => {
+    await database?.drop();
+    if (genDir) rmSync(genDir, { recursive: true, force: true });
+  });
+
+  async function boot(ids: string[]): Promise<TestOrchestrator> {
+    env = { ...ENV, GRPC_PORT: String(await freePort()) };
+    orchestrator = await startTestOrchestrator(env, database);
+    if (ids.length) {
+      const admin = new AdminClient(orchestrator.grpcAddress);
+      await admin.upsert(ids.map((id) => ({ id })));
+      admin.close();
+    }
+    return orchestrator;
+  }
+
+  function python(workerEnv: Record<string, string>): PythonInstance {
+    const w = new PythonInstance(genDir, workerEnv);
+    workers.push(w);
+    return w;
+  }
+
+  function rawSession(address: string, instanceId: string): RawSession {
+    const s = new RawSession(address).autoAck();
+    sessions.push(s);
+    s.hello({ instanceId, capacity: 10 });
+    s.heartbeatEvery(300);
+    return s;
+  }
+
+  test("reads the legacy configuration: ORCHESTRATOR_URL with a scheme, SERVER_ID, MAX_STREAMS", () => {
+    const script = `
+import json
+from example_instance import config_from_env
+cases = [
+  {"ORCHESTRATOR_URL": "http://orch.example:50052", "INSTANCE_ID": "finger_app_1", "MAX_STREAMS": "20"},
+  {"ORCHESTRATOR_ADDRESS": "10.0.0.5", "SERVER_ID": "finger_app_2"},
+  {"ORCHESTRATOR_URL": "https://finger-orchestrator.example/", "INSTANCE_ID": "a"},
+  {"ORCHESTRATOR_URL": "orch:1", "INSTANCE_ID": "a", "MAX_STREAMS": "many"},
+  {"ORCHESTRATOR_URL": "orch:1"},
+]
+out = []
+for env in cases:
+    try:
+        out.append(config_from_env(env))
+    except ValueError as error:
+        out.append({"error": str(error)})
+print(json.dumps(out))
+`;
+    const run = spawnSync(PYTHON, ["-c", script], {
+      cwd: EXAMPLE_DIR,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", PYTHONPATH: genDir, PYTHONDONTWRITEBYTECODE: "1" },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const [first, second, third, badNumber, noId] = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
+    assert.deepEqual(first, { target: "orch.example:50052", secure: false, instance_id: "finger_app_1", capacity: 20, stop_seconds: 0 });
+    assert.deepEqual(second, { target: "10.0.0.5:50051", secure: false, instance_id: "finger_app_2", capacity: 10, stop_seconds: 0 });
+    assert.equal(third?.target, "finger-orchestrator.example:50051");
+    assert.equal(third?.secure, true);
+    assert.match(String(badNumber?.error), /MAX_STREAMS/);
+    assert.match(String(noId?.error), /INSTANCE_ID/);
+  });
+
+  test("runs its streams, heartbeats with metrics, acks so streams can move, and leaves on SIGTERM", { timeout: 20_000 }, async () => {
+    const ids = streamIds(6, "py");
+    const o = await boot(ids);
+    const fleet = o.app.coordinator.fleet;
+    const py = python({
+      ORCHESTRATOR_URL: `http://${o.grpcAddress}`, // the old guide's form, scheme and all
+      INSTANCE_ID: "py-1",
+      MAX_STREAMS: "10",
+      DUMMY_STOP_SECONDS: "0.2",
+    });
+
+    // It receives everything, and runs it under the epochs the orchestrator granted.
+    await waitUntil(() => py.running().size === 6, 8_000, `the Python instance to start 6 streams; output:\n${py.output()}`);
+    assert.deepEqual([...py.running().keys()].sort(), ids);
+    for (const [id, epoch] of py.running()) {
+      const owner = fleet.owners.get(id);
+      assert.deepEqual({ owner: owner?.instanceId, epoch: owner?.epoch }, { owner: "py-1", epoch }, id);
+    }
+    const entry = () => fleet.instances.get("py-1")!;
+    assert.equal(entry().capacity, 10);
+    assert.equal(entry().version, "python-example/0.1.0");
+    assert.ok(entry().labels.hostname, "hello carries labels");
+
+    // Heartbeats at the 300 ms the server dictates keep a 1500 ms lease alive; nothing else is sent meanwhile.
+    const seen: number[] = [];
+    const watchUntil = Date.now() + 1_600;
+    while (Date.now() < watchUntil) {
+      if (entry().lastSeen !== seen.at(-1)) seen.push(entry().lastSeen);
+      await sleep(10);
+    }
+    const gaps = seen.slice(1).map((t, i) => t - seen[i]!);
+    assert.ok(gaps.length >= 3 && Math.max(...gaps) < 700, `heartbeats every ~300 ms, got gaps ${gaps.join(", ")}`);
+    assert.equal(entry().liveness, "connected");
+    assert.equal(entry().runningStreams, 6);
+    const m = entry().metrics ?? {};
+    const scalars = ["cpu_percent", "memory_percent", "memory_used_gb", "memory_total_gb", "disk_percent", "disk_free_gb", "disk_total_gb"];
+    for (const key of [...scalars, "uptime_seconds"]) {
+      assert.equal(typeof m[key], "number", `metrics.${key} in ${JSON.stringify(m)}`);
+    }
+    assert.ok((m.memory_total_gb as number) > 0 && (m.memory_percent as number) > 0 && (m.memory_percent as number) <= 100);
+    assert.ok((m.cpu_percent as number) >= 0 && (m.cpu_percent as number) <= 100);
+    assert.equal((m.load_average as number[]).length, 3);
+
+    // A second instance joins: 3 streams move, which the server allows only after python acked their removal.
+    const addedAt = new Map<string, number>();
+    const other = rawSession(o.grpcAddress, "other");
+    other.call.on("data", () => {
+      for (const a of other.assignments()) for (const s of a.add) if (!addedAt.has(s.id)) addedAt.set(s.id, Date.now());
+    });
+    await waitUntil(() => other.owned().size === 3, 5_000, `3 streams to move to the other instance; output:\n${py.output()}`);
+    const moved = [...other.owned().keys()];
+    await waitUntil(() => py.running().size === 3, 2_000, "python to log its stops");
+    const stops = py.events().filter((e) => e.what === "stop" && moved.includes(e.id));
+    assert.deepEqual(stops.map((e) => e.id).sort(), moved.sort(), "python stopped exactly the streams that moved");
+    // Each stop takes 200 ms; an ack sent before the last one finished would let a stream move early.
+    const lastStop = Math.max(...stops.map((e) => e.at));
+    for (const id of moved) {
+      assert.ok(addedAt.get(id)! >= lastStop - 1, `${id} granted ${lastStop - addedAt.get(id)!} ms before python finished stopping`);
+    }
+    await waitUntil(() => entry().runningStreams === 3, 2_000, "the heartbeat to report 3 running streams");
+
+    // SIGTERM: python stops its streams, says leave, and the rest move at once, not after the grace.
+    const remaining = [...py.running().keys()];
+    const termAt = Date.now();
+    py.child.kill("SIGTERM");
+    await waitUntil(() => other.owned().size === 6, 3_000, `the other instance to get all 6; output:\n${py.output()}`);
+    const allMovedAt = Date.now();
+    const exit = await py.exit(3_000);
+    assert.deepEqual(exit, { code: 0, signal: null }, py.output());
+    assert.equal(entry().liveness, "left", "the instance left (a dropped connection would be in grace)");
+    const finalStops = py.events().filter((e) => e.what === "stop" && e.at >= termAt - 1);
+    assert.deepEqual(finalStops.map((e) => e.id).sort(), remaining.sort(), "python stopped what it ran before leaving");
+    const leftAt = Math.max(...finalStops.map((e) => e.at)); // leave goes out right after the last stop
+    assert.ok(Math.min(...remaining.map((id) => addedAt.get(id)!)) >= leftAt - 1, "granted elsewhere only after python stopped them all");
+    assert.ok(allMovedAt - leftAt < 400, `streams moved ${allMovedAt - leftAt} ms after python left; the reconnect grace is 500 ms`);
+  });
+
+  test("keeps its streams through an orchestrator restart: go_away, reconnect, hello with held", { timeout: 20_000 }, async () => {
+    const ids = streamIds(4, "rs");
+    let o = await boot(ids);
+    const py = python({ ORCHESTRATOR_ADDRESS: o.grpcAddress, SERVER_ID: "py-restart" });
+    await waitUntil(() => py.running().size === 4, 8_000, `the Python instance to start 4 streams; output:\n${py.output()}`);
+    const before = py.running();
+    const eventsBefore = py.events().length;
+
+    await o.app.stop();
+    await waitUntil(() => py.count(/go_away/) === 1, 2_000, `python to log the go_away; output:\n${py.output()}`);
+    o = await startTestOrchestrator(env, database);
+    orchestrator = o;
+    await waitUntil(() => py.count(/connected to /) === 2, 6_000, `python to reconnect; output:\n${py.output()}`);
+    const entry = () => o.app.coordinator.fleet.instances.get("py-restart");
+    await waitUntil(() => entry()?.liveness === "connected", 2_000, "the new orchestrator to see it");
+    await sleep(600); // a few rounds and heartbeats: nothing may move
+
+    assert.equal(py.events().length, eventsBefore, `no stream was stopped or started; output:\n${py.output()}`);
+    // The reconnect's hello listed what it runs (the server records the count in the audit log).
+    const joins = async () => {
+      const rows = await o.app.db
+        .selectFrom("events")
+        .select("detail")
+        .where("kind", "=", "instance.joined")
+        .where("instance_id", "=", "py-restart")
+        .orderBy("id")
+        .execute();
+      return rows.map((row) => row.detail.held);
+    };
+    await waitUntil(async () => (await joins()).length === 2, 3_000, "both joins in the audit log");
+    assert.deepEqual(await joins(), [0, 4]);
+    for (const [id, epoch] of before) {
+      const owner = o.app.coordinator.fleet.owners.get(id);
+      assert.deepEqual(owner && { instanceId: owner.instanceId, epoch: owner.epoch }, { instanceId: "py-restart", epoch }, id);
+    }
+    py.child.kill("SIGTERM");
+    assert.equal((await py.exit(3_000)).code, 0);
+  });
+
+  test("superseded by a second process with its id: stops its streams and backs off instead of fighting", { timeout: 20_000 }, async () => {
+    const ids = streamIds(2, "sp");
+    const o = await boot(ids);
+    const py = python({ ORCHESTRATOR_URL: o.grpcAddress, INSTANCE_ID: "py-dup" });
+    await waitUntil(() => py.running().size === 2, 8_000, `the Python instance to start 2 streams; output:\n${py.output()}`);
+
+    const usurper = rawSession(o.grpcAddress, "py-dup");
+    const full = await usurper.waitFor(fullAssignment);
+    assert.deepEqual(full.add.map((s) => s.id).sort(), ids);
+    await waitUntil(() => py.running().size === 0, 3_000, `python to stop what the usurper now runs; output:\n${py.output()}`);
+    assert.equal(py.count(/superseded/), 1);
+
+    await sleep(1_500); // an eager reconnect would supersede the usurper within this time
+    const ended = await Promise.race([usurper.ended.then(() => true), sleep(0).then(() => false)]);
+    assert.equal(ended, false, `the usurper keeps its session; output:\n${py.output()}`);
+    assert.equal(py.count(/connected to /), 1, "python did not reconnect yet");
+    assert.equal(py.running().size, 0);
+
+    const termAt = Date.now();
+    py.child.kill("SIGTERM");
+    assert.equal((await py.exit(2_000)).code, 0);
+    assert.ok(Date.now() - termAt < 1_500, "SIGTERM interrupts the back-off");
+  });
+
+  test("a rejected hello (INVALID_ARGUMENT) makes it give up with a clear error instead of retrying", { timeout: 20_000 }, async () => {
+    const o = await boot([]);
+    const py = python({ ORCHESTRATOR_URL: o.grpcAddress, INSTANCE_ID: "x".repeat(129) });
+    const exit = await py.exit(8_000);
+    assert.equal(exit.code, 1, py.output());
+    assert.match(py.output(), /rejected instance '(x+)': .*instance_id/);
+    assert.equal(py.count(/rejected/), 1, "one attempt, no retries");
+    assert.equal(o.app.coordinator.fleet.instances.size, 0);
+  });
+});
