@@ -142,7 +142,9 @@ export class Coordinator {
     this.audit("instance.joined", entry.id, { session: session.sessionId, capacity: hello.capacity, held: hello.held.length, peer: session.peer });
     session.sendWelcome({ heartbeatIntervalMs: this.options.heartbeatIntervalMs, leaseTtlMs: this.options.leaseTtlMs });
     // The full set replaces whatever the instance holds: stale or foreign streams stop there.
-    const add: GrantedStream[] = this.fleet.activeStreamsOf(entry.id).map(({ stream, epoch }) => ({ ...stream, epoch }));
+    const active = this.fleet.activeStreamsOf(entry.id);
+    const leaving = this.rounds.withhold(entry.id, active.map((a) => a.stream.id));
+    const add: GrantedStream[] = active.filter((a) => !leaving.has(a.stream.id)).map(({ stream, epoch }) => ({ ...stream, epoch }));
     const seq = session.sendAssignment({ full: true, add, remove: [] });
     const revoking = [...this.fleet.ownedBy(entry.id)].filter((id) => this.fleet.owners.get(id)?.revoking);
     if (revoking.length) entry.awaiting.set(seq, revoking);

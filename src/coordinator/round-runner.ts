@@ -41,6 +41,10 @@ export class RoundRunner {
   private loop?: Promise<void>;
   private delayed?: NodeJS.Timeout;
   private stopped = false;
+  /** While a round is being written: streams it takes away from their owner, by stream id. */
+  private leaving = new Map<string, string>();
+  /** Streams left out of a full set because they were leaving, by instance id. */
+  private withheld = new Map<string, Set<string>>();
 
   constructor(private readonly deps: RoundRunnerDeps) {
     this.bucket = new TokenBucket(deps.options.liveMovesPerSecond, deps.options.liveMovesBurst, deps.clock());
@@ -72,6 +76,19 @@ export class RoundRunner {
       this.waiters.push({ resolve, reject });
       this.requestRound();
     });
+  }
+
+  /**
+   * Streams of `instanceId` that the round being written gives away. A hello
+   * must not hand them back: once the round lands they run elsewhere, and
+   * nothing would tell this instance to stop. They are remembered, and sent
+   * after all if the round fails.
+   */
+  withhold(instanceId: string, streamIds: Iterable<string>): Set<string> {
+    const out = new Set<string>();
+    for (const id of streamIds) if (this.leaving.get(id) === instanceId) out.add(id);
+    if (out.size) this.withheld.set(instanceId, out);
+    return out;
   }
 
   /** No new rounds; resolves when the running one is done. */
@@ -118,20 +135,41 @@ export class RoundRunner {
     this.pendingEvents = [];
     for (const e of dirty) e.dirty = false;
     let epochs: Map<string, number>;
+    for (const g of decision.grants) if (g.from) this.leaving.set(g.streamId, g.from);
+    for (const r of decision.releases) this.leaving.set(r.streamId, r.instanceId);
     try {
       epochs = await writeRound(this.deps.db, writes);
     } catch (error) {
       for (const e of dirty) e.dirty = true;
       this.released = [...released, ...this.released];
       this.pendingEvents = [...events, ...this.pendingEvents];
+      this.leaving.clear();
+      this.returnWithheld();
       throw error;
     }
+    this.leaving.clear();
     this.bucket.take(decision.revocations.length, clock());
     sendRoundChanges(fleet, decision, epochs);
+    this.returnWithheld();
     this.deps.moves.add(epochs.size, clock());
     for (const e of writes.events.slice(events.length)) this.deps.events.append(e);
     this.deps.observer.round(decision, (performance.now() - started) / 1000);
     return decision;
+  }
+
+  /** Withheld streams that are still the instance's after the round: it must run them after all. */
+  private returnWithheld(): void {
+    const { fleet } = this.deps;
+    for (const [instanceId, streamIds] of this.withheld) {
+      const entry = fleet.instances.get(instanceId);
+      const add = [...streamIds].flatMap((id) => {
+        const ownership = fleet.owners.get(id);
+        const stream = fleet.catalog.get(id);
+        return ownership?.instanceId === instanceId && !ownership.revoking && stream ? [{ ...stream, epoch: ownership.epoch }] : [];
+      });
+      if (add.length && entry?.session) entry.session.sendAssignment({ full: false, add, remove: [] });
+    }
+    this.withheld.clear();
   }
 
   /** One pending delayed round at most; an earlier request wins. */

