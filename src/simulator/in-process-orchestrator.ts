@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { OrchestratorApp } from "../app.js";
 import { loadConfig } from "../config/config.js";
 import { formatDuration } from "./churn-spec.js";
+import { freePort } from "../net/free-port.js";
 
 /** Timings the in-process orchestrator runs with; short, so faults resolve in seconds. */
 export interface FastTimings {
@@ -24,17 +24,6 @@ export interface InProcessOrchestrator {
   description: string;
   /** Stops the orchestrator and PostgreSQL, then deletes the data folder. */
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Settles with `promise`, or after `ms` whatever happens. */

@@ -1,20 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 
 export const projectRoot = path.resolve(import.meta.dirname, "../..");
 
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../src/net/free-port.js";
 
 /** The orchestrator as an operator runs it: `node --import tsx src/main.ts`, output captured. */
 export interface OrchestratorProcess {
