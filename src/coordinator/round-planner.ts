@@ -28,7 +28,8 @@ export interface RoundDecision {
  * unreachable (in reconnect grace, or not back yet after an orchestrator
  * restart) are left out entirely: they keep running where they are, and
  * nobody else may get them until that instance is back or declared dead.
- * Streams being revoked wait for their owner's acknowledgement the same way.
+ * Streams being revoked take part as free streams whose grant waits for
+ * their owner's acknowledgement.
  */
 export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
   const members = [...fleet.instances.values()]
@@ -48,6 +49,10 @@ export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
   const previous: Array<string | undefined> = [];
   const owners = new Int32Array(n);
   const orphans: number[] = [];
+  // Being revoked: counted as free streams, so every share is computed over all
+  // streams (otherwise a round between two acknowledgements sees fewer streams and
+  // revokes more than needed), but not granted before the owner acknowledges.
+  const inFlight: number[] = [];
   let count = 0;
   for (const stream of fleet.catalog.values()) {
     if (!stream.enabled) continue;
@@ -55,8 +60,9 @@ export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
     let owner = -1;
     if (ownership) {
       const c = code.get(ownership.instanceId) ?? ORPHANED;
-      if (c === PINNED || (c >= 0 && ownership.revoking)) continue;
-      if (c >= 0) owner = c;
+      if (c === PINNED) continue;
+      if (c >= 0 && ownership.revoking) inFlight.push(count);
+      else if (c >= 0) owner = c;
       else orphans.push(count);
     }
     streamIds.push(stream.id);
@@ -74,7 +80,9 @@ export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
     unassigned: result.stats.unassigned,
     quotas: new Map(members.map((m, i) => [m.id, result.quota[i]!])),
   };
+  const waiting = new Set(inFlight);
   for (const s of result.changed) {
+    if (waiting.has(s)) continue;
     const streamId = streamIds[s]!;
     const from = owners[s]!;
     const to = result.target[s]!;

@@ -92,6 +92,31 @@ describe("one owner per stream, epochs, balance and rate limits", () => {
     for (const [id, epoch] of again.owned()) assert.ok(epoch > before.get(id)!, `${id}: ${epoch} > ${before.get(id)}`);
   });
 
+  test("a join moves exactly the newcomer's share even when the old owners acknowledge one by one", async () => {
+    await start();
+    await admin.upsert(streamIds(40).map((id) => ({ id })));
+    const olds = ["a", "b", "c", "d"].map((id) => open(id, 20, { ack: false }));
+    // Acknowledge by hand so each old owner's revocation lands in a round of its own.
+    const ackAll = (s: RawSession) => {
+      for (const a of s.assignments()) s.send({ $case: "ack", value: { seq: a.seq } });
+    };
+    await waitUntil(() => olds.every((s) => s.owned().size === 10), 3_000, "10 each");
+    olds.forEach(ackAll);
+    const newcomer = open("e", 20);
+    await waitUntil(() => olds.every((s) => s.assignments().some((a) => a.remove.length)), 2_000, "every old owner to be asked for streams");
+    for (const s of olds) {
+      ackAll(s);
+      await sleep(150);
+    }
+    await waitUntil(() => newcomer.owned().size === 8, 3_000, "the newcomer to hold its share of 8");
+    await sleep(300);
+    for (const s of olds) ackAll(s);
+    await sleep(300);
+    const revoked = olds.reduce((n, s) => n + s.assignments().reduce((m, a) => m + a.remove.length, 0), 0);
+    assert.equal(revoked, 8, "only the newcomer's share was revoked");
+    assert.deepEqual(olds.map((s) => s.owned().size), [8, 8, 8, 8]);
+  });
+
   test("capacity-weighted shares, and streams beyond total capacity stay unassigned", async () => {
     await start();
     await admin.upsert(streamIds(30).map((id) => ({ id })));
