@@ -37,17 +37,26 @@ export async function loadStreams(db: Db, ids: string[]): Promise<CatalogStream[
   return rows.map(streamFromRow);
 }
 
-/** Seen-at bookkeeping for many instances in one statement, so heartbeats never write one by one. */
+/** Rows per statement of the last-seen flush: small enough not to stall the event loop. */
+const SEEN_CHUNK = 1_000;
+
+/**
+ * Seen-at bookkeeping for many instances, so heartbeats never write one by
+ * one: one statement per thousand instances, as a single JSON parameter (cheap
+ * to encode), yielding to the event loop between chunks so sessions stay responsive.
+ */
 export async function flushLastSeen(
   db: Db,
   seen: Array<{ id: string; at: Date; metrics: Record<string, unknown> | null }>,
 ): Promise<void> {
-  if (seen.length === 0) return;
-  await sql`
-    update instances i set last_seen_at = s.at, metrics = coalesce(s.metrics, i.metrics)
-    from unnest(${seen.map((s) => s.id)}::text[], ${seen.map((s) => s.at.toISOString())}::timestamptz[],
-                ${seen.map((s) => (s.metrics ? JSON.stringify(s.metrics) : null))}::jsonb[]) as s(id, at, metrics)
-    where i.id = s.id`.execute(db);
+  for (let i = 0; i < seen.length; i += SEEN_CHUNK) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    const payload = JSON.stringify(seen.slice(i, i + SEEN_CHUNK).map((s) => ({ id: s.id, at: s.at.toISOString(), metrics: s.metrics })));
+    await sql`
+      update instances i set last_seen_at = s.at, metrics = coalesce(s.metrics, i.metrics)
+      from jsonb_to_recordset(${payload}::jsonb) as s(id text, at timestamptz, metrics jsonb)
+      where i.id = s.id`.execute(db);
+  }
 }
 
 /** Marks an instance as draining (or not); false when no such instance exists. */
