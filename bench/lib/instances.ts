@@ -1,0 +1,333 @@
+/**
+ * Lightweight virtual instances on the generated stub: one Connect call each,
+ * hello, auto-acknowledged assignments, heartbeats with a seq (whose
+ * heartbeat_ack gives the round trip), and two ways to die (cancel the call and
+ * close its channel, or go silent with the connection kept open). Calls may share
+ * a channel (one TCP connection for many sessions) or get one of their own.
+ */
+import { credentials, type ChannelOptions, type ClientDuplexStream, type ServiceError } from "@grpc/grpc-js";
+import { DEFAULT_CHANNEL_OPTIONS } from "../../src/client/grpc-transport.js";
+import {
+  OrchestratorServiceClient,
+  type ConnectRequest,
+  type ConnectResponse,
+} from "../../src/gen/orchestrator/v1/orchestrator.js";
+import { sleep } from "./report.js";
+
+/**
+ * The instance client's own channel options (keepalive), plus a local subchannel
+ * pool so that every channel really is its own TCP connection, and no channelz
+ * bookkeeping (thousands of channels).
+ */
+export const BENCH_CHANNEL_OPTIONS: ChannelOptions = {
+  ...DEFAULT_CHANNEL_OPTIONS,
+  "grpc.use_local_subchannel_pool": 1,
+  "grpc.enable_channelz": 0,
+};
+
+/** Hands out channels: a new one every `perChannel` instances, or a dedicated one. */
+export class Channels {
+  readonly all: OrchestratorServiceClient[] = [];
+  private current?: OrchestratorServiceClient;
+  private uses = 0;
+
+  constructor(
+    readonly address: string,
+    readonly perChannel: number,
+  ) {}
+
+  private open(): OrchestratorServiceClient {
+    const client = new OrchestratorServiceClient(this.address, credentials.createInsecure(), BENCH_CHANNEL_OPTIONS);
+    this.all.push(client);
+    return client;
+  }
+
+  next(): OrchestratorServiceClient {
+    if (!this.current || this.uses >= Math.max(1, this.perChannel)) {
+      this.current = this.open();
+      this.uses = 0;
+    }
+    this.uses++;
+    return this.current;
+  }
+
+  /** A channel (TCP connection) used by one instance only. */
+  dedicated(): OrchestratorServiceClient {
+    return this.open();
+  }
+
+  closeAll(): void {
+    for (const c of this.all) c.close();
+    this.all.length = 0;
+    this.current = undefined;
+  }
+}
+
+/** What a virtual instance reports; the fleet keeps one mutable set so scenarios can swap handlers. */
+export interface InstanceHooks {
+  /** After an assignment was applied and acknowledged (`at`: performance.now()). */
+  assignment?(instance: VirtualInstance, change: { full: boolean; added: string[]; removed: string[]; at: number }): void;
+  heartbeatAck?(instance: VirtualInstance, rttMs: number, at: number): void;
+  ended?(instance: VirtualInstance, reason: string): void;
+}
+
+type State = "new" | "connecting" | "ready" | "silent" | "killed" | "ended";
+
+const METRICS = { cpuPercent: 12.5, memoryPercent: 40, loadAverage: [0.5, 0.4, 0.3] };
+
+export class VirtualInstance {
+  /** Streams it runs, with their epochs. */
+  readonly owned = new Map<string, number>();
+  state: State = "new";
+  welcomedAt = Number.NaN;
+  /** performance.now() of the last message it sent. */
+  lastSentAt = 0;
+  endReason?: string;
+  heartbeatsSent = 0;
+  heartbeatAcks = 0;
+  private call?: ClientDuplexStream<ConnectRequest, ConnectResponse>;
+  private timer?: NodeJS.Timeout;
+  private seq = 0;
+  private readonly inFlight = new Map<number, number>();
+
+  constructor(
+    readonly id: string,
+    readonly capacity: number,
+    readonly client: OrchestratorServiceClient,
+    private readonly hooks: InstanceHooks,
+    /** The channel is this instance's alone, so killing it closes a TCP connection. */
+    readonly dedicated: boolean,
+  ) {}
+
+  /** Opens the call and says hello; resolves on welcome. */
+  connect(timeoutMs = 30_000): Promise<void> {
+    this.state = "connecting";
+    const call = this.client.connect();
+    this.call = call;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.id}: no welcome within ${timeoutMs} ms`)), timeoutMs);
+      call.on("data", (m: ConnectResponse) => {
+        const msg = m.msg;
+        if (!msg) return;
+        switch (msg.$case) {
+          case "welcome":
+            this.welcomedAt = performance.now();
+            if (this.state === "connecting") this.state = "ready";
+            clearTimeout(timer);
+            resolve();
+            break;
+          case "assignment":
+            this.apply(msg.value.seq, msg.value.full, msg.value.add, msg.value.remove);
+            break;
+          case "heartbeatAck": {
+            const at = performance.now();
+            const sentAt = this.inFlight.get(msg.value.seq);
+            if (sentAt === undefined) break;
+            this.inFlight.delete(msg.value.seq);
+            this.heartbeatAcks++;
+            this.hooks.heartbeatAck?.(this, at - sentAt, at);
+            break;
+          }
+          default:
+            break;
+        }
+      });
+      const ended = (reason: string) => {
+        clearTimeout(timer);
+        clearInterval(this.timer);
+        if (this.state === "ended" || this.state === "killed") return;
+        const before = this.state;
+        this.state = "ended";
+        this.endReason = reason;
+        if (before === "connecting") reject(new Error(`${this.id}: session ended before welcome: ${reason}`));
+        this.hooks.ended?.(this, reason);
+      };
+      call.on("error", (e: ServiceError) => ended(`${e.code}: ${e.details}`));
+      call.on("end", () => ended("server ended the stream"));
+      this.send({ $case: "hello", value: { instanceId: this.id, capacity: this.capacity, held: [], labels: { bench: "1" }, version: "bench" } });
+    });
+  }
+
+  private apply(seq: number, full: boolean, add: Array<{ id: string; epoch: number }>, remove: string[]): void {
+    if (this.state !== "ready") return; // silent or gone: neither applies nor acknowledges
+    const removed: string[] = [];
+    if (full) {
+      const keep = new Set(add.map((s) => s.id));
+      for (const id of this.owned.keys()) if (!keep.has(id)) removed.push(id);
+      this.owned.clear();
+    }
+    for (const id of remove) if (this.owned.delete(id)) removed.push(id);
+    const added: string[] = [];
+    for (const s of add) {
+      this.owned.set(s.id, s.epoch);
+      added.push(s.id);
+    }
+    this.send({ $case: "ack", value: { seq } });
+    this.hooks.assignment?.(this, { full, added, removed, at: this.lastSentAt });
+  }
+
+  private send(msg: ConnectRequest["msg"]): void {
+    if (!this.call || this.state === "silent" || this.state === "killed" || this.state === "ended") return;
+    this.lastSentAt = performance.now();
+    this.call.write({ msg });
+  }
+
+  /** Sends one heartbeat with a fresh seq (its ack reports the round trip). */
+  heartbeat(): void {
+    if (this.state !== "ready") return;
+    const seq = ++this.seq;
+    this.inFlight.set(seq, performance.now());
+    // A lost ack must not leak: anything older than a few heartbeats is forgotten.
+    if (this.inFlight.size > 8) this.inFlight.delete(this.inFlight.keys().next().value!);
+    this.heartbeatsSent++;
+    this.send({ $case: "heartbeat", value: { metrics: METRICS, runningStreams: this.owned.size, seq } });
+  }
+
+  /** Heartbeats every `intervalMs`, the first after `firstDelayMs` (spreads a fleet's heartbeats evenly). */
+  heartbeatEvery(intervalMs: number, firstDelayMs = Math.random() * intervalMs): void {
+    clearInterval(this.timer);
+    this.timer = setTimeout(() => {
+      this.heartbeat();
+      this.timer = setInterval(() => this.heartbeat(), intervalMs);
+    }, firstDelayMs);
+  }
+
+  stopHeartbeats(): void {
+    clearTimeout(this.timer);
+    clearInterval(this.timer);
+  }
+
+  /** Broken connection: the call is cancelled and, when the channel is its own, the channel closed. */
+  kill(): void {
+    this.stopHeartbeats();
+    this.state = "killed";
+    this.call?.cancel();
+    if (this.dedicated) this.client.close();
+  }
+
+  /** Silent death: sends nothing more (no heartbeats, no acks) but keeps the connection open. */
+  silence(): void {
+    this.stopHeartbeats();
+    if (this.state === "ready") this.state = "silent";
+  }
+
+  leave(reason = "bench done"): void {
+    this.stopHeartbeats();
+    this.send({ $case: "leave", value: { reason } });
+    this.call?.end();
+    this.state = "ended";
+  }
+}
+
+/** Many virtual instances and what they run. */
+export class VirtualFleet {
+  readonly instances: VirtualInstance[] = [];
+  readonly hooks: InstanceHooks = {};
+  /** performance.now() of the last assignment any instance applied. */
+  lastAssignmentAt = 0;
+  assignmentsApplied = 0;
+  sessionsLost = 0;
+  private readonly userHooks: InstanceHooks = {};
+
+  constructor(readonly channels: Channels) {
+    // The fleet's own bookkeeping runs first, then whatever the scenario set in `on`.
+    this.hooks.assignment = (i, c) => {
+      this.lastAssignmentAt = c.at;
+      this.assignmentsApplied++;
+      this.userHooks.assignment?.(i, c);
+    };
+    this.hooks.heartbeatAck = (i, rtt, at) => this.userHooks.heartbeatAck?.(i, rtt, at);
+    this.hooks.ended = (i, reason) => {
+      this.sessionsLost++;
+      this.userHooks.ended?.(i, reason);
+    };
+  }
+
+  /** Sets the scenario's handlers (replacing earlier ones). */
+  on(hooks: InstanceHooks): void {
+    this.userHooks.assignment = hooks.assignment;
+    this.userHooks.heartbeatAck = hooks.heartbeatAck;
+    this.userHooks.ended = hooks.ended;
+  }
+
+  add(id: string, capacity: number, dedicated = false): VirtualInstance {
+    const client = dedicated ? this.channels.dedicated() : this.channels.next();
+    const instance = new VirtualInstance(id, capacity, client, this.hooks, dedicated || this.channels.perChannel <= 1);
+    this.instances.push(instance);
+    return instance;
+  }
+
+  /**
+   * Connects instances in batches of `batch`, each batch waiting for all its
+   * welcomes, so a hello storm does not dominate what comes after. `welcomed`
+   * runs for each instance as soon as it is welcome (start its heartbeats there:
+   * a ramp may last longer than a lease).
+   * @returns connections per second over the whole ramp.
+   */
+  async connectAll(
+    list: VirtualInstance[],
+    batch: number,
+    welcomed?: (instance: VirtualInstance) => void,
+    pauseMs = 0,
+  ): Promise<{ ms: number; perSecond: number }> {
+    const started = performance.now();
+    for (let i = 0; i < list.length; i += batch) {
+      await Promise.all(list.slice(i, i + batch).map((inst) => inst.connect().then(() => welcomed?.(inst))));
+      if (pauseMs) await sleep(pauseMs);
+    }
+    const elapsed = performance.now() - started;
+    return { ms: elapsed, perSecond: (list.length / elapsed) * 1000 };
+  }
+
+  /** Who runs each stream, from the instances' side; a stream run twice is reported in `duplicates`. */
+  owners(): { owner: Map<string, VirtualInstance>; duplicates: string[] } {
+    const owner = new Map<string, VirtualInstance>();
+    const duplicates: string[] = [];
+    for (const inst of this.instances) {
+      if (inst.state !== "ready") continue;
+      for (const id of inst.owned.keys()) {
+        if (owner.has(id)) duplicates.push(id);
+        else owner.set(id, inst);
+      }
+    }
+    return { owner, duplicates };
+  }
+
+  /** Streams held by ready instances, and the spread of their counts. */
+  balance(among: VirtualInstance[] = this.instances): { total: number; min: number; max: number } {
+    let total = 0;
+    let min = Infinity;
+    let max = 0;
+    for (const inst of among) {
+      if (inst.state !== "ready") continue;
+      const n = inst.owned.size;
+      total += n;
+      min = Math.min(min, n);
+      max = Math.max(max, n);
+    }
+    return { total, min: min === Infinity ? 0 : min, max };
+  }
+
+  /** Resolves once no instance applied an assignment for `quietMs` (false after `timeoutMs`). */
+  async quiet(quietMs: number, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      const idle = performance.now() - this.lastAssignmentAt;
+      if (idle >= quietMs) return true;
+      await sleep(Math.max(10, quietMs - idle));
+    }
+    return false;
+  }
+
+  /** Every connected instance says leave (its streams move at once, no grace), then the channels close. */
+  async leaveAll(settleMs = 200): Promise<void> {
+    for (const inst of this.instances) if (inst.state === "ready") inst.leave();
+    await sleep(settleMs);
+    this.close();
+  }
+
+  close(): void {
+    for (const inst of this.instances) inst.stopHeartbeats();
+    this.channels.closeAll();
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Setup shared by the fleet benchmarks: an orchestrator on a fresh database,
+ * and a balanced fleet of virtual instances on it.
+ */
+import { Admin } from "./admin.js";
+import { Channels, VirtualFleet, type VirtualInstance } from "./instances.js";
+import type { BenchPostgres } from "./postgres.js";
+import { startOrchestrator, type OrchestratorChild, type OrchestratorEnv } from "./process.js";
+import { sleep, waitUntil } from "./report.js";
+
+let databases = 0;
+
+/** An orchestrator child process on a database of its own (`database`: its name). */
+export async function orchestratorOnFreshDatabase(
+  pg: BenchPostgres,
+  label: string,
+  env: OrchestratorEnv,
+): Promise<OrchestratorChild & { database: string }> {
+  const database = `bench_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${++databases}`;
+  const url = await pg.createDatabase(database);
+  return Object.assign(await startOrchestrator(url, env), { database });
+}
+
+/** Each instance's capacity when the flag says 0 (automatic): twice its fair share, at least 10. */
+export function autoCapacity(streams: number, instances: number, flag: number): number {
+  return flag > 0 ? flag : Math.max(10, Math.ceil((2 * streams) / Math.max(1, instances)));
+}
+
+export interface BalancedFleetOptions {
+  address: string;
+  instances: number;
+  capacity: number;
+  streams: number;
+  /** Sessions per channel; 1 gives every instance its own TCP connection. */
+  perChannel: number;
+  /** Instances connected per ramp step (each step waits for its welcomes). */
+  batch: number;
+  heartbeatMs: number;
+  /** Instances that must have a channel of their own whatever perChannel says. */
+  dedicated?: (index: number) => boolean;
+  idPrefix?: string;
+  log?: (line: string) => void;
+}
+
+export interface BalancedFleet {
+  fleet: VirtualFleet;
+  admin: Admin;
+  streamIds: string[];
+  members: VirtualInstance[];
+  connectMs: number;
+  placeMs: number;
+}
+
+/**
+ * Connects the instances first, then creates the streams (new streams are
+ * placed at once, unlike moves between live instances, which are
+ * rate-limited), and waits until every stream is acknowledged with each
+ * instance within one of the others.
+ */
+export async function balancedFleet(o: BalancedFleetOptions): Promise<BalancedFleet> {
+  const log = o.log ?? ((line: string) => console.log(line));
+  const fleet = new VirtualFleet(new Channels(o.address, o.perChannel));
+  const members: VirtualInstance[] = [];
+  for (let i = 0; i < o.instances; i++) {
+    members.push(fleet.add(`${o.idPrefix ?? "vi"}-${String(i).padStart(5, "0")}`, o.capacity, o.dedicated?.(i) ?? false));
+  }
+  const ramp = await fleet.connectAll(members, o.batch, (m) => m.heartbeatEvery(o.heartbeatMs));
+  log(`setup: ${o.instances.toLocaleString("en-US")} instances connected in ${(ramp.ms / 1000).toFixed(1)} s (${ramp.perSecond.toFixed(0)}/s, ${fleet.channels.all.length.toLocaleString("en-US")} channels)`);
+
+  const admin = new Admin(o.address);
+  const placeStart = performance.now();
+  const streamIds = await admin.createStreams(o.streams);
+  const placed = await waitUntil(() => fleet.balance(members).total >= o.streams, 120_000, 20);
+  const b = fleet.balance(members);
+  if (!placed) throw new Error(`only ${b.total} of ${o.streams} streams placed after 120 s`);
+  await fleet.quiet(300, 30_000);
+  const placeMs = performance.now() - placeStart;
+  const { duplicates } = fleet.owners();
+  if (duplicates.length) throw new Error(`streams held by two instances after setup: ${duplicates.slice(0, 5).join(", ")}`);
+  const after = fleet.balance(members);
+  log(
+    `setup: ${o.streams.toLocaleString("en-US")} streams created and acknowledged in ${(placeMs / 1000).toFixed(1)} s; per instance ${after.min}..${after.max} (capacity ${o.capacity})`,
+  );
+  if (after.max - after.min > 1) log(`setup: WARNING fleet not balanced within one (${after.min}..${after.max})`);
+  await sleep(200);
+  return { fleet, admin, streamIds, members, connectMs: ramp.ms, placeMs };
+}

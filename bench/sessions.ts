@@ -1,0 +1,244 @@
+/**
+ * Sessions benchmark: `node --import tsx bench/sessions.ts [--quick]`.
+ *
+ * 10,000 concurrent instances (each on its own connection by default), every one
+ * heartbeating once a second with a seq, for N seconds, against an orchestrator
+ * child process on embedded PostgreSQL. Reports the orchestrator's CPU (over the
+ * measured window) and resident memory (peak), and the heartbeat round trip
+ * (client-measured via heartbeat_ack). Connections ramp up in batches, each
+ * waiting for its welcomes, so the hello storm does not dominate. The reference
+ * is the same harness, sizes and rate against a bare grpc-js server with the
+ * orchestrator's channel options (bench/lib/echo-server.ts): what the transport
+ * alone costs.
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
+import { Channels, VirtualFleet, type VirtualInstance } from "./lib/instances.js";
+import { startBenchPostgres } from "./lib/postgres.js";
+import { ProcessWindow, SelfCpu, memory } from "./lib/proc.js";
+import { metricValue, runMain, startEchoServer, type NodeChild } from "./lib/process.js";
+import { finish, int, mib, ms, printHeader, printTable, sleep, summarize, type TargetResult } from "./lib/report.js";
+import { autoCapacity, balancedFleet, orchestratorOnFreshDatabase } from "./lib/scenario.js";
+
+const { quick, flags } = parseArgs("sessions", "Many concurrent sessions heartbeating: orchestrator CPU and memory, heartbeat round trip.", {
+  instances: { help: "concurrent instances (sessions)", full: 10_000, quick: 500 },
+  seconds: { help: "length of the measured window", full: 30, quick: 5 },
+  warmupSeconds: { help: "steady heartbeating before the window", full: 3, quick: 1 },
+  streams: { help: "streams in the catalog (placed before measuring)", full: 20_000, quick: 1_000 },
+  ...TIMING_FLAGS,
+  perChannel: { help: "sessions per channel (1: a TCP connection per instance)", full: 1 },
+  batch: { help: "instances connected per ramp step", full: 500, quick: 100 },
+  orchestrator: { help: "measure the orchestrator (0: skip, e.g. to look at the echo alone)", full: 1 },
+  echo: { help: "also measure the bare echo server as the reference (0: skip)", full: 1 },
+  p99TargetMs: { help: "heartbeat round-trip p99 target", full: 50 },
+  rssTargetMib: { help: "resident memory target", full: 1_024 },
+});
+
+interface WindowResult {
+  server: string;
+  sessions: number;
+  channels: number;
+  heartbeatsPerSecond: number;
+  rtt: ReturnType<typeof summarize>;
+  unanswered: number;
+  serverCpu: number;
+  maxRss: number;
+  peakRss: number;
+  dbCpu: number;
+  clientCpu: number;
+  clientLoopP99: number;
+  /** The orchestrator's own event-loop delay over the window (from its /metrics), NaN for the echo. */
+  serverLoopP99: number;
+  serverLoopMax: number;
+  /** V8 heap in use and external (Buffer) memory at the end of the window, from /metrics (NaN for the echo). */
+  heapUsed: number;
+  external: number;
+  lost: number;
+  rampMs: number;
+  /** Resident memory before the first session connected. */
+  idleRss: number;
+}
+
+async function measure(
+  server: string,
+  fleet: VirtualFleet,
+  members: VirtualInstance[],
+  serverPid: number,
+  postmasterPid: number | undefined,
+  rampMs: number,
+  idleRss: number,
+  metrics?: () => Promise<string>,
+): Promise<WindowResult> {
+  await sleep(flags.warmupSeconds * 1000);
+  // Reading /metrics resets its event-loop delay histogram: the next read covers the window alone.
+  await metrics?.();
+  // Round trips of the heartbeats sent inside the window, whenever their ack arrives.
+  const rtts: number[] = [];
+  let windowStart = Number.POSITIVE_INFINITY;
+  let windowEnd = Number.POSITIVE_INFINITY;
+  fleet.on({
+    heartbeatAck: (_i, rtt, at) => {
+      const sentAt = at - rtt;
+      if (sentAt >= windowStart && sentAt <= windowEnd) rtts.push(rtt);
+    },
+  });
+  const sent = () => members.reduce((n, m) => n + m.heartbeatsSent, 0);
+  const lostBefore = fleet.sessionsLost;
+  const sentBefore = sent();
+  const proc = new ProcessWindow(serverPid, 200);
+  const db = postmasterPid ? new ProcessWindow(postmasterPid, 1_000, true) : undefined;
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  proc.start();
+  db?.start();
+  loop.enable();
+  const self = new SelfCpu();
+  const started = performance.now();
+  windowStart = started;
+  await sleep(flags.seconds * 1000);
+  const sentInWindow = sent() - sentBefore;
+  windowEnd = performance.now();
+  const elapsed = (windowEnd - started) / 1000;
+  proc.stop();
+  db?.stop();
+  loop.disable();
+  const clientCpu = self.percent();
+  const after = metrics ? await metrics() : "";
+  // Acks of the window's last heartbeats may still be on their way.
+  await sleep(1_000);
+  fleet.on({});
+  return {
+    server,
+    sessions: members.length,
+    channels: fleet.channels.all.length,
+    heartbeatsPerSecond: sentInWindow / elapsed,
+    rtt: summarize(rtts),
+    unanswered: Math.max(0, sentInWindow - rtts.length),
+    serverCpu: proc.cpuPercent,
+    maxRss: proc.maxRss,
+    peakRss: memory(serverPid).hwm,
+    dbCpu: db?.cpuPercent ?? Number.NaN,
+    clientCpu,
+    clientLoopP99: loop.percentile(99) / 1e6,
+    serverLoopP99: metrics ? metricValue(after, "finger_nodejs_eventloop_lag_p99_seconds") * 1000 : Number.NaN,
+    serverLoopMax: metrics ? metricValue(after, "finger_nodejs_eventloop_lag_max_seconds") * 1000 : Number.NaN,
+    heapUsed: metrics ? metricValue(after, "finger_nodejs_heap_size_used_bytes") : Number.NaN,
+    external: metrics ? metricValue(after, "finger_nodejs_external_memory_bytes") : Number.NaN,
+    lost: fleet.sessionsLost - lostBefore,
+    rampMs,
+    idleRss,
+  };
+}
+
+async function orchestratorRun(): Promise<WindowResult> {
+  const pg = await startBenchPostgres();
+  const orchestrator = await orchestratorOnFreshDatabase(pg, "sessions", {
+    HEARTBEAT_INTERVAL_MS: flags.heartbeatIntervalMs,
+    LEASE_TTL_MS: flags.leaseTtlMs,
+    RECONNECT_GRACE_MS: flags.reconnectGraceMs,
+  });
+  const idleRss = memory(orchestrator.pid).rss;
+  console.log(`[orchestrator] pid ${orchestrator.pid} on ${orchestrator.grpcAddress}, idle RSS ${mib(idleRss)}`);
+  const { fleet, members, admin, connectMs } = await balancedFleet({
+    address: orchestrator.grpcAddress,
+    instances: flags.instances,
+    capacity: autoCapacity(flags.streams, flags.instances, 0),
+    streams: flags.streams,
+    perChannel: flags.perChannel,
+    batch: flags.batch,
+    heartbeatMs: flags.heartbeatIntervalMs,
+    log: (line) => console.log(`[orchestrator] ${line}`),
+  });
+  try {
+    const result = await measure("orchestrator", fleet, members, orchestrator.pid, pg.postmasterPid, connectMs, idleRss, orchestrator.metrics);
+    const lostTotal = fleet.sessionsLost;
+    if (lostTotal) console.log(`[orchestrator] ${lostTotal} sessions ended by the server during the run, e.g. ${members.find((m) => m.endReason)?.endReason}`);
+    return result;
+  } finally {
+    fleet.close();
+    admin.close();
+    await orchestrator.stop();
+    await pg.stop();
+  }
+}
+
+async function echoRun(): Promise<WindowResult> {
+  const echo: NodeChild & { address: string } = await startEchoServer();
+  const idleRss = memory(echo.pid).rss;
+  console.log(`[echo] pid ${echo.pid} on ${echo.address}, idle RSS ${mib(idleRss)}`);
+  const fleet = new VirtualFleet(new Channels(echo.address, flags.perChannel));
+  const members = Array.from({ length: flags.instances }, (_, i) => fleet.add(`echo-${i}`, 10));
+  try {
+    const ramp = await fleet.connectAll(members, flags.batch, (m) => m.heartbeatEvery(flags.heartbeatIntervalMs));
+    console.log(`[echo] ${members.length.toLocaleString("en-US")} sessions connected in ${(ramp.ms / 1000).toFixed(1)} s (${ramp.perSecond.toFixed(0)}/s)`);
+    return await measure("bare echo", fleet, members, echo.pid, undefined, ramp.ms, idleRss);
+  } finally {
+    fleet.close();
+    await echo.stop();
+  }
+}
+
+const perSession = (r: WindowResult) => ((r.peakRss - r.idleRss) / r.sessions / 1024).toFixed(0);
+
+runMain(async () => {
+  printHeader("sessions: concurrent heartbeating instances", flags, quick);
+  const results: WindowResult[] = [];
+  if (flags.orchestrator) results.push(await orchestratorRun());
+  if (flags.echo) results.push(await echoRun());
+  if (!results.length) throw new Error("nothing to measure: --orchestrator 0 and --echo 0");
+
+  console.log(`\nmeasured window ${flags.seconds} s; CPU in % of one core (${flags.heartbeatIntervalMs} ms heartbeats, round trip measured by the client via heartbeat_ack):\n`);
+  printTable(
+    ["<server", "sessions", "channels", "ramp s", "hb/s", "rtt p50", "p90", "p99", "max", "no ack", "server CPU", "RSS max", "RSS peak", "server lag p99/max", "db CPU", "client CPU", "client lag p99", "lost"],
+    results.map((r) => [
+      r.server,
+      int(r.sessions),
+      int(r.channels),
+      (r.rampMs / 1000).toFixed(1),
+      int(r.heartbeatsPerSecond),
+      ms(r.rtt.p50),
+      ms(r.rtt.p90),
+      ms(r.rtt.p99),
+      ms(r.rtt.max),
+      int(r.unanswered),
+      `${r.serverCpu.toFixed(1)} %`,
+      mib(r.maxRss),
+      mib(r.peakRss),
+      Number.isNaN(r.serverLoopP99) ? "-" : `${ms(r.serverLoopP99)}/${ms(r.serverLoopMax)} ms`,
+      Number.isNaN(r.dbCpu) ? "-" : `${r.dbCpu.toFixed(1)} %`,
+      `${r.clientCpu.toFixed(0)} %`,
+      `${ms(r.clientLoopP99)} ms`,
+      int(r.lost),
+    ]),
+  );
+  const o = results.find((r) => r.server === "orchestrator");
+  const e = results.find((r) => r.server === "bare echo");
+  if (o && e) {
+    console.log(
+      `\norchestrator vs bare echo: CPU ${(o.serverCpu / e.serverCpu).toFixed(1)}x, RSS ${(o.peakRss / e.peakRss).toFixed(1)}x, ` +
+        `rtt p99 ${ms(o.rtt.p99)} vs ${ms(e.rtt.p99)} ms; per session (peak minus idle): ${perSession(o)} vs ${perSession(e)} KiB`,
+    );
+  }
+  if (o) console.log(`orchestrator at the end of the window: V8 heap used ${mib(o.heapUsed)}, external (buffers) ${mib(o.external)}, resident ${mib(o.maxRss)}`);
+  console.log("RSS max: largest VmRSS sampled in the window; RSS peak: VmHWM at the end (includes the ramp); server lag: the orchestrator's event-loop delay (its /metrics); client lag: the harness's");
+  const targets: TargetResult[] = [];
+  if (o) {
+    targets.push(
+      {
+        name: `sessions ${int(o.sessions)}: heartbeat round trip p99`,
+        target: `< ${flags.p99TargetMs} ms, no session lost`,
+        value: `${ms(o.rtt.p99)} ms (p50 ${ms(o.rtt.p50)})${o.lost ? `, ${o.lost} sessions lost` : ""}`,
+        met: o.rtt.p99 < flags.p99TargetMs && o.lost === 0,
+      },
+      {
+        name: `sessions ${int(o.sessions)}: orchestrator resident memory (peak)`,
+        target: `< ${flags.rssTargetMib} MiB`,
+        value: mib(o.peakRss),
+        met: o.peakRss < flags.rssTargetMib * 2 ** 20,
+      },
+    );
+  }
+  const notes: Record<string, string> = {};
+  if (o) notes["sessions: orchestrator CPU"] = `${o.serverCpu.toFixed(1)} % of one core at ${int(o.heartbeatsPerSecond)} heartbeats/s`;
+  if (e) notes["sessions: bare echo reference"] = `rtt p99 ${ms(e.rtt.p99)} ms, CPU ${e.serverCpu.toFixed(1)} %, RSS peak ${mib(e.peakRss)}`;
+  finish({ bench: "sessions", quick, targets, notes });
+});

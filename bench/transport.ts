@@ -1,0 +1,134 @@
+/**
+ * Transport ceiling: `node --import tsx bench/transport.ts [--quick]`.
+ *
+ * The same client harness (virtual instances on the generated stub, same
+ * channel options) drives two servers with the same concurrency: every stream
+ * keeps exactly one heartbeat (seq set) in flight and sends the next one as soon
+ * as its heartbeat_ack arrives, for N seconds.
+ *  - bare echo: a grpc-js server with the orchestrator's server options and the
+ *    same Connect service, answering heartbeats and nothing else (bench/lib/echo-server.ts);
+ *  - orchestrator: the real server (child process, embedded PostgreSQL), whose
+ *    heartbeat_ack is the echo.
+ * Reported: round trips per second for both, and the orchestrator's fraction of
+ * the bare echo (target >= 0.7). Client and servers share the machine's cores.
+ */
+import { parseArgs } from "./lib/args.js";
+import { Channels, VirtualFleet } from "./lib/instances.js";
+import { startBenchPostgres } from "./lib/postgres.js";
+import { ProcessWindow, SelfCpu } from "./lib/proc.js";
+import { runMain, startEchoServer } from "./lib/process.js";
+import { finish, int, ms, printHeader, printTable, sleep, summarize, type TargetResult } from "./lib/report.js";
+import { orchestratorOnFreshDatabase } from "./lib/scenario.js";
+
+const { quick, flags } = parseArgs("transport", "Round trips per second: the orchestrator against a bare grpc-js echo, same harness.", {
+  streams: { help: "comma-separated concurrencies (streams, one message in flight each)", full: "100,1000", quick: "20,200" },
+  seconds: { help: "measured seconds per run", full: 10, quick: 3 },
+  warmupSeconds: { help: "seconds of traffic before each measurement", full: 2, quick: 1 },
+  perChannel: { help: "streams per channel (1,000: all on one connection, how the orientation figures were taken; 1: a connection each)", full: 1_000 },
+  batch: { help: "streams connected per ramp step", full: 250 },
+  target: { help: "orchestrator / echo target", full: 0.7 },
+});
+
+interface Run {
+  server: "bare echo" | "orchestrator";
+  streams: number;
+  channels: number;
+  perSecond: number;
+  rtt: ReturnType<typeof summarize>;
+  serverCpu: number;
+  clientCpu: number;
+}
+
+async function drive(server: Run["server"], address: string, pid: number, streams: number, label: string): Promise<Run> {
+  const fleet = new VirtualFleet(new Channels(address, flags.perChannel));
+  const members = Array.from({ length: streams }, (_, i) => fleet.add(`${label}-${i}`, 10));
+  await fleet.connectAll(members, flags.batch);
+  const channels = fleet.channels.all.length;
+  let counting = false;
+  let running = true;
+  const rtts: number[] = [];
+  fleet.on({
+    heartbeatAck: (inst, rtt) => {
+      if (counting) rtts.push(rtt);
+      if (running) inst.heartbeat();
+    },
+  });
+  for (const m of members) m.heartbeat();
+  await sleep(flags.warmupSeconds * 1000);
+  const proc = new ProcessWindow(pid, 1_000);
+  proc.start();
+  const self = new SelfCpu();
+  const started = performance.now();
+  counting = true;
+  await sleep(flags.seconds * 1000);
+  counting = false;
+  const elapsed = (performance.now() - started) / 1000;
+  proc.stop();
+  const clientCpu = self.percent();
+  running = false;
+  await sleep(200);
+  await fleet.leaveAll();
+  const lost = fleet.sessionsLost;
+  if (lost) console.log(`[${server} ${streams}] ${lost} sessions ended by the server, e.g. ${members.find((m) => m.endReason)?.endReason}`);
+  const run: Run = {
+    server,
+    streams,
+    channels,
+    perSecond: rtts.length / elapsed,
+    rtt: summarize(rtts),
+    serverCpu: proc.cpuPercent,
+    clientCpu,
+  };
+  console.log(`[${server} ${streams}] ${int(run.perSecond)} round trips/s, rtt p50 ${ms(run.rtt.p50)} ms, server CPU ${run.serverCpu.toFixed(0)} %, client CPU ${run.clientCpu.toFixed(0)} %`);
+  return run;
+}
+
+runMain(async () => {
+  const levels = flags.streams.split(",").map((s) => Number(s.trim())).filter((n) => n > 0);
+  printHeader("transport: round trips per second, orchestrator vs bare grpc-js echo", flags, quick);
+  const echo = await startEchoServer();
+  const pg = await startBenchPostgres();
+  const orchestrator = await orchestratorOnFreshDatabase(pg, "transport", {
+    HEARTBEAT_INTERVAL_MS: 1_000,
+    LEASE_TTL_MS: 3_000,
+    RECONNECT_GRACE_MS: 1_000,
+  });
+  console.log(`echo pid ${echo.pid} on ${echo.address}; orchestrator pid ${orchestrator.pid} on ${orchestrator.grpcAddress}\n`);
+  const runs: Array<{ echo: Run; orchestrator: Run }> = [];
+  for (const n of levels) {
+    const e = await drive("bare echo", echo.address, echo.pid, n, `echo${n}`);
+    await sleep(500);
+    const o = await drive("orchestrator", orchestrator.grpcAddress, orchestrator.pid, n, `t${n}`);
+    await sleep(1_000);
+    runs.push({ echo: e, orchestrator: o });
+  }
+  await orchestrator.stop();
+  await echo.stop();
+  await pg.stop();
+
+  console.log(`\nclosed loop, one heartbeat in flight per stream, ${flags.seconds} s each; CPU in % of one core; server CPU per round trip in µs:\n`);
+  printTable(
+    ["streams", "<server", "channels", "round trips/s", "rtt p50", "rtt p99", "server CPU", "µs/rt", "client CPU", "fraction"],
+    runs.flatMap(({ echo: e, orchestrator: o }) =>
+      [e, o].map((r) => [
+        int(r.streams),
+        r.server,
+        int(r.channels),
+        int(r.perSecond),
+        ms(r.rtt.p50),
+        ms(r.rtt.p99),
+        `${r.serverCpu.toFixed(0)} %`,
+        ((r.serverCpu / 100) * 1e6 / r.perSecond).toFixed(1),
+        `${r.clientCpu.toFixed(0)} %`,
+        r === o ? (o.perSecond / e.perSecond).toFixed(2) : "1.00",
+      ]),
+    ),
+  );
+  const targets: TargetResult[] = runs.map(({ echo: e, orchestrator: o }) => ({
+    name: `transport ${int(o.streams)} streams: orchestrator / bare echo`,
+    target: `>= ${flags.target}`,
+    value: `${(o.perSecond / e.perSecond).toFixed(2)} (${int(o.perSecond)} vs ${int(e.perSecond)} round trips/s)`,
+    met: o.perSecond / e.perSecond >= flags.target,
+  }));
+  finish({ bench: "transport", quick, targets });
+});
