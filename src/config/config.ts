@@ -49,6 +49,7 @@ const envSchema = z.object({
   LEASE_TTL_MS: positiveMs(15_000),
   RECONNECT_GRACE_MS: positiveMs(5_000),
   HELLO_TIMEOUT_MS: positiveMs(10_000),
+  LAST_SEEN_PERSIST_MS: positiveMs(10_000),
   LIVE_MOVES_PER_SECOND: z.coerce.number({ error: "must be a number" }).min(0, "must not be negative").max(1_000_000, "must be at most 1000000").default(50),
   LIVE_MOVES_BURST: whole("must be a whole number").min(0, "must not be negative").max(1_000_000, "must be at most 1000000").default(200),
 });
@@ -79,6 +80,8 @@ export interface Config {
   leaseTtlMs: number;
   reconnectGraceMs: number;
   helloTimeoutMs: number;
+  /** How stale the persisted last-seen and metrics of an instance may get. */
+  seenPersistMs: number;
   liveMovesPerSecond: number;
   liveMovesBurst: number;
 }
@@ -143,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     leaseTtlMs: e.LEASE_TTL_MS,
     reconnectGraceMs: e.RECONNECT_GRACE_MS,
     helloTimeoutMs: e.HELLO_TIMEOUT_MS,
+    seenPersistMs: e.LAST_SEEN_PERSIST_MS,
     liveMovesPerSecond: e.LIVE_MOVES_PER_SECOND,
     liveMovesBurst: e.LIVE_MOVES_BURST,
   };

@@ -9,6 +9,8 @@ export interface CoordinatorOptions {
   tickMs?: number;
   /** How often last-seen bookkeeping is written, batched. */
   seenFlushMs?: number;
+  /** How stale an instance's persisted last-seen and metrics may get; spreads the writes over time. */
+  seenPersistMs?: number;
 }
 
 /** A source of the current time in ms, injectable for tests. */

@@ -90,7 +90,7 @@ export class Coordinator {
       this.fleet.instances.set(row.id, entry);
     }
     const tick = setInterval(() => this.tick(), this.options.tickMs ?? 100);
-    const flush = setInterval(() => void this.flushSeen(), this.options.seenFlushMs ?? Math.max(1_000, this.options.heartbeatIntervalMs));
+    const flush = setInterval(() => void this.flushSeen(), this.options.seenFlushMs ?? 1_000);
     this.timers.push(tick, flush);
     this.logger.info({ instances: snapshot.instances.length, streams: snapshot.streams.length, assignments: snapshot.assignments.size }, "fleet loaded");
     this.requestRound();
@@ -107,7 +107,7 @@ export class Coordinator {
       entry.session = undefined;
     }
     await rounds;
-    await this.flushSeen();
+    await this.flushSeen(true);
   }
 
   private audit(kind: string, instanceId?: string, detail?: Record<string, unknown>, streamId?: string): void {
@@ -310,12 +310,21 @@ export class Coordinator {
     return was;
   }
 
-  private async flushSeen(): Promise<void> {
-    const seen = [...this.fleet.instances.values()].filter((e) => e.seenDirty && isLive(e));
+  /**
+   * Writes last-seen and metrics of instances whose persisted copy is older
+   * than `seenPersistMs` (all of them on shutdown). Leases live in memory; the
+   * database copy is for operators and restarts, so a few seconds of staleness
+   * buys a steady trickle of writes instead of one burst per heartbeat interval.
+   */
+  private async flushSeen(all = false): Promise<void> {
+    const now = this.clock();
+    const staleAfter = all ? 0 : (this.options.seenPersistMs ?? 10_000);
+    const seen = [...this.fleet.instances.values()].filter((e) => e.seenDirty && isLive(e) && now - e.seenPersistedAt >= staleAfter);
     if (!seen.length) return;
     for (const e of seen) e.seenDirty = false;
     try {
       await flushLastSeen(this.db, seen.map((e) => ({ id: e.id, at: new Date(e.lastSeen), metrics: e.metrics })));
+      for (const e of seen) e.seenPersistedAt = now;
     } catch (error) {
       for (const e of seen) e.seenDirty = true;
       this.observer.databaseError("last_seen_flush");

@@ -23,6 +23,8 @@ export interface InstanceEntry {
   dirty: boolean;
   /** lastSeen/metrics changed since the last flush. */
   seenDirty: boolean;
+  /** When lastSeen/metrics were last written (ms since epoch); 0 for never. */
+  seenPersistedAt: number;
 }
 
 /** Creates an entry for an instance seen for the first time. */
@@ -43,6 +45,7 @@ export function newInstanceEntry(id: string, now: number): InstanceEntry {
     awaiting: new Map(),
     dirty: true,
     seenDirty: false,
+    seenPersistedAt: 0,
   };
 }
 

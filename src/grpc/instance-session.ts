@@ -7,14 +7,27 @@ import type { Logger } from "../log/logger.js";
 import { decodeHello } from "./hello-decoder.js";
 import { FieldError } from "./validation.js";
 
-/** Keeps only the metrics the instance actually sent. */
+// proto field (camelCase in generated code) -> the legacy snake_case name kept in storage.
+const METRIC_NAMES = [
+  ["cpuPercent", "cpu_percent"],
+  ["memoryPercent", "memory_percent"],
+  ["memoryUsedGb", "memory_used_gb"],
+  ["memoryTotalGb", "memory_total_gb"],
+  ["diskPercent", "disk_percent"],
+  ["diskFreeGb", "disk_free_gb"],
+  ["diskTotalGb", "disk_total_gb"],
+  ["uptimeSeconds", "uptime_seconds"],
+] as const;
+
+/** Keeps only the metrics the instance actually sent, under their legacy names. */
 export function metricsFromMessage(m: SystemMetrics | undefined): InstanceMetrics | null {
   if (!m) return null;
   const out: InstanceMetrics = {};
-  for (const [key, value] of Object.entries(m)) {
-    if (typeof value === "number") out[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
+  for (const [field, name] of METRIC_NAMES) {
+    const value = m[field];
+    if (value !== undefined) out[name] = value;
   }
-  if (m.loadAverage.length) out.load_average = [...m.loadAverage];
+  if (m.loadAverage.length) out.load_average = m.loadAverage;
   return out;
 }
 

@@ -7,7 +7,7 @@ import { sleep, waitUntil } from "../helpers/wait.js";
 describe("heartbeats", () => {
   let orchestrator: TestOrchestrator;
   before(async () => {
-    orchestrator = await startTestOrchestrator({ HEARTBEAT_INTERVAL_MS: "200", LEASE_TTL_MS: "1000" });
+    orchestrator = await startTestOrchestrator({ HEARTBEAT_INTERVAL_MS: "200", LEASE_TTL_MS: "1000", LAST_SEEN_PERSIST_MS: "500" });
   });
   after(() => orchestrator.close());
 
