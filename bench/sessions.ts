@@ -162,7 +162,7 @@ async function orchestratorRun(): Promise<WindowResult> {
 }
 
 async function echoRun(): Promise<WindowResult> {
-  const echo: NodeChild & { address: string } = await startEchoServer();
+  const echo: NodeChild & { address: string } = await startEchoServer(Math.round(flags.streams / flags.instances));
   const idleRss = memory(echo.pid).rss;
   console.log(`[echo] pid ${echo.pid} on ${echo.address}, idle RSS ${mib(idleRss)}`);
   const fleet = new VirtualFleet(new Channels(echo.address, flags.perChannel));

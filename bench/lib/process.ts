@@ -172,10 +172,10 @@ export function metricValue(text: string, name: string, labels = ""): number {
 }
 
 /** The bare echo server (bench/lib/echo-server.ts) as a child process. */
-export async function startEchoServer(): Promise<NodeChild & { address: string }> {
+export async function startEchoServer(streamsPerSession = 0): Promise<NodeChild & { address: string }> {
   let resolvePort: (port: number) => void = () => undefined;
   const port = new Promise<number>((resolve) => (resolvePort = resolve));
-  const node = spawnNode("bench/lib/echo-server.ts", [], {}, (line) => {
+  const node = spawnNode("bench/lib/echo-server.ts", [], { STREAMS_PER_SESSION: String(streamsPerSession) }, (line) => {
     const m = /^listening (\d+)$/.exec(line.trim());
     if (m) resolvePort(Number(m[1]));
   });
