@@ -57,6 +57,8 @@ What is measured:
               up instance again (p50/p99/max over all victims).
   spread      max - min of (running - capacity-weighted fair share) over up instances.
 
+Exit code: 0, or 2 when any violation was seen (1 for usage or start-up errors).
+
 Example:
   npm run simulate -- --instances 200 --streams 5000 --duration 40 \\
       --churn kill:10@10s,partition:5@20s/6s,join:10@30s
@@ -233,6 +235,8 @@ async function main(argv: string[]): Promise<void> {
     if (orchestrator) view.note("stopping the in-process orchestrator…");
     await orchestrator?.stop();
     await write(renderReport(report));
+    // A stream running twice is the one thing the orchestrator must never allow: fail scripts that run this.
+    if (report.violations.length > 0) process.exitCode = 2;
   } finally {
     await orchestrator?.stop();
     stopListening();
@@ -240,7 +244,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
     const known = error instanceof UsageError || error instanceof ConfigError || (error as Error)?.name === "StartupError" || (error as Error)?.name === "AdminCallError";
     const message = known ? (error as Error).message : `unexpected error: ${(error as Error)?.stack ?? String(error)}`;
