@@ -24,8 +24,6 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
-# Reflection serves the descriptors buf built; tsc does not copy them.
-COPY --chown=node:node src/gen/descriptors.binpb ./dist/src/gen/descriptors.binpb
 COPY --chown=node:node package.json ./
 USER node
 EXPOSE 50051 8080

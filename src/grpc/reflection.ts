@@ -1,22 +1,20 @@
-import { readFileSync } from "node:fs";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type { PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import type { Server } from "@grpc/grpc-js";
-
-/** Descriptors produced by `buf build` (see `npm run generate`), shipped next to the generated code. */
-export const descriptorSetUrl = new URL("../gen/descriptors.binpb", import.meta.url);
+import { FILE_DESCRIPTOR_SET_BASE64 } from "../gen/descriptors.js";
 
 /**
- * Serialised FileDescriptorProtos exactly as buf built them.
+ * Serialised FileDescriptorProtos exactly as buf compiled them (written into
+ * src/gen/descriptors.ts by `buf generate`).
  *
  * @grpc/reflection normally serves descriptors that protobufjs rebuilds from
  * a proto-loader definition, and those give map entries a name grpcurl rejects.
  * Handing it buf's own descriptors keeps what grpcurl sees byte-for-byte valid.
  */
-export function loadFileDescriptors(url: URL = descriptorSetUrl): Uint8Array[] {
-  const set = fromBinary(FileDescriptorSetSchema, readFileSync(url));
+export function loadFileDescriptors(base64: string = FILE_DESCRIPTOR_SET_BASE64): Uint8Array[] {
+  const set = fromBinary(FileDescriptorSetSchema, Buffer.from(base64, "base64"));
   return set.file.map((file) => toBinary(FileDescriptorProtoSchema, file));
 }
 
