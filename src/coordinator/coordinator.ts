@@ -159,9 +159,12 @@ export class Coordinator {
     entry.seenDirty = true;
   }
 
+  /** A heartbeat: renews the lease like any message, and keeps what it reports. */
   heartbeat(session: SessionHandle, instanceId: string, runningStreams: number, metrics: InstanceMetrics | null): void {
     const entry = this.current(session, instanceId);
     if (!entry) return;
+    entry.lastSeen = this.clock();
+    entry.seenDirty = true;
     this.observer.heartbeat();
     entry.runningStreams = runningStreams;
     if (metrics) entry.metrics = metrics;

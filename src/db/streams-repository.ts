@@ -1,6 +1,8 @@
-import { sql } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { CatalogStream } from "../coordinator/types.js";
 import type { Db } from "./database.js";
+import { streamFromRow } from "./fleet-repository.js";
+import type { Database } from "./schema.js";
 import { inTransaction } from "./transaction.js";
 
 /** What an upsert did to each stream id. */
@@ -10,52 +12,67 @@ export interface UpsertOutcome {
   unchanged: string[];
 }
 
-function same(a: CatalogStream, b: CatalogStream): boolean {
-  return a.url === b.url && a.name === b.name && a.enabled === b.enabled && JSON.stringify(a.metadata) === JSON.stringify(b.metadata);
-}
-
 function sortedKeys(map: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/** Metadata in key order, so equal streams compare (and are stored) equal. */
+function normalized(stream: CatalogStream): CatalogStream {
+  return { ...stream, metadata: sortedKeys(stream.metadata) };
+}
+
+function same(a: CatalogStream, b: CatalogStream): boolean {
+  return a.url === b.url && a.name === b.name && a.enabled === b.enabled && JSON.stringify(a.metadata) === JSON.stringify(b.metadata);
+}
+
 /**
- * Creates or replaces catalog streams in one transaction (all or nothing),
- * dropping the assignments of streams it disables;
+ * Sorts incoming streams into created, updated and unchanged against the
+ * rows that exist now; `changed` holds what must be written.
+ */
+export function diffStreams(
+  existing: ReadonlyMap<string, CatalogStream>,
+  incoming: CatalogStream[],
+): UpsertOutcome & { changed: CatalogStream[] } {
+  const outcome = { created: [] as string[], updated: [] as string[], unchanged: [] as string[], changed: [] as CatalogStream[] };
+  for (const stream of incoming) {
+    const next = normalized(stream);
+    const before = existing.get(stream.id);
+    if (!before) outcome.created.push(stream.id);
+    else if (same(normalized(before), next)) {
+      outcome.unchanged.push(stream.id);
+      continue;
+    } else outcome.updated.push(stream.id);
+    outcome.changed.push(next);
+  }
+  return outcome;
+}
+
+/**
+ * Writes catalog rows (insert or replace) with their source; a stream it
+ * disables loses its assignment in the same transaction, so it has no owner.
+ */
+export async function writeStreams(trx: Transaction<Database>, streams: CatalogStream[], source: "api" | "table"): Promise<void> {
+  if (!streams.length) return;
+  await sql`
+    insert into streams (id, url, name, metadata, enabled, source)
+    select id, url, name, metadata, enabled, ${source}
+    from jsonb_to_recordset(${JSON.stringify(streams)}::jsonb) as x(id text, url text, name text, metadata jsonb, enabled boolean)
+    on conflict (id) do update set
+      url = excluded.url, name = excluded.name, metadata = excluded.metadata, enabled = excluded.enabled, updated_at = now()`.execute(trx);
+  const disabled = streams.filter((s) => !s.enabled).map((s) => s.id);
+  if (disabled.length) await trx.deleteFrom("assignments").where("stream_id", "in", disabled).execute();
+}
+
+/**
+ * Creates or replaces catalog streams in one transaction (all or nothing);
  * rows that would not change are left alone, so their owners are not disturbed.
  */
 export function upsertStreams(db: Db, streams: CatalogStream[]): Promise<UpsertOutcome> {
   return inTransaction(db, async (trx) => {
     const ids = streams.map((s) => s.id);
-    const existing = new Map(
-      (ids.length ? await trx.selectFrom("streams").selectAll().where("id", "in", ids).forUpdate().execute() : []).map((r) => [
-        r.id,
-        { id: r.id, url: r.url, name: r.name, metadata: sortedKeys(r.metadata), enabled: r.enabled },
-      ]),
-    );
-    const outcome: UpsertOutcome = { created: [], updated: [], unchanged: [] };
-    const changed: CatalogStream[] = [];
-    for (const s of streams) {
-      const normalized = { ...s, metadata: sortedKeys(s.metadata) };
-      const before = existing.get(s.id);
-      if (!before) outcome.created.push(s.id);
-      else if (same(before, normalized)) {
-        outcome.unchanged.push(s.id);
-        continue;
-      } else outcome.updated.push(s.id);
-      changed.push(normalized);
-    }
-    if (changed.length) {
-      const payload = JSON.stringify(changed);
-      await sql`
-        insert into streams (id, url, name, metadata, enabled)
-        select id, url, name, metadata, enabled
-        from jsonb_to_recordset(${payload}::jsonb) as x(id text, url text, name text, metadata jsonb, enabled boolean)
-        on conflict (id) do update set
-          url = excluded.url, name = excluded.name, metadata = excluded.metadata, enabled = excluded.enabled, updated_at = now()`.execute(trx);
-      // A disabled stream has no owner, in the same transaction that disables it.
-      const disabled = changed.filter((s) => !s.enabled).map((s) => s.id);
-      if (disabled.length) await trx.deleteFrom("assignments").where("stream_id", "in", disabled).execute();
-    }
+    const rows = ids.length ? await trx.selectFrom("streams").selectAll().where("id", "in", ids).forUpdate().execute() : [];
+    const { changed, ...outcome } = diffStreams(new Map(rows.map((r) => [r.id, streamFromRow(r)])), streams);
+    await writeStreams(trx, changed, "api");
     return outcome;
   });
 }

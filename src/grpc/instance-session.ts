@@ -99,7 +99,8 @@ export class InstanceSession implements SessionHandle {
       return;
     }
     const id = this.instanceId;
-    this.coordinator.touch(this, id);
+    // Every message renews the lease; heartbeats do it themselves, saving a lookup on the hottest path.
+    if (msg?.$case !== "heartbeat") this.coordinator.touch(this, id);
     switch (msg?.$case) {
       case "heartbeat":
         this.coordinator.heartbeat(this, id, msg.value.runningStreams, metricsFromMessage(msg.value.metrics));

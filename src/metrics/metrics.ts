@@ -34,7 +34,13 @@ export class OrchestratorMetrics implements CoordinatorObserver {
 
   /** Registers the gauges that read the coordinator at scrape time. */
   watch(coordinator: Coordinator, about: { version: string; startedAt: Date }): void {
-    const status = () => fleetStatus(coordinator, about.version, about.startedAt);
+    // One scrape reads several gauges; compute the O(instances + streams) summary once per scrape.
+    let cached: { at: number; value: ReturnType<typeof fleetStatus> } | undefined;
+    const status = () => {
+      const now = Date.now();
+      if (!cached || now - cached.at > 100) cached = { at: now, value: fleetStatus(coordinator, about.version, about.startedAt, now) };
+      return cached.value;
+    };
     const registers = [this.registry];
     new Gauge({
       name: "finger_instances",
