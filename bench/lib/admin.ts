@@ -1,36 +1,27 @@
 /**
- * The few AdminService calls the benchmarks need, as promises.
+ * The few AdminService calls the benchmarks need, as promises: the
+ * simulator's batched catalog calls plus a look at one instance.
  */
 import { credentials, type ServiceError } from "@grpc/grpc-js";
-import { AdminServiceClient, type InstanceInfo, type StreamSpec } from "../../src/gen/orchestrator/v1/admin.js";
-
-/** UpsertStreams accepts at most this many streams per call. */
-export const UPSERT_BATCH = 10_000;
+import { AdminServiceClient, type InstanceInfo } from "../../src/gen/orchestrator/v1/admin.js";
+import { SimulatorAdmin } from "../../src/simulator/admin-api.js";
 
 export function streamId(i: number, prefix = "st"): string {
   return `${prefix}-${String(i).padStart(6, "0")}`;
 }
 
-function spec(id: string): StreamSpec {
-  return { id, url: `http://radio.example/${id}/live.mp3`, name: `Radio ${id}`, metadata: { cidade: "Recife", estado: "PE" } };
-}
-
 export class Admin {
+  private readonly catalog: SimulatorAdmin;
   private readonly stub: AdminServiceClient;
 
   constructor(address: string) {
+    this.catalog = new SimulatorAdmin(address);
     this.stub = new AdminServiceClient(address, credentials.createInsecure());
   }
 
-  private upsertBatch(ids: string[]): Promise<number> {
-    return new Promise((resolve, reject) =>
-      this.stub.upsertStreams({ streams: ids.map(spec) }, (e: ServiceError | null, r) => (e ? reject(e) : resolve(r.created + r.updated))),
-    );
-  }
-
-  /** Creates (or updates) streams, at most UPSERT_BATCH per call; resolves with the ids. */
+  /** Creates (or updates) streams in batches; resolves with the ids. */
   async upsert(ids: string[]): Promise<string[]> {
-    for (let i = 0; i < ids.length; i += UPSERT_BATCH) await this.upsertBatch(ids.slice(i, i + UPSERT_BATCH));
+    await this.catalog.upsertStreams(ids);
     return ids;
   }
 
@@ -40,9 +31,7 @@ export class Admin {
   }
 
   deleteStreams(ids: string[]): Promise<number> {
-    return new Promise((resolve, reject) =>
-      this.stub.deleteStreams({ streamIds: ids }, (e: ServiceError | null, r) => (e ? reject(e) : resolve(r.deleted))),
-    );
+    return this.catalog.deleteStreams(ids);
   }
 
   /** One instance as the orchestrator sees it (served from memory). */
@@ -53,6 +42,7 @@ export class Admin {
   }
 
   close(): void {
+    this.catalog.close();
     this.stub.close();
   }
 }
