@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { startEmbeddedPostgres } from "../src/db/embedded-postgres.js";
 import { createLogger } from "../src/log/logger.js";
+import { freePort } from "../src/net/free-port.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const bin = (name: string) => path.join(root, "node_modules/.bin", name);
@@ -64,26 +65,30 @@ async function main(): Promise<void> {
   const files = process.argv.slice(2).length ? process.argv.slice(2) : listFiles(path.join(root, "test"), ".test.ts");
   let databaseUrl = process.env.DATABASE_URL;
   let stopDatabase = async () => {};
-  const dataDir = mkdtempSync(path.join(tmpdir(), "finger-test-pg-"));
-  if (!databaseUrl) {
-    const port = 20_000 + (process.pid % 20_000);
-    const embedded = await startEmbeddedPostgres({
-      dataDir,
-      port,
-      database: "postgres",
-      logger: createLogger({ level: "warn", format: "json" }),
+  let dataDir: string | undefined;
+  let code = 1;
+  try {
+    if (!databaseUrl) {
+      dataDir = mkdtempSync(path.join(tmpdir(), "finger-test-pg-"));
+      const embedded = await startEmbeddedPostgres({
+        dataDir,
+        port: await freePort(),
+        database: "postgres",
+        logger: createLogger({ level: "warn", format: "json" }),
+      });
+      databaseUrl = embedded.url;
+      stopDatabase = () => embedded.stop();
+    }
+    const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, TEST_DATABASE_URL: databaseUrl },
     });
-    databaseUrl = embedded.url;
-    stopDatabase = () => embedded.stop();
+    code = await new Promise<number>((resolve) => child.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0))));
+  } finally {
+    await stopDatabase();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
-  const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], {
-    cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, TEST_DATABASE_URL: databaseUrl },
-  });
-  const code = await new Promise<number>((resolve) => child.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0))));
-  await stopDatabase();
-  rmSync(dataDir, { recursive: true, force: true });
   process.exit(code);
 }
 

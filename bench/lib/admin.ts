@@ -1,9 +1,9 @@
 /**
  * The few AdminService calls the benchmarks need, as promises: the
- * simulator's batched catalog calls plus a look at one instance.
+ * simulator's batched catalog calls and instance look-up, under the names the
+ * benchmarks use.
  */
-import { credentials, type ServiceError } from "@grpc/grpc-js";
-import { AdminServiceClient, type InstanceInfo } from "../../src/gen/orchestrator/v1/admin.js";
+import type { InstanceInfo } from "../../src/gen/orchestrator/v1/admin.js";
 import { SimulatorAdmin } from "../../src/simulator/admin-api.js";
 
 export function streamId(i: number, prefix = "st"): string {
@@ -11,17 +11,15 @@ export function streamId(i: number, prefix = "st"): string {
 }
 
 export class Admin {
-  private readonly catalog: SimulatorAdmin;
-  private readonly stub: AdminServiceClient;
+  private readonly api: SimulatorAdmin;
 
   constructor(address: string) {
-    this.catalog = new SimulatorAdmin(address);
-    this.stub = new AdminServiceClient(address, credentials.createInsecure());
+    this.api = new SimulatorAdmin(address);
   }
 
   /** Creates (or updates) streams in batches; resolves with the ids. */
   async upsert(ids: string[]): Promise<string[]> {
-    await this.catalog.upsertStreams(ids);
+    await this.api.upsertStreams(ids);
     return ids;
   }
 
@@ -31,18 +29,15 @@ export class Admin {
   }
 
   deleteStreams(ids: string[]): Promise<number> {
-    return this.catalog.deleteStreams(ids);
+    return this.api.deleteStreams(ids);
   }
 
   /** One instance as the orchestrator sees it (served from memory). */
   instance(instanceId: string): Promise<InstanceInfo | undefined> {
-    return new Promise((resolve, reject) =>
-      this.stub.getInstance({ instanceId }, (e: ServiceError | null, r) => (e ? reject(e) : resolve(r.instance))),
-    );
+    return this.api.instance(instanceId);
   }
 
   close(): void {
-    this.catalog.close();
-    this.stub.close();
+    this.api.close();
   }
 }

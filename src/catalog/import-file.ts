@@ -83,6 +83,15 @@ export function rowToSpec(values: Record<string, unknown>, index = 0): StreamSpe
   return spec;
 }
 
+/** The stream id a row names (same column rules as an import), or undefined when it names none. */
+export function rowStreamId(values: Record<string, unknown>): string | undefined {
+  try {
+    return shapeRow(values).id;
+  } catch {
+    return undefined;
+  }
+}
+
 function shapeRow(values: Record<string, unknown>): StreamSpec {
   const fields = new Map<string, unknown>();
   const metadata: Record<string, string> = {};

@@ -1,5 +1,6 @@
 import type { InstanceClientOptions } from "./types.js";
 import { resolveBackoff } from "./backoff.js";
+import { idProblem, MAX_CAPACITY } from "../grpc/validation.js";
 
 function check(ok: boolean, message: string): void {
   if (!ok) throw new TypeError(`InstanceClient: ${message}`);
@@ -15,10 +16,10 @@ function isDelay(value: number | undefined, min = 0): boolean {
  */
 export function validateOptions(o: InstanceClientOptions): void {
   check(typeof o.address === "string" && o.address.length > 0, "address must be a non-empty host:port");
-  check(typeof o.instanceId === "string" && o.instanceId.length >= 1 && o.instanceId.length <= 128,
-    "instanceId must be 1 to 128 characters");
-  check(Number.isInteger(o.capacity) && o.capacity >= 0 && o.capacity <= 10_000,
-    "capacity must be an integer from 0 to 10000");
+  check(typeof o.instanceId === "string" && idProblem(o.instanceId) === undefined,
+    `instanceId ${typeof o.instanceId === "string" ? idProblem(o.instanceId) : "must be a string"}`);
+  check(Number.isInteger(o.capacity) && o.capacity >= 0 && o.capacity <= MAX_CAPACITY,
+    `capacity must be an integer from 0 to ${MAX_CAPACITY}`);
   check(typeof o.onStart === "function", "onStart must be a function");
   check(typeof o.onStop === "function", "onStop must be a function");
   check(isDelay(o.welcomeTimeoutMs, 1), "welcomeTimeoutMs must be a finite number >= 1");

@@ -1,6 +1,7 @@
 import type { Db } from "../db/database.js";
 import { flushLastSeen, loadFleet, loadStreams, setDraining } from "../db/fleet-repository.js";
 import { clearFreeze, loadFreeze, saveFreeze } from "../db/settings-repository.js";
+import { sameStream } from "../db/streams-repository.js";
 import { EventLog, MoveCounter } from "./event-log.js";
 import { NO_OBSERVER, type CoordinatorObserver } from "./observer.js";
 import type { Logger } from "../log/logger.js";
@@ -9,6 +10,13 @@ import { Fleet, isLive, newInstanceEntry, type InstanceEntry } from "./fleet.js"
 import type { RoundDecision } from "./round-planner.js";
 import { RoundRunner } from "./round-runner.js";
 import type { AuditEvent, GrantedStream, InstanceHello, InstanceMetrics, SessionHandle } from "./types.js";
+
+/** The list kept under `key`, created on first use. */
+function listFor<T>(map: Map<string, T[]>, key: string): T[] {
+  let list = map.get(key);
+  if (!list) map.set(key, (list = []));
+  return list;
+}
 
 /**
  * The single writer of the assignment. Session events update the in-memory
@@ -27,6 +35,8 @@ export class Coordinator {
   private timers: NodeJS.Timeout[] = [];
   // One catalog reload at a time, so an older read never overwrites a newer one.
   private catalogQueue: Promise<void> = Promise.resolve();
+  /** Stream ids whose catalog reload failed, read again from the next tick. */
+  private readonly pendingReload = new Set<string>();
 
   constructor(
     private readonly db: Db,
@@ -159,12 +169,10 @@ export class Coordinator {
     entry.seenDirty = true;
   }
 
-  /** A heartbeat: renews the lease like any message, and keeps what it reports. */
+  /** A heartbeat: keeps what it reports (the lease was renewed by touch, like for any message). */
   heartbeat(session: SessionHandle, instanceId: string, runningStreams: number, metrics: InstanceMetrics | null): void {
     const entry = this.current(session, instanceId);
     if (!entry) return;
-    entry.lastSeen = this.clock();
-    entry.seenDirty = true;
     this.observer.heartbeat();
     entry.runningStreams = runningStreams;
     if (metrics) entry.metrics = metrics;
@@ -218,6 +226,11 @@ export class Coordinator {
   /** Expires silent leases and finished grace periods. */
   private tick(): void {
     const now = this.clock();
+    if (this.pendingReload.size) {
+      const ids = [...this.pendingReload];
+      this.pendingReload.clear();
+      void this.catalogChanged(ids);
+    }
     if (this.freeze?.until != null && now >= this.freeze.until) void this.unfreeze("freeze period ended").catch(() => undefined);
     for (const entry of this.fleet.instances.values()) {
       if (entry.liveness === "connected" && now - entry.lastSeen > this.options.leaseTtlMs) {
@@ -239,8 +252,16 @@ export class Coordinator {
 
   /** Picks up catalog rows changed by the admin API or the sync: removed streams stop at once. */
   catalogChanged(ids: string[]): Promise<void> {
-    const next = this.catalogQueue.then(() => this.reloadStreams(ids));
-    this.catalogQueue = next.catch(() => undefined);
+    const next = this.catalogQueue.then(() =>
+      this.reloadStreams(ids).catch((error: unknown) => {
+        // The catalog write itself committed; only our copy is behind. Keep the ids and
+        // read them again from the next tick, so nothing stays stale until a restart.
+        for (const id of ids) this.pendingReload.add(id);
+        this.observer.databaseError("catalog");
+        this.logger.warn({ err: error, streams: ids.length }, "catalog reload failed; will retry");
+      }),
+    );
+    this.catalogQueue = next;
     return next;
   }
 
@@ -256,8 +277,8 @@ export class Coordinator {
       if (row?.enabled) {
         // Same owner, same epoch, new URL or metadata: the owner restarts it (remove and add in one message).
         const ownership = this.fleet.owners.get(id);
-        if (ownership && !ownership.revoking && before && JSON.stringify(before) !== JSON.stringify(row)) {
-          restarts.set(ownership.instanceId, [...(restarts.get(ownership.instanceId) ?? []), { ...row, epoch: ownership.epoch }]);
+        if (ownership && !ownership.revoking && before && !sameStream(before, row)) {
+          listFor(restarts, ownership.instanceId).push({ ...row, epoch: ownership.epoch });
         }
         continue;
       }
@@ -265,7 +286,7 @@ export class Coordinator {
       if (!ownership) continue;
       // Nobody else will be given it, so there is no acknowledgement to wait for; the
       // catalog write already removed its assignment row.
-      removals.set(ownership.instanceId, [...(removals.get(ownership.instanceId) ?? []), id]);
+      listFor(removals, ownership.instanceId).push(id);
       this.audit("stream.removed", ownership.instanceId, { reason: row ? "disabled" : "deleted" }, id);
     }
     for (const instanceId of new Set([...removals.keys(), ...restarts.keys()])) {
@@ -304,8 +325,8 @@ export class Coordinator {
   /** Lifts a freeze; true when one was in force. */
   async unfreeze(reason = "lifted by operator"): Promise<boolean> {
     const was = this.freeze !== undefined;
-    this.freeze = undefined;
     await clearFreeze(this.db);
+    this.freeze = undefined;
     if (was) {
       this.audit("rebalancing.unfrozen", undefined, { reason });
       this.requestRound();

@@ -100,6 +100,11 @@ export class Fleet {
     return previous;
   }
 
+  /** Every known instance, ordered by id (the order the API lists and the scheduler indexes them in). */
+  instancesById(): InstanceEntry[] {
+    return [...this.instances.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
   /** Stream ids owned by an instance (revoking ones included). */
   ownedBy(instanceId: string): ReadonlySet<string> {
     return this.byInstance.get(instanceId) ?? new Set();
@@ -111,7 +116,7 @@ export class Fleet {
     for (const id of this.ownedBy(instanceId)) {
       const ownership = this.owners.get(id);
       const stream = this.catalog.get(id);
-      if (ownership && stream && !ownership.revoking) out.push({ stream, epoch: ownership.epoch });
+      if (ownership && stream?.enabled && !ownership.revoking) out.push({ stream, epoch: ownership.epoch });
     }
     return out.sort((a, b) => (a.stream.id < b.stream.id ? -1 : a.stream.id > b.stream.id ? 1 : 0));
   }

@@ -32,9 +32,7 @@ export interface RoundDecision {
  * their owner's acknowledgement.
  */
 export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
-  const members = [...fleet.instances.values()]
-    .filter((i) => i.liveness === "connected" && i.session)
-    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  const members = fleet.instancesById().filter((i) => i.liveness === "connected" && i.session);
   const capacity = Uint32Array.from(members, (m) => m.capacity);
   const eligible = Uint8Array.from(members, (m) => (m.draining ? 0 : 1));
   const live = new Uint8Array(members.length).fill(1);

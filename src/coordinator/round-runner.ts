@@ -148,7 +148,8 @@ export class RoundRunner {
       throw error;
     }
     this.leaving.clear();
-    this.bucket.take(decision.revocations.length, clock());
+    // Capacity sheds are not rebalancing: only what the scheduler counted against the limit is charged.
+    this.bucket.take(decision.liveMoves, clock());
     sendRoundChanges(fleet, decision, epochs);
     this.returnWithheld();
     this.deps.moves.add(epochs.size, clock());

@@ -21,8 +21,8 @@ export function sendRoundChanges(fleet: Fleet, decision: RoundDecision, epochs: 
   for (const g of decision.grants) {
     const epoch = epochs.get(g.streamId);
     const stream = fleet.catalog.get(g.streamId);
-    // No epoch: the stream was deleted or disabled while the round was being written.
-    if (epoch === undefined || !stream) continue;
+    // No epoch, or no longer enabled: deleted or disabled while the round was being written.
+    if (epoch === undefined || !stream?.enabled) continue;
     fleet.setOwner(g.streamId, { instanceId: g.instanceId, epoch, revoking: false });
     changeFor(g.instanceId).add.push({ ...stream, epoch });
   }

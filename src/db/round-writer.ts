@@ -82,6 +82,8 @@ async function grantRows(trx: Transaction<Database>, rows: StreamOwner[]): Promi
     from unnest(${rows.map((r) => r.streamId)}::text[], ${rows.map((r) => r.instanceId)}::text[]) with ordinality as g(s, i, n)
     join streams st on st.id = g.s and st.enabled
     order by g.n
+    -- A concurrent disable waits for this grant, then removes its row.
+    for share of st
     on conflict (stream_id) do update set
       instance_id = excluded.instance_id, epoch = excluded.epoch, state = 'active', assigned_at = excluded.assigned_at
     returning stream_id, epoch`.execute(trx);

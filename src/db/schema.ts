@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { ColumnType, Generated, Selectable } from "kysely";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, T | string, T | string>;
@@ -74,8 +74,5 @@ export interface Database {
 }
 
 export type InstanceRow = Selectable<InstancesTable>;
-export type NewInstance = Insertable<InstancesTable>;
-export type InstanceUpdate = Updateable<InstancesTable>;
 export type StreamRow = Selectable<StreamsTable>;
-export type AssignmentRow = Selectable<AssignmentsTable>;
 export type EventRow = Selectable<EventsTable>;

@@ -29,28 +29,32 @@ export interface SyncOutcome {
 }
 
 /**
- * Makes the table-sourced part of the catalog equal to `streams`, in one
- * transaction: new and changed rows are written with source 'table', rows
- * that vanished from the users' table are deleted. Streams created through
- * the admin API are never touched, even when an id collides; `keep` names
- * rows that exist in the users' table but are invalid for now, whose
- * catalog entry stays as it was.
+ * Makes the table-sourced part of the catalog equal to `streams`: new and
+ * changed rows are written with source 'table', rows that vanished from the
+ * users' table are deleted. Streams created through the admin API are never
+ * touched, even when an id collides; `keep` names rows that exist in the
+ * users' table but are invalid for now, whose catalog entry stays as it was.
+ * The comparison reads without locks, so a pass that finds nothing to do
+ * writes and locks nothing; changes are written in one transaction.
  */
-export function applySourceRows(db: Db, streams: CatalogStream[], keep: string[] = []): Promise<SyncOutcome> {
-  return inTransaction(db, async (trx) => {
-    const rows = await trx.selectFrom("streams").selectAll().forUpdate().execute();
-    const conflicts = new Set(rows.filter((r) => r.source !== "table").map((r) => r.id));
-    const ours = new Map(rows.filter((r) => r.source === "table").map((r) => [r.id, streamFromRow(r)]));
-    const wanted = new Set([...streams.map((s) => s.id), ...keep]);
-    const diff = diffStreams(ours, streams.filter((s) => !conflicts.has(s.id)));
+export async function applySourceRows(db: Db, streams: CatalogStream[], keep: string[] = []): Promise<SyncOutcome> {
+  const rows = await db.selectFrom("streams").selectAll().execute();
+  const conflicts = new Set(rows.filter((r) => r.source !== "table").map((r) => r.id));
+  const ours = new Map(rows.filter((r) => r.source === "table").map((r) => [r.id, streamFromRow(r)]));
+  const wanted = new Set([...streams.map((s) => s.id), ...keep]);
+  const diff = diffStreams(ours, streams.filter((s) => !conflicts.has(s.id)));
+  const outcome: SyncOutcome = {
+    created: diff.created,
+    updated: diff.updated,
+    deleted: [...ours.keys()].filter((id) => !wanted.has(id)),
+    conflicts: streams.filter((s) => conflicts.has(s.id)).map((s) => s.id),
+  };
+  if (!diff.changed.length && !outcome.deleted.length) return outcome;
+  await inTransaction(db, async (trx) => {
     await writeStreams(trx, diff.changed, "table");
-    const outcome: SyncOutcome = {
-      created: diff.created,
-      updated: diff.updated,
-      deleted: [...ours.keys()].filter((id) => !wanted.has(id)),
-      conflicts: streams.filter((s) => conflicts.has(s.id)).map((s) => s.id),
-    };
-    if (outcome.deleted.length) await trx.deleteFrom("streams").where("id", "in", outcome.deleted).execute();
-    return outcome;
+    if (outcome.deleted.length) {
+      await trx.deleteFrom("streams").where("id", "in", outcome.deleted).where("source", "=", "table").execute();
+    }
   });
+  return outcome;
 }

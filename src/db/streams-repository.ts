@@ -21,8 +21,14 @@ function normalized(stream: CatalogStream): CatalogStream {
   return { ...stream, metadata: sortedKeys(stream.metadata) };
 }
 
-function same(a: CatalogStream, b: CatalogStream): boolean {
-  return a.url === b.url && a.name === b.name && a.enabled === b.enabled && JSON.stringify(a.metadata) === JSON.stringify(b.metadata);
+/** Whether two catalog entries carry the same content (metadata compared in key order). */
+export function sameStream(a: CatalogStream, b: CatalogStream): boolean {
+  return (
+    a.url === b.url &&
+    a.name === b.name &&
+    a.enabled === b.enabled &&
+    JSON.stringify(normalized(a).metadata) === JSON.stringify(normalized(b).metadata)
+  );
 }
 
 /**
@@ -38,7 +44,7 @@ export function diffStreams(
     const next = normalized(stream);
     const before = existing.get(stream.id);
     if (!before) outcome.created.push(stream.id);
-    else if (same(normalized(before), next)) {
+    else if (sameStream(before, next)) {
       outcome.unchanged.push(stream.id);
       continue;
     } else outcome.updated.push(stream.id);

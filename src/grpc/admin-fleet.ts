@@ -32,9 +32,7 @@ export function fleetHandlers(
   return {
     getStatus: unary("GetStatus", logger, async () => statusToMessage(fleetStatus(coordinator, about.version, about.startedAt))),
     listInstances: unary("ListInstances", logger, async () => ({
-      instances: [...coordinator.fleet.instances.values()]
-        .sort((a, b) => (a.id < b.id ? -1 : 1))
-        .map((e) => instanceInfo(e, coordinator)),
+      instances: coordinator.fleet.instancesById().map((e) => instanceInfo(e, coordinator)),
     })),
     getInstance: unary("GetInstance", logger, async (request) => {
       const entry = entryOf("instance_id", request.instanceId);

@@ -11,8 +11,8 @@ import {
   type InstanceInfo,
   type StreamInfo,
 } from "../gen/orchestrator/v1/admin.js";
-import type { SystemMetrics } from "../gen/orchestrator/v1/orchestrator.js";
 import { instanceState, type FleetStatus, type InstanceStateName } from "../status/fleet-status.js";
+import { metricsToMessage } from "./metrics-mapping.js";
 
 const STATE: Record<InstanceStateName, InstanceState> = {
   connected: InstanceState.INSTANCE_STATE_CONNECTED,
@@ -21,15 +21,6 @@ const STATE: Record<InstanceStateName, InstanceState> = {
   dead: InstanceState.INSTANCE_STATE_DEAD,
   left: InstanceState.INSTANCE_STATE_LEFT,
 };
-
-/** Metrics kept with legacy snake_case names, back to the proto message. */
-export function metricsToMessage(metrics: Record<string, number | number[]> | null): SystemMetrics | undefined {
-  if (!metrics) return undefined;
-  const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-  const out: Record<string, unknown> = { loadAverage: [] };
-  for (const [key, value] of Object.entries(metrics)) out[camel(key)] = value;
-  return out as unknown as SystemMetrics;
-}
 
 /** Maps an in-memory instance to the admin API's InstanceInfo. */
 export function instanceInfo(entry: InstanceEntry, coordinator: Coordinator): InstanceInfo {

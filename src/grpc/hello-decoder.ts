@@ -1,6 +1,6 @@
 import type { InstanceHello } from "../coordinator/types.js";
 import type { Hello } from "../gen/orchestrator/v1/orchestrator.js";
-import { checkId, checkStringMap, FieldError, MAX_CAPACITY } from "./validation.js";
+import { checkId, checkStringMap, FieldError, MAX_CAPACITY, MAX_ID_LENGTH } from "./validation.js";
 
 /** At most this many held streams are accepted in one hello. */
 export const MAX_HELD = 10_000;
@@ -14,6 +14,6 @@ export function decodeHello(hello: Hello): InstanceHello {
   if (hello.capacity > MAX_CAPACITY) throw new FieldError("hello.capacity", `must be at most ${MAX_CAPACITY} (got ${hello.capacity})`);
   if (hello.held.length > MAX_HELD) throw new FieldError("hello.held", `must list at most ${MAX_HELD} streams`);
   const held = hello.held.map((h, i) => ({ streamId: checkId(`hello.held[${i}].stream_id`, h.streamId), epoch: h.epoch }));
-  if (hello.version.length > 128) throw new FieldError("hello.version", "must be at most 128 characters");
+  if (hello.version.length > MAX_ID_LENGTH) throw new FieldError("hello.version", `must be at most ${MAX_ID_LENGTH} characters`);
   return { instanceId, capacity: hello.capacity, held, labels: checkStringMap("hello.labels", hello.labels), version: hello.version };
 }

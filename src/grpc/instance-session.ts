@@ -1,35 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { status, type ServerDuplexStream } from "@grpc/grpc-js";
 import type { Coordinator } from "../coordinator/coordinator.js";
-import type { EndReason, GrantedStream, InstanceMetrics, SessionHandle } from "../coordinator/types.js";
-import type { ConnectRequest, ConnectResponse, SystemMetrics } from "../gen/orchestrator/v1/orchestrator.js";
+import type { EndReason, GrantedStream, SessionHandle } from "../coordinator/types.js";
+import type { ConnectRequest, ConnectResponse } from "../gen/orchestrator/v1/orchestrator.js";
+import { metricsFromMessage } from "./metrics-mapping.js";
 import type { Logger } from "../log/logger.js";
 import { decodeHello } from "./hello-decoder.js";
 import { FieldError } from "./validation.js";
-
-// proto field (camelCase in generated code) -> the legacy snake_case name kept in storage.
-const METRIC_NAMES = [
-  ["cpuPercent", "cpu_percent"],
-  ["memoryPercent", "memory_percent"],
-  ["memoryUsedGb", "memory_used_gb"],
-  ["memoryTotalGb", "memory_total_gb"],
-  ["diskPercent", "disk_percent"],
-  ["diskFreeGb", "disk_free_gb"],
-  ["diskTotalGb", "disk_total_gb"],
-  ["uptimeSeconds", "uptime_seconds"],
-] as const;
-
-/** Keeps only the metrics the instance actually sent, under their legacy names. */
-export function metricsFromMessage(m: SystemMetrics | undefined): InstanceMetrics | null {
-  if (!m) return null;
-  const out: InstanceMetrics = {};
-  for (const [field, name] of METRIC_NAMES) {
-    const value = m[field];
-    if (value !== undefined) out[name] = value;
-  }
-  if (m.loadAverage.length) out.load_average = m.loadAverage;
-  return out;
-}
 
 function endStatus(reason: EndReason): { code: status; details: string } | undefined {
   switch (reason.kind) {
@@ -99,8 +76,7 @@ export class InstanceSession implements SessionHandle {
       return;
     }
     const id = this.instanceId;
-    // Every message renews the lease; heartbeats do it themselves, saving a lookup on the hottest path.
-    if (msg?.$case !== "heartbeat") this.coordinator.touch(this, id);
+    this.coordinator.touch(this, id);
     switch (msg?.$case) {
       case "heartbeat":
         this.coordinator.heartbeat(this, id, msg.value.runningStreams, metricsFromMessage(msg.value.metrics));
@@ -161,6 +137,9 @@ export class InstanceSession implements SessionHandle {
   }
 
   end(reason: EndReason): void {
+    // The coordinator ended it and already knows why; the call's own close must not
+    // come back as a disconnect (that would start a reconnect grace).
+    this.gone = true;
     const s = endStatus(reason);
     if (s) this.fail(s.code, s.details);
     else {

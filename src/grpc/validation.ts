@@ -23,11 +23,18 @@ export const MAX_MAP_VALUE_LENGTH = 1_024;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+/** What is wrong with an id (1 to 128 characters, no control characters), or undefined. */
+export function idProblem(value: string): string | undefined {
+  if (value.length === 0) return "must not be empty";
+  if (value.length > MAX_ID_LENGTH) return `must be at most ${MAX_ID_LENGTH} characters (got ${value.length})`;
+  if (CONTROL.test(value)) return "must not contain control characters";
+  return undefined;
+}
+
 /** Ids are 1 to 128 characters without control characters. */
 export function checkId(field: string, value: string): string {
-  if (value.length === 0) throw new FieldError(field, "must not be empty");
-  if (value.length > MAX_ID_LENGTH) throw new FieldError(field, `must be at most ${MAX_ID_LENGTH} characters (got ${value.length})`);
-  if (CONTROL.test(value)) throw new FieldError(field, "must not contain control characters");
+  const problem = idProblem(value);
+  if (problem) throw new FieldError(field, problem);
   return value;
 }
 

@@ -54,26 +54,24 @@ export function statusRoutes(
       };
     },
     "/instances": (): HttpReply => {
-      const instances = [...coordinator.fleet.instances.values()]
-        .sort((a, b) => (a.id < b.id ? -1 : 1))
-        .map((e) => {
-          const state = instanceState(e);
-          return {
-            server_id: e.id,
-            max_streams: e.capacity,
-            current_streams: coordinator.fleet.ownedBy(e.id).size,
-            status: state === "connected" || state === "draining" ? "active" : "inactive",
-            registered_at: iso(e.registeredAt),
-            last_heartbeat: iso(e.lastSeen),
-            state,
-            fair_share: coordinator.quotas.get(e.id) ?? 0,
-            running_streams: e.runningStreams,
-            draining: e.draining,
-            labels: e.labels,
-            version: e.version,
-            metrics: e.metrics,
-          };
-        });
+      const instances = coordinator.fleet.instancesById().map((e) => {
+        const state = instanceState(e);
+        return {
+          server_id: e.id,
+          max_streams: e.capacity,
+          current_streams: coordinator.fleet.ownedBy(e.id).size,
+          status: state === "connected" || state === "draining" ? "active" : "inactive",
+          registered_at: iso(e.registeredAt),
+          last_heartbeat: iso(e.lastSeen),
+          state,
+          fair_share: coordinator.quotas.get(e.id) ?? 0,
+          running_streams: e.runningStreams,
+          draining: e.draining,
+          labels: e.labels,
+          version: e.version,
+          metrics: e.metrics,
+        };
+      });
       return { status: 200, body: { instances, total: instances.length } };
     },
     "/metrics": async (): Promise<HttpReply> => ({

@@ -1,8 +1,9 @@
 import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
-import { AdminServiceClient, type GetStatusResponse, type StreamSpec } from "../gen/orchestrator/v1/admin.js";
+import { AdminServiceClient, type GetStatusResponse, type InstanceInfo, type StreamSpec } from "../gen/orchestrator/v1/admin.js";
 
-/** The most streams one UpsertStreams or DeleteStreams call may carry. */
-export const MAX_BATCH = 10_000;
+import { MAX_BATCH } from "../grpc/admin-catalog.js";
+
+export { MAX_BATCH };
 
 /** `count` stream ids `sim-00001`..., at least five digits so they sort as numbers. */
 export function simStreamIds(count: number, prefix = "sim"): string[] {
@@ -75,6 +76,15 @@ export class SimulatorAdmin {
       );
     }
     return deleted;
+  }
+
+  /** One instance as the orchestrator sees it, or undefined when unknown. */
+  instance(instanceId: string, timeoutMs = 2_000): Promise<InstanceInfo | undefined> {
+    return new Promise((resolve, reject) =>
+      this.#client.getInstance({ instanceId }, new Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) =>
+        error ? (error.code === status.NOT_FOUND ? resolve(undefined) : reject(describe(this.#address, "GetInstance", error))) : resolve(response.instance),
+      ),
+    );
   }
 
   close(): void {

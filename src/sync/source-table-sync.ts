@@ -1,4 +1,4 @@
-import { rowToSpec } from "../catalog/import-file.js";
+import { rowStreamId, rowToSpec } from "../catalog/import-file.js";
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { CatalogStream } from "../coordinator/types.js";
 import type { Db } from "../db/database.js";
@@ -79,16 +79,17 @@ export class SourceTableSync {
     // Ids of rows that are there but invalid right now: keep what the catalog has for them.
     const keep: string[] = [];
     rows.forEach((row, i) => {
+      const values = plainValues(row);
       try {
-        const spec = rowToSpec(plainValues(row), i);
+        const spec = rowToSpec(values, i);
         if (seen.has(spec.id)) throw new FieldError("id", `duplicate id ${JSON.stringify(spec.id)}`);
         seen.add(spec.id);
         streams.push({ id: spec.id, url: spec.url, name: spec.name, metadata: spec.metadata, enabled: spec.enabled ?? true });
       } catch (error) {
         if (!(error instanceof FieldError)) throw error;
-        const id = row.id ?? row.index;
-        if (id !== null && id !== undefined) keep.push(String(id).trim());
-        this.reportOnce(`${JSON.stringify(row.id ?? row.index ?? i)}: ${error.message}`);
+        const id = rowStreamId(values);
+        if (id !== undefined) keep.push(id);
+        this.reportOnce(`${JSON.stringify(id ?? `row ${i + 1}`)}: ${error.message}`);
       }
     });
     const outcome = await applySourceRows(this.db, streams, keep);

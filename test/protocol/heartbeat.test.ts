@@ -17,7 +17,7 @@ describe("heartbeats", () => {
     await session.waitFor(fullAssignment);
     session.send({ $case: "heartbeat", value: { runningStreams: 0, seq: 41 } });
     session.send({ $case: "heartbeat", value: { runningStreams: 0, seq: 42 } });
-    const acks = await session.waitFor((m) => {
+    const acks = await session.waitFor(() => {
       const seqs = session.received.flatMap((r) => (r.msg?.$case === "heartbeatAck" ? [r.msg.value.seq] : []));
       return seqs.length === 2 ? seqs : undefined;
     });

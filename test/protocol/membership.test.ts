@@ -51,6 +51,9 @@ describe("supersede, leases, grace and leave", () => {
     await sleep(300);
     assert.equal(second.assignments().filter((a) => !a.full).length, 0, "nothing reassigned");
     assert.deepEqual([...(await ownersInDb()).values()].every((o) => o === "a"), true);
+    const kinds = orchestrator.app.coordinator.events.recent(100, (e) => e.instanceId === "a").map((e) => e.kind);
+    assert.ok(kinds.includes("instance.superseded"), kinds.join(","));
+    assert.ok(!kinds.includes("instance.disconnected"), `ending the old session is not a disconnect: ${kinds.join(",")}`);
   });
 
   test("a silent instance is dead after the lease and its streams move within lease + 1 s", async () => {
