@@ -5,16 +5,21 @@
  * heartbeating once a second with a seq, for N seconds, against an orchestrator
  * child process on embedded PostgreSQL. Reports the orchestrator's CPU (over the
  * measured window) and resident memory (peak), and the heartbeat round trip
- * (client-measured via heartbeat_ack). Connections ramp up in batches, each
- * waiting for its welcomes, so the hello storm does not dominate. The reference
+ * (client-measured via heartbeat_ack). Connections ramp up with a bounded
+ * number of hellos in flight, so the hello storm does not dominate. The round
+ * trip is measured by a separate probe process (bench/lib/heartbeat-probe.ts)
+ * running `--probes` of the instances, because the harness process that drives
+ * the rest stalls now and then under its own load; the harness's own view is
+ * printed alongside ("load rtt"). The reference
  * is the same harness, sizes and rate against a bare grpc-js server with the
  * orchestrator's channel options (bench/lib/echo-server.ts): what the transport
  * alone costs.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
-import { Channels, VirtualFleet, type VirtualInstance } from "./lib/instances.js";
+import { Channels, RoundTripWindow, VirtualFleet, type VirtualInstance } from "./lib/instances.js";
 import { startBenchPostgres } from "./lib/postgres.js";
+import { startProbe, type ProbeChild, type ProbeResult } from "./lib/probe-child.js";
 import { ProcessWindow, SelfCpu, memory } from "./lib/proc.js";
 import { metricValue, runMain, startEchoServer, type NodeChild } from "./lib/process.js";
 import { finish, int, mib, ms, printHeader, printTable, sleep, summarize, type TargetResult } from "./lib/report.js";
@@ -27,7 +32,8 @@ const { quick, flags } = parseArgs("sessions", "Many concurrent sessions heartbe
   streams: { help: "streams in the catalog (placed before measuring)", full: 20_000, quick: 1_000 },
   ...TIMING_FLAGS,
   perChannel: { help: "sessions per channel (1: a TCP connection per instance)", full: 1 },
-  batch: { help: "instances connected per ramp step", full: 500, quick: 100 },
+  batch: { help: "hellos in flight during the ramp", full: 500, quick: 100 },
+  probes: { help: "instances run by the separate latency probe process (counted in --instances)", full: 100, quick: 5 },
   orchestrator: { help: "measure the orchestrator (0: skip, e.g. to look at the echo alone)", full: 1 },
   echo: { help: "also measure the bare echo server as the reference (0: skip)", full: 1 },
   p99TargetMs: { help: "heartbeat round-trip p99 target", full: 50 },
@@ -39,7 +45,10 @@ interface WindowResult {
   sessions: number;
   channels: number;
   heartbeatsPerSecond: number;
+  /** Round trips seen by the probe process. */
   rtt: ReturnType<typeof summarize>;
+  /** Round trips seen by the harness process driving the load fleet. */
+  loadRtt: ReturnType<typeof summarize>;
   unanswered: number;
   serverCpu: number;
   maxRss: number;
@@ -47,6 +56,8 @@ interface WindowResult {
   dbCpu: number;
   clientCpu: number;
   clientLoopP99: number;
+  clientLoopMax: number;
+  probe: ProbeResult;
   /** The orchestrator's own event-loop delay over the window (from its /metrics), NaN for the echo. */
   serverLoopP99: number;
   serverLoopMax: number;
@@ -63,6 +74,7 @@ async function measure(
   server: string,
   fleet: VirtualFleet,
   members: VirtualInstance[],
+  probe: ProbeChild,
   serverPid: number,
   postmasterPid: number | undefined,
   rampMs: number,
@@ -72,16 +84,7 @@ async function measure(
   await sleep(flags.warmupSeconds * 1000);
   // Reading /metrics resets its event-loop delay histogram: the next read covers the window alone.
   await metrics?.();
-  // Round trips of the heartbeats sent inside the window, whenever their ack arrives.
-  const rtts: number[] = [];
-  let windowStart = Number.POSITIVE_INFINITY;
-  let windowEnd = Number.POSITIVE_INFINITY;
-  fleet.on({
-    heartbeatAck: (_i, rtt, at) => {
-      const sentAt = at - rtt;
-      if (sentAt >= windowStart && sentAt <= windowEnd) rtts.push(rtt);
-    },
-  });
+  const window = new RoundTripWindow(fleet);
   const sent = () => members.reduce((n, m) => n + m.heartbeatsSent, 0);
   const lostBefore = fleet.sessionsLost;
   const sentBefore = sent();
@@ -93,10 +96,13 @@ async function measure(
   loop.enable();
   const self = new SelfCpu();
   const started = performance.now();
-  windowStart = started;
+  window.open(started);
+  probe.startWindow();
   await sleep(flags.seconds * 1000);
   const sentInWindow = sent() - sentBefore;
-  windowEnd = performance.now();
+  const windowEnd = performance.now();
+  window.close(windowEnd);
+  const probed = probe.endWindow();
   const elapsed = (windowEnd - started) / 1000;
   proc.stop();
   db?.stop();
@@ -106,24 +112,28 @@ async function measure(
   // Acks of the window's last heartbeats may still be on their way.
   await sleep(1_000);
   fleet.on({});
+  const probeResult = await probed;
   return {
     server,
-    sessions: members.length,
+    sessions: members.length + flags.probes,
     channels: fleet.channels.all.length,
-    heartbeatsPerSecond: sentInWindow / elapsed,
-    rtt: summarize(rtts),
-    unanswered: Math.max(0, sentInWindow - rtts.length),
+    heartbeatsPerSecond: sentInWindow / elapsed + flags.probes * (1_000 / flags.heartbeatIntervalMs),
+    rtt: probeResult.rtt,
+    loadRtt: summarize(window.rtts),
+    unanswered: Math.max(0, sentInWindow - window.rtts.length),
     serverCpu: proc.cpuPercent,
     maxRss: proc.maxRss,
     peakRss: memory(serverPid).hwm,
     dbCpu: db?.cpuPercent ?? Number.NaN,
     clientCpu,
     clientLoopP99: loop.percentile(99) / 1e6,
+    clientLoopMax: loop.max / 1e6,
+    probe: probeResult,
     serverLoopP99: metrics ? metricValue(after, "finger_nodejs_eventloop_lag_p99_seconds") * 1000 : Number.NaN,
     serverLoopMax: metrics ? metricValue(after, "finger_nodejs_eventloop_lag_max_seconds") * 1000 : Number.NaN,
     heapUsed: metrics ? metricValue(after, "finger_nodejs_heap_size_used_bytes") : Number.NaN,
     external: metrics ? metricValue(after, "finger_nodejs_external_memory_bytes") : Number.NaN,
-    lost: fleet.sessionsLost - lostBefore,
+    lost: fleet.sessionsLost - lostBefore + probeResult.lost,
     rampMs,
     idleRss,
   };
@@ -140,7 +150,7 @@ async function orchestratorRun(): Promise<WindowResult> {
   console.log(`[orchestrator] pid ${orchestrator.pid} on ${orchestrator.grpcAddress}, idle RSS ${mib(idleRss)}`);
   const { fleet, members, admin, connectMs } = await balancedFleet({
     address: orchestrator.grpcAddress,
-    instances: flags.instances,
+    instances: flags.instances - flags.probes,
     capacity: autoCapacity(flags.streams, flags.instances, 0),
     streams: flags.streams,
     perChannel: flags.perChannel,
@@ -148,12 +158,16 @@ async function orchestratorRun(): Promise<WindowResult> {
     heartbeatMs: flags.heartbeatIntervalMs,
     log: (line) => console.log(`[orchestrator] ${line}`),
   });
+  let probe: ProbeChild | undefined;
   try {
-    const result = await measure("orchestrator", fleet, members, orchestrator.pid, pg.postmasterPid, connectMs, idleRss, orchestrator.metrics);
+    probe = await startProbe(orchestrator.grpcAddress, flags.probes, "probe", autoCapacity(flags.streams, flags.instances, 0), flags.heartbeatIntervalMs);
+    console.log(`[orchestrator] probe: ${flags.probes} instances in their own process, welcome and settled`);
+    const result = await measure("orchestrator", fleet, members, probe, orchestrator.pid, pg.postmasterPid, connectMs, idleRss, orchestrator.metrics);
     const lostTotal = fleet.sessionsLost;
     if (lostTotal) console.log(`[orchestrator] ${lostTotal} sessions ended by the server during the run, e.g. ${members.find((m) => m.endReason)?.endReason}`);
     return result;
   } finally {
+    await probe?.stop();
     fleet.close();
     admin.close();
     await orchestrator.stop();
@@ -166,12 +180,15 @@ async function echoRun(): Promise<WindowResult> {
   const idleRss = memory(echo.pid).rss;
   console.log(`[echo] pid ${echo.pid} on ${echo.address}, idle RSS ${mib(idleRss)}`);
   const fleet = new VirtualFleet(new Channels(echo.address, flags.perChannel));
-  const members = Array.from({ length: flags.instances }, (_, i) => fleet.add(`echo-${i}`, 10));
+  const members = Array.from({ length: flags.instances - flags.probes }, (_, i) => fleet.add(`echo-${i}`, 10));
+  let probe: ProbeChild | undefined;
   try {
     const ramp = await fleet.connectAll(members, flags.batch, (m) => m.heartbeatEvery(flags.heartbeatIntervalMs));
     console.log(`[echo] ${members.length.toLocaleString("en-US")} sessions connected in ${(ramp.ms / 1000).toFixed(1)} s (${ramp.perSecond.toFixed(0)}/s)`);
-    return await measure("bare echo", fleet, members, echo.pid, undefined, ramp.ms, idleRss);
+    probe = await startProbe(echo.address, flags.probes, "probe", 10, flags.heartbeatIntervalMs);
+    return await measure("bare echo", fleet, members, probe, echo.pid, undefined, ramp.ms, idleRss);
   } finally {
+    await probe?.stop();
     fleet.close();
     await echo.stop();
   }
@@ -181,6 +198,7 @@ const perSession = (r: WindowResult) => ((r.peakRss - r.idleRss) / r.sessions / 
 
 runMain(async () => {
   printHeader("sessions: concurrent heartbeating instances", flags, quick);
+  if (flags.probes < 1 || flags.probes >= flags.instances) throw new Error(`--probes must be at least 1 and less than --instances (${flags.instances})`);
   const results: WindowResult[] = [];
   if (flags.orchestrator) results.push(await orchestratorRun());
   if (flags.echo) results.push(await echoRun());
@@ -188,7 +206,7 @@ runMain(async () => {
 
   console.log(`\nmeasured window ${flags.seconds} s; CPU in % of one core (${flags.heartbeatIntervalMs} ms heartbeats, round trip measured by the client via heartbeat_ack):\n`);
   printTable(
-    ["<server", "sessions", "channels", "ramp s", "hb/s", "rtt p50", "p90", "p99", "max", "no ack", "server CPU", "RSS max", "RSS peak", "server lag p99/max", "db CPU", "client CPU", "client lag p99", "lost"],
+    ["<server", "sessions", "channels", "ramp s", "hb/s", "rtt p50", "p90", "p99", "max", "load rtt p99/max", "no ack", "server CPU", "RSS max", "RSS peak", "server lag p99/max", "db CPU", "client CPU", "client lag p99/max", "probe lag max", "lost"],
     results.map((r) => [
       r.server,
       int(r.sessions),
@@ -199,6 +217,7 @@ runMain(async () => {
       ms(r.rtt.p90),
       ms(r.rtt.p99),
       ms(r.rtt.max),
+      `${ms(r.loadRtt.p99)}/${ms(r.loadRtt.max)}`,
       int(r.unanswered),
       `${r.serverCpu.toFixed(1)} %`,
       mib(r.maxRss),
@@ -206,7 +225,8 @@ runMain(async () => {
       Number.isNaN(r.serverLoopP99) ? "-" : `${ms(r.serverLoopP99)}/${ms(r.serverLoopMax)} ms`,
       Number.isNaN(r.dbCpu) ? "-" : `${r.dbCpu.toFixed(1)} %`,
       `${r.clientCpu.toFixed(0)} %`,
-      `${ms(r.clientLoopP99)} ms`,
+      `${ms(r.clientLoopP99)}/${ms(r.clientLoopMax)} ms`,
+      `${ms(r.probe.loopMax)} ms`,
       int(r.lost),
     ]),
   );
@@ -219,7 +239,8 @@ runMain(async () => {
     );
   }
   if (o) console.log(`orchestrator at the end of the window: V8 heap used ${mib(o.heapUsed)}, external (buffers) ${mib(o.external)}, resident ${mib(o.maxRss)}`);
-  console.log("RSS max: largest VmRSS sampled in the window; RSS peak: VmHWM at the end (includes the ramp); server lag: the orchestrator's event-loop delay (its /metrics); client lag: the harness's");
+  console.log("RSS max: largest VmRSS sampled in the window; RSS peak: VmHWM at the end (includes the ramp); server lag: the orchestrator's event-loop delay (its /metrics);\n" +
+      `rtt: measured by the probe process (${flags.probes} instances); load rtt: the same measured by the harness process driving the other ${int(flags.instances - flags.probes)}; client lag: the harness's event-loop delay; probe lag: the probe's`);
   const targets: TargetResult[] = [];
   if (o) {
     targets.push(
@@ -239,6 +260,6 @@ runMain(async () => {
   }
   const notes: Record<string, string> = {};
   if (o) notes["sessions: orchestrator CPU"] = `${o.serverCpu.toFixed(1)} % of one core at ${int(o.heartbeatsPerSecond)} heartbeats/s`;
-  if (e) notes["sessions: bare echo reference"] = `rtt p99 ${ms(e.rtt.p99)} ms, CPU ${e.serverCpu.toFixed(1)} %, RSS peak ${mib(e.peakRss)}`;
+  if (e) notes["sessions: bare echo reference"] = `rtt p99 ${ms(e.rtt.p99)} ms (load rtt p99 ${ms(e.loadRtt.p99)}), CPU ${e.serverCpu.toFixed(1)} %, RSS peak ${mib(e.peakRss)}`;
   finish({ bench: "sessions", quick, targets, notes });
 });

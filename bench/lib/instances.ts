@@ -258,10 +258,12 @@ export class VirtualFleet {
   }
 
   /**
-   * Connects instances in batches of `batch`, each batch waiting for all its
-   * welcomes, so a hello storm does not dominate what comes after. `welcomed`
-   * runs for each instance as soon as it is welcome (start its heartbeats there:
-   * a ramp may last longer than a lease).
+   * Connects instances with at most `batch` hellos in flight, starting the next
+   * one as each is welcome, so a hello storm does not dominate what comes after
+   * and connections (with their keepalive timers) are spread in time instead of
+   * landing in lockstep bursts. `welcomed` runs for each instance as soon as it
+   * is welcome (start its heartbeats there: a ramp may last longer than a lease).
+   * `pauseMs` waits between one `batch` worth of connections and the next.
    * @returns connections per second over the whole ramp.
    */
   async connectAll(
@@ -271,9 +273,20 @@ export class VirtualFleet {
     pauseMs = 0,
   ): Promise<{ ms: number; perSecond: number }> {
     const started = performance.now();
-    for (let i = 0; i < list.length; i += batch) {
-      await Promise.all(list.slice(i, i + batch).map((inst) => inst.connect().then(() => welcomed?.(inst))));
-      if (pauseMs) await sleep(pauseMs);
+    if (pauseMs) {
+      for (let i = 0; i < list.length; i += batch) {
+        await this.connectAll(list.slice(i, i + batch), batch, welcomed);
+        await sleep(pauseMs);
+      }
+    } else {
+      const queue = list.values();
+      const lane = async () => {
+        for (const inst of queue) {
+          await inst.connect();
+          welcomed?.(inst);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(batch, list.length) }, lane));
     }
     const elapsed = performance.now() - started;
     return { ms: elapsed, perSecond: (list.length / elapsed) * 1000 };
@@ -329,5 +342,30 @@ export class VirtualFleet {
   close(): void {
     for (const inst of this.instances) inst.stopHeartbeats();
     this.channels.closeAll();
+  }
+}
+
+/** Round trips of the heartbeats a fleet sends inside a window, whenever their ack arrives. */
+export class RoundTripWindow {
+  readonly rtts: number[] = [];
+  private start = Number.POSITIVE_INFINITY;
+  private end = Number.POSITIVE_INFINITY;
+
+  /** Takes over the fleet's heartbeat_ack handler. */
+  constructor(fleet: VirtualFleet) {
+    fleet.on({
+      heartbeatAck: (_i, rtt, at) => {
+        const sentAt = at - rtt;
+        if (sentAt >= this.start && sentAt <= this.end) this.rtts.push(rtt);
+      },
+    });
+  }
+
+  open(at = performance.now()): void {
+    this.start = at;
+  }
+
+  close(at = performance.now()): void {
+    this.end = at;
   }
 }

@@ -3,6 +3,7 @@
  * server) and cleanup that runs however the benchmark ends.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import path from "node:path";
 import { sleep } from "./report.js";
 import { freePort } from "../../src/net/free-port.js";
@@ -82,7 +83,10 @@ export function spawnNode(
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
+  // BENCH_CHILD_LOG=file keeps children's whole output (e.g. with --trace-gc in BENCH_ORCHESTRATOR_NODE_ARGS).
+  const logFile = process.env.BENCH_CHILD_LOG;
   const keep = (chunk: Buffer) => {
+    if (logFile) appendFileSync(logFile, chunk);
     for (const line of chunk.toString().split("\n")) {
       if (!line.trim()) continue;
       onLine?.(line);
@@ -175,10 +179,18 @@ export function metricValue(text: string, name: string, labels = ""): number {
 export async function startEchoServer(streamsPerSession = 0): Promise<NodeChild & { address: string }> {
   let resolvePort: (port: number) => void = () => undefined;
   const port = new Promise<number>((resolve) => (resolvePort = resolve));
-  const node = spawnNode("bench/lib/echo-server.ts", [], { STREAMS_PER_SESSION: String(streamsPerSession) }, (line) => {
-    const m = /^listening (\d+)$/.exec(line.trim());
-    if (m) resolvePort(Number(m[1]));
-  });
+  // BENCH_ECHO_NODE_ARGS does for the echo what BENCH_ORCHESTRATOR_NODE_ARGS does for the orchestrator.
+  const nodeArgs = (process.env.BENCH_ECHO_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const node = spawnNode(
+    "bench/lib/echo-server.ts",
+    [],
+    { STREAMS_PER_SESSION: String(streamsPerSession) },
+    (line) => {
+      const m = /^listening (\d+)$/.exec(line.trim());
+      if (m) resolvePort(Number(m[1]));
+    },
+    nodeArgs,
+  );
   const bound = await Promise.race([
     port,
     node.exited.then(({ code }) => {
