@@ -30,4 +30,5 @@ EXPOSE 50051 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # node as PID 1 receives SIGTERM directly and exits 0 after draining.
-CMD ["node", "dist/src/main.js"]
+# Same V8 flags as `npm start` (see README, "Memory and garbage collection").
+CMD ["node", "--max-semi-space-size=32", "dist/src/main.js"]

@@ -7,6 +7,7 @@ import { appendFileSync } from "node:fs";
 import path from "node:path";
 import { sleep } from "./report.js";
 import { freePort } from "../../src/net/free-port.js";
+import { orchestratorNodeFlags } from "../../scripts/orchestrator-node-flags.js";
 
 export const projectRoot = path.resolve(import.meta.dirname, "../..");
 
@@ -139,7 +140,7 @@ export async function startOrchestrator(databaseUrl: string, env: OrchestratorEn
   };
   for (const [k, v] of Object.entries(env)) vars[k] = String(v);
   // For profiling the orchestrator under load, e.g. BENCH_ORCHESTRATOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = (process.env.BENCH_ORCHESTRATOR_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const nodeArgs = [...orchestratorNodeFlags(), ...(process.env.BENCH_ORCHESTRATOR_NODE_ARGS ?? "").split(" ").filter(Boolean)];
   const node = spawnNode("src/main.ts", [], vars, undefined, nodeArgs);
   const httpBase = `http://127.0.0.1:${httpPort}`;
   const deadline = performance.now() + 60_000;

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { projectRoot } from "../helpers/process.js";
+import { orchestratorNodeFlags } from "../../scripts/orchestrator-node-flags.js";
 
 interface ComposeService {
   image?: string;
@@ -62,7 +63,14 @@ describe("Dockerfile", () => {
     assert.ok(user && user !== "root" && user !== "0", `USER ${user}`);
     assert.match(dockerfile, /^EXPOSE\s+50051\s+8080/m);
     assert.match(dockerfile, /^HEALTHCHECK .*\n?.*\/readyz/m);
-    assert.match(dockerfile, /CMD \["node", "dist\/src\/main\.js"\]/);
+    assert.match(dockerfile, /CMD \["node", (?:"--[^"]+", )*"dist\/src\/main\.js"\]/);
+  });
+
+  test("starts node with the same V8 flags as npm start", () => {
+    const cmd = JSON.parse(dockerfile.match(/^CMD (\[.*\])$/m)![1]!) as string[];
+    const flags = cmd.slice(1, -1);
+    assert.ok(flags.length > 0, "the orchestrator's V8 flags are set in the image");
+    assert.deepEqual(flags, orchestratorNodeFlags());
   });
 
   test("ships what reflection and migrations need at run time", () => {

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { orchestratorNodeFlags } from "../../scripts/orchestrator-node-flags.js";
 
 export const projectRoot = path.resolve(import.meta.dirname, "../..");
 
 export { freePort } from "../../src/net/free-port.js";
 
-/** The orchestrator as an operator runs it: `node --import tsx src/main.ts`, output captured. */
+/** The orchestrator as an operator runs it (`npm start`'s node command), output captured. */
 export interface OrchestratorProcess {
   child: ChildProcess;
   stdout(): string;
@@ -14,7 +15,7 @@ export interface OrchestratorProcess {
 }
 
 export function spawnOrchestrator(env: Record<string, string>): OrchestratorProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, [...orchestratorNodeFlags(), "--import", "tsx", "src/main.ts"], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", LOG_FORMAT: "json", ...env },
     stdio: ["ignore", "pipe", "pipe"],
