@@ -15,6 +15,7 @@
  * orchestrator's channel options (bench/lib/echo-server.ts): what the transport
  * alone costs.
  */
+import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
 import { Channels, RoundTripWindow, VirtualFleet, type VirtualInstance } from "./lib/instances.js";
@@ -36,6 +37,10 @@ const { quick, flags } = parseArgs("sessions", "Many concurrent sessions heartbe
   probes: { help: "instances run by the separate latency probe process (counted in --instances)", full: 100, quick: 5 },
   orchestrator: { help: "measure the orchestrator (0: skip, e.g. to look at the echo alone)", full: 1 },
   echo: { help: "also measure the bare echo server as the reference (0: skip)", full: 1 },
+  serverNice: {
+    help: "nice value of the server under test and the probe (the harness stays at 0): on a real fleet the clients do not share the server's cores",
+    full: -5,
+  },
   p99TargetMs: { help: "heartbeat round-trip p99 target", full: 50 },
   rssTargetMib: { help: "resident memory target", full: 1_024 },
 });
@@ -63,6 +68,9 @@ interface WindowResult {
   serverLoopMax: number;
   /** V8 heap in use and external (Buffer) memory at the end of the window, from /metrics (NaN for the echo). */
   heapUsed: number;
+  /** Major (mark-compact) collections in the window and the time all collections paused it, from /metrics. */
+  majorGcs: number;
+  gcSeconds: number;
   external: number;
   lost: number;
   rampMs: number;
@@ -83,7 +91,7 @@ async function measure(
 ): Promise<WindowResult> {
   await sleep(flags.warmupSeconds * 1000);
   // Reading /metrics resets its event-loop delay histogram: the next read covers the window alone.
-  await metrics?.();
+  const before = (await metrics?.()) ?? "";
   const window = new RoundTripWindow(fleet);
   const sent = () => members.reduce((n, m) => n + m.heartbeatsSent, 0);
   const lostBefore = fleet.sessionsLost;
@@ -132,6 +140,8 @@ async function measure(
     serverLoopP99: metrics ? metricValue(after, "finger_nodejs_eventloop_lag_p99_seconds") * 1000 : Number.NaN,
     serverLoopMax: metrics ? metricValue(after, "finger_nodejs_eventloop_lag_max_seconds") * 1000 : Number.NaN,
     heapUsed: metrics ? metricValue(after, "finger_nodejs_heap_size_used_bytes") : Number.NaN,
+    majorGcs: metrics ? gcDelta(before, after, "_count", 'kind="major"') : Number.NaN,
+    gcSeconds: metrics ? gcDelta(before, after, "_sum") : Number.NaN,
     external: metrics ? metricValue(after, "finger_nodejs_external_memory_bytes") : Number.NaN,
     lost: fleet.sessionsLost - lostBefore + probeResult.lost,
     rampMs,
@@ -146,6 +156,7 @@ async function orchestratorRun(): Promise<WindowResult> {
     LEASE_TTL_MS: flags.leaseTtlMs,
     RECONNECT_GRACE_MS: flags.reconnectGraceMs,
   });
+  favour(orchestrator.pid);
   const idleRss = memory(orchestrator.pid).rss;
   console.log(`[orchestrator] pid ${orchestrator.pid} on ${orchestrator.grpcAddress}, idle RSS ${mib(idleRss)}`);
   const { fleet, members, admin, connectMs } = await balancedFleet({
@@ -161,6 +172,7 @@ async function orchestratorRun(): Promise<WindowResult> {
   let probe: ProbeChild | undefined;
   try {
     probe = await startProbe(orchestrator.grpcAddress, flags.probes, "probe", autoCapacity(flags.streams, flags.instances, 0), flags.heartbeatIntervalMs);
+    favour(probe.pid);
     console.log(`[orchestrator] probe: ${flags.probes} instances in their own process, welcome and settled`);
     const result = await measure("orchestrator", fleet, members, probe, orchestrator.pid, pg.postmasterPid, connectMs, idleRss, orchestrator.metrics);
     const lostTotal = fleet.sessionsLost;
@@ -177,6 +189,7 @@ async function orchestratorRun(): Promise<WindowResult> {
 
 async function echoRun(): Promise<WindowResult> {
   const echo: NodeChild & { address: string } = await startEchoServer(Math.round(flags.streams / flags.instances));
+  favour(echo.pid);
   const idleRss = memory(echo.pid).rss;
   console.log(`[echo] pid ${echo.pid} on ${echo.address}, idle RSS ${mib(idleRss)}`);
   const fleet = new VirtualFleet(new Channels(echo.address, flags.perChannel));
@@ -186,11 +199,26 @@ async function echoRun(): Promise<WindowResult> {
     const ramp = await fleet.connectAll(members, flags.batch, (m) => m.heartbeatEvery(flags.heartbeatIntervalMs));
     console.log(`[echo] ${members.length.toLocaleString("en-US")} sessions connected in ${(ramp.ms / 1000).toFixed(1)} s (${ramp.perSecond.toFixed(0)}/s)`);
     probe = await startProbe(echo.address, flags.probes, "probe", 10, flags.heartbeatIntervalMs);
+    favour(probe.pid);
     return await measure("bare echo", fleet, members, probe, echo.pid, undefined, ramp.ms, idleRss);
   } finally {
     await probe?.stop();
     fleet.close();
     await echo.stop();
+  }
+}
+
+function gcDelta(before: string, after: string, suffix: string, labels = ""): number {
+  const name = `finger_nodejs_gc_duration_seconds${suffix}`;
+  return metricValue(after, name, labels) - metricValue(before, name, labels);
+}
+
+/** Gives a process under measurement priority over the harness (needs root to go below 0; skipped otherwise). */
+function favour(pid: number): void {
+  try {
+    os.setPriority(pid, flags.serverNice);
+  } catch (error) {
+    console.log(`cannot set nice ${flags.serverNice} for pid ${pid}: ${(error as Error).message}; measuring without`);
   }
 }
 
@@ -238,7 +266,12 @@ runMain(async () => {
         `rtt p99 ${ms(o.rtt.p99)} vs ${ms(e.rtt.p99)} ms; per session (peak minus idle): ${perSession(o)} vs ${perSession(e)} KiB`,
     );
   }
-  if (o) console.log(`orchestrator at the end of the window: V8 heap used ${mib(o.heapUsed)}, external (buffers) ${mib(o.external)}, resident ${mib(o.maxRss)}`);
+  if (o) {
+    console.log(
+      `orchestrator at the end of the window: V8 heap used ${mib(o.heapUsed)}, external (buffers) ${mib(o.external)}, resident ${mib(o.maxRss)}; ` +
+        `in the window ${o.majorGcs} major collections, ${ms(o.gcSeconds * 1000)} ms of collection pauses`,
+    );
+  }
   console.log("RSS max: largest VmRSS sampled in the window; RSS peak: VmHWM at the end (includes the ramp); server lag: the orchestrator's event-loop delay (its /metrics);\n" +
       `rtt: measured by the probe process (${flags.probes} instances); load rtt: the same measured by the harness process driving the other ${int(flags.instances - flags.probes)}; client lag: the harness's event-loop delay; probe lag: the probe's`);
   const targets: TargetResult[] = [];
