@@ -43,8 +43,8 @@ export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
   members.forEach((m, i) => code.set(m.id, i));
 
   const n = fleet.catalog.size;
-  const streamIds: string[] = [];
-  const previous: Array<string | undefined> = [];
+  const streamIds = new Array<string>(n);
+  const previous = new Array<string | undefined>(n);
   const owners = new Int32Array(n);
   const orphans: number[] = [];
   // Being revoked: counted as free streams, so every share is computed over all
@@ -63,8 +63,8 @@ export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
       else if (c >= 0) owner = c;
       else orphans.push(count);
     }
-    streamIds.push(stream.id);
-    previous.push(ownership?.instanceId);
+    streamIds[count] = stream.id;
+    previous[count] = ownership?.instanceId;
     owners[count++] = owner;
   }
 
