@@ -1,5 +1,5 @@
 import type { Db } from "../db/database.js";
-import { flushLastSeen, loadFleet, loadStreams, setDraining } from "../db/fleet-repository.js";
+import { flushLastSeen, loadFleet, loadStreams } from "../db/fleet-repository.js";
 import { clearFreeze, loadFreeze, saveFreeze } from "../db/settings-repository.js";
 import { sameStream } from "../db/streams-repository.js";
 import { EventLog, MoveCounter } from "./event-log.js";
@@ -299,18 +299,22 @@ export class Coordinator {
   }
 
   /**
-   * Drains (or undrains) an instance: persisted first, then its streams leave
-   * through the usual revoke-before-assign path.
+   * Drains (or undrains) an instance. The flag is written with the instance's
+   * row by a round, which also starts moving its streams (revoke before
+   * assign); resolves once that round is persisted, so an instance whose first
+   * round is still being written can be drained too. If the round fails the
+   * promise rejects, and the flag is written by the retry.
    * @returns false when the instance is unknown.
    */
   async setDraining(instanceId: string, draining: boolean): Promise<boolean> {
     const entry = this.fleet.instances.get(instanceId);
-    if (!entry || !(await setDraining(this.db, instanceId, draining))) return false;
+    if (!entry) return false;
     if (entry.draining !== draining) {
       entry.draining = draining;
+      entry.dirty = true;
       this.audit(draining ? "instance.drained" : "instance.undrained", instanceId, { streams: this.fleet.ownedBy(instanceId).size });
-      this.requestRound();
     }
+    await this.rounds.rebalanceNow();
     return true;
   }
 

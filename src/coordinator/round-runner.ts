@@ -24,6 +24,16 @@ export interface RoundRunnerDeps {
   isFrozen(): boolean;
 }
 
+const NOTHING_DECIDED: RoundDecision = { grants: [], revocations: [], releases: [], liveMoves: 0, deferred: 0, unassigned: 0, quotas: new Map() };
+
+/** A round was asked for while the orchestrator is shutting down. */
+export class ShuttingDownError extends Error {
+  constructor() {
+    super("orchestrator is shutting down; no more scheduling rounds");
+    this.name = "ShuttingDownError";
+  }
+}
+
 /**
  * Runs scheduling rounds one at a time. Requests made while a round runs
  * coalesce into the next one; each round plans, writes everything since the
@@ -72,6 +82,7 @@ export class RoundRunner {
   }
 
   rebalanceNow(): Promise<RoundDecision> {
+    if (this.stopped) return Promise.reject(new ShuttingDownError());
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       this.requestRound();
@@ -91,11 +102,36 @@ export class RoundRunner {
     return out;
   }
 
-  /** No new rounds; resolves when the running one is done. */
+  /** No new rounds; resolves when the running one is done and what it left over is written. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.delayed);
     await this.loop;
+    // Callers waiting for a round that will never run get an answer.
+    for (const w of this.waiters.splice(0)) w.reject(new ShuttingDownError());
+    await this.flushLeftovers();
+  }
+
+  /**
+   * Writes what happened since the last round without planning anything:
+   * audit events, acknowledged releases and instance rows. Nothing is
+   * granted or revoked here, so no instance is told anything.
+   */
+  private async flushLeftovers(): Promise<void> {
+    const { fleet, clock } = this.deps;
+    const dirty = [...fleet.instances.values()].filter((e) => e.dirty);
+    const writes = roundWrites(dirty, this.released, NOTHING_DECIDED, this.pendingEvents, new Date(clock()));
+    if (isEmptyRound(writes)) return;
+    try {
+      await writeRound(this.deps.db, writes);
+      this.released = [];
+      this.pendingEvents = [];
+      for (const e of dirty) e.dirty = false;
+    } catch (error) {
+      // A restart recovers ownership from the assignments; only these audit lines are lost.
+      this.deps.observer.databaseError("round");
+      this.deps.logger.warn({ err: error, events: writes.events.length }, "could not write the last events on shutdown");
+    }
   }
 
   private async runRounds(): Promise<void> {

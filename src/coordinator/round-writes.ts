@@ -18,6 +18,7 @@ export function instanceWrite(entry: InstanceEntry, sessionId: string | null): I
     labels: entry.labels,
     version: entry.version,
     status: statusOf(entry),
+    draining: entry.draining,
     sessionId,
     connectedAt: entry.connectedAt,
     lastSeenAt: new Date(entry.lastSeen),

@@ -59,8 +59,3 @@ export async function flushLastSeen(
   }
 }
 
-/** Marks an instance as draining (or not); false when no such instance exists. */
-export async function setDraining(db: Db, instanceId: string, draining: boolean): Promise<boolean> {
-  const result = await db.updateTable("instances").set({ draining, updated_at: new Date() }).where("id", "=", instanceId).executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
-}

@@ -11,6 +11,7 @@ export interface InstanceWrite {
   labels: Record<string, string>;
   version: string;
   status: InstanceStatus;
+  draining: boolean;
   sessionId: string | null;
   connectedAt: Date | null;
   lastSeenAt: Date | null;
@@ -48,19 +49,20 @@ async function upsertInstances(trx: Transaction<Database>, rows: InstanceWrite[]
       labels: r.labels,
       version: r.version,
       status: r.status,
+      draining: r.draining,
       session_id: r.sessionId,
       connected_at: r.connectedAt?.toISOString() ?? null,
       last_seen_at: r.lastSeenAt?.toISOString() ?? null,
     })),
   );
   await sql`
-    insert into instances (id, capacity, labels, version, status, session_id, connected_at, last_seen_at)
-    select id, capacity, labels, version, status, session_id, connected_at, last_seen_at
-    from jsonb_to_recordset(${payload}::jsonb) as x(id text, capacity int, labels jsonb, version text, status text,
+    insert into instances (id, capacity, labels, version, status, draining, session_id, connected_at, last_seen_at)
+    select id, capacity, labels, version, status, draining, session_id, connected_at, last_seen_at
+    from jsonb_to_recordset(${payload}::jsonb) as x(id text, capacity int, labels jsonb, version text, status text, draining boolean,
                                                   session_id text, connected_at timestamptz, last_seen_at timestamptz)
     on conflict (id) do update set
       capacity = excluded.capacity, labels = excluded.labels, version = excluded.version, status = excluded.status,
-      session_id = excluded.session_id,
+      draining = excluded.draining, session_id = excluded.session_id,
       connected_at = coalesce(excluded.connected_at, instances.connected_at),
       last_seen_at = coalesce(excluded.last_seen_at, instances.last_seen_at),
       updated_at = now()`.execute(trx);

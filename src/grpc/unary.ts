@@ -1,5 +1,6 @@
 import { Metadata, status, type sendUnaryData, type ServerUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import type { Logger } from "../log/logger.js";
+import { ShuttingDownError } from "../coordinator/round-runner.js";
 import { FieldError } from "./validation.js";
 
 /** A lookup that found nothing; becomes NOT_FOUND. */
@@ -10,13 +11,15 @@ export class NotFoundError extends Error {
 function toServiceError(error: unknown, logger: Logger, method: string): Partial<ServiceError> {
   if (error instanceof FieldError) return { code: status.INVALID_ARGUMENT, details: error.message };
   if (error instanceof NotFoundError) return { code: status.NOT_FOUND, details: error.message };
+  if (error instanceof ShuttingDownError) return { code: status.UNAVAILABLE, details: error.message };
   logger.error({ err: error, method }, "admin call failed");
   return { code: status.INTERNAL, details: `internal error: ${(error as Error).message}`, metadata: new Metadata() };
 }
 
 /**
  * Adapts an async handler to grpc-js's callback style: domain errors become
- * INVALID_ARGUMENT or NOT_FOUND with their message, anything else INTERNAL.
+ * INVALID_ARGUMENT, NOT_FOUND or (during shutdown) UNAVAILABLE with their
+ * message, anything else INTERNAL.
  */
 export function unary<Req, Res>(
   method: string,
