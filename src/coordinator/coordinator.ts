@@ -6,7 +6,7 @@ import { EventLog, MoveCounter } from "./event-log.js";
 import { NO_OBSERVER, type CoordinatorObserver } from "./observer.js";
 import type { Logger } from "../log/logger.js";
 import type { Clock, CoordinatorOptions } from "./coordinator-options.js";
-import { Fleet, isLive, newInstanceEntry, type InstanceEntry } from "./fleet.js";
+import { Fleet, isLive, newInstanceEntry, updateMetrics, type InstanceEntry } from "./fleet.js";
 import type { RoundDecision } from "./round-planner.js";
 import { RoundRunner } from "./round-runner.js";
 import type { AuditEvent, GrantedStream, InstanceHello, InstanceMetrics, SessionHandle } from "./types.js";
@@ -175,7 +175,7 @@ export class Coordinator {
     if (!entry) return;
     this.observer.heartbeat();
     entry.runningStreams = runningStreams;
-    if (metrics) entry.metrics = metrics;
+    if (metrics) updateMetrics(entry, metrics);
   }
 
   /** The instance applied everything up to `seq`: revoked streams become free. */

@@ -49,6 +49,29 @@ export function newInstanceEntry(id: string, now: number): InstanceEntry {
   };
 }
 
+/**
+ * Keeps the latest heartbeat metrics by copying them into the entry's
+ * existing object. Heartbeats arrive every second from every instance; a new
+ * object each time would live just long enough to be promoted to the old
+ * generation, and ten thousand of them a second make major collections
+ * frequent. The copy's arrays and values are the entry's own.
+ */
+export function updateMetrics(entry: InstanceEntry, metrics: InstanceMetrics): void {
+  const into = entry.metrics;
+  if (!into) {
+    entry.metrics = Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]));
+    return;
+  }
+  for (const key of Object.keys(into)) if (!(key in metrics)) delete into[key];
+  for (const key of Object.keys(metrics)) {
+    const value = metrics[key]!;
+    const held = into[key];
+    if (!Array.isArray(value)) into[key] = value;
+    else if (Array.isArray(held) && held.length === value.length) for (let i = 0; i < value.length; i++) held[i] = value[i]!;
+    else into[key] = [...value];
+  }
+}
+
 /** Live instances still run what they own; only connected ones can be told anything. */
 export function isLive(entry: InstanceEntry): boolean {
   return entry.liveness === "connected" || entry.liveness === "grace" || entry.liveness === "startup";
