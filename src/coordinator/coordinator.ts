@@ -1,7 +1,7 @@
 import type { Db } from "../db/database.js";
-import { flushLastSeen, loadFleet, loadStreams } from "../db/fleet-repository.js";
+import { flushLastSeen, loadFleet } from "../db/fleet-repository.js";
 import { clearFreeze, loadFreeze, saveFreeze } from "../db/settings-repository.js";
-import { sameStream } from "../db/streams-repository.js";
+import { CatalogReloader } from "./catalog-reloader.js";
 import { EventLog, MoveCounter } from "./event-log.js";
 import { NO_OBSERVER, type CoordinatorObserver } from "./observer.js";
 import type { Logger } from "../log/logger.js";
@@ -10,13 +10,6 @@ import { Fleet, isLive, newInstanceEntry, updateMetrics, type InstanceEntry } fr
 import type { RoundDecision } from "./round-planner.js";
 import { RoundRunner } from "./round-runner.js";
 import type { AuditEvent, GrantedStream, InstanceHello, InstanceMetrics, SessionHandle } from "./types.js";
-
-/** The list kept under `key`, created on first use. */
-function listFor<T>(map: Map<string, T[]>, key: string): T[] {
-  let list = map.get(key);
-  if (!list) map.set(key, (list = []));
-  return list;
-}
 
 /**
  * The single writer of the assignment. Session events update the in-memory
@@ -33,10 +26,7 @@ export class Coordinator {
   freeze?: { until: number | null; reason: string };
   private readonly rounds: RoundRunner;
   private timers: NodeJS.Timeout[] = [];
-  // One catalog reload at a time, so an older read never overwrites a newer one.
-  private catalogQueue: Promise<void> = Promise.resolve();
-  /** Stream ids whose catalog reload failed, read again from the next tick. */
-  private readonly pendingReload = new Set<string>();
+  private readonly catalog: CatalogReloader;
 
   constructor(
     private readonly db: Db,
@@ -55,6 +45,14 @@ export class Coordinator {
       clock,
       options,
       isFrozen: () => this.freeze !== undefined,
+    });
+    this.catalog = new CatalogReloader({
+      db,
+      fleet: this.fleet,
+      observer,
+      logger,
+      audit: (kind, instanceId, detail, streamId) => this.audit(kind, instanceId, detail, streamId),
+      requestRound: () => this.requestRound(),
     });
   }
 
@@ -226,11 +224,7 @@ export class Coordinator {
   /** Expires silent leases and finished grace periods. */
   private tick(): void {
     const now = this.clock();
-    if (this.pendingReload.size) {
-      const ids = [...this.pendingReload];
-      this.pendingReload.clear();
-      void this.catalogChanged(ids);
-    }
+    this.catalog.retryFailed();
     if (this.freeze?.until != null && now >= this.freeze.until) void this.unfreeze("freeze period ended").catch(() => undefined);
     for (const entry of this.fleet.instances.values()) {
       if (entry.liveness === "connected" && now - entry.lastSeen > this.options.leaseTtlMs) {
@@ -252,50 +246,7 @@ export class Coordinator {
 
   /** Picks up catalog rows changed by the admin API or the sync: removed streams stop at once. */
   catalogChanged(ids: string[]): Promise<void> {
-    const next = this.catalogQueue.then(() =>
-      this.reloadStreams(ids).catch((error: unknown) => {
-        // The catalog write itself committed; only our copy is behind. Keep the ids and
-        // read them again from the next tick, so nothing stays stale until a restart.
-        for (const id of ids) this.pendingReload.add(id);
-        this.observer.databaseError("catalog");
-        this.logger.warn({ err: error, streams: ids.length }, "catalog reload failed; will retry");
-      }),
-    );
-    this.catalogQueue = next;
-    return next;
-  }
-
-  private async reloadStreams(ids: string[]): Promise<void> {
-    const rows = new Map((await loadStreams(this.db, ids)).map((s) => [s.id, s]));
-    const removals = new Map<string, string[]>();
-    const restarts = new Map<string, GrantedStream[]>();
-    for (const id of ids) {
-      const row = rows.get(id);
-      const before = this.fleet.catalog.get(id);
-      if (row) this.fleet.catalog.set(id, row);
-      else this.fleet.catalog.delete(id);
-      if (row?.enabled) {
-        // Same owner, same epoch, new URL or metadata: the owner restarts it (remove and add in one message).
-        const ownership = this.fleet.owners.get(id);
-        if (ownership && !ownership.revoking && before && !sameStream(before, row)) {
-          listFor(restarts, ownership.instanceId).push({ ...row, epoch: ownership.epoch });
-        }
-        continue;
-      }
-      const ownership = this.fleet.clearOwner(id);
-      if (!ownership) continue;
-      // Nobody else will be given it, so there is no acknowledgement to wait for; the
-      // catalog write already removed its assignment row.
-      listFor(removals, ownership.instanceId).push(id);
-      this.audit("stream.removed", ownership.instanceId, { reason: row ? "disabled" : "deleted" }, id);
-    }
-    for (const instanceId of new Set([...removals.keys(), ...restarts.keys()])) {
-      const add = restarts.get(instanceId) ?? [];
-      const remove = [...(removals.get(instanceId) ?? []), ...add.map((s) => s.id)];
-      this.fleet.instances.get(instanceId)?.session?.sendAssignment({ full: false, add, remove });
-    }
-    this.audit("catalog.changed", undefined, { streams: ids.length, removed: [...removals.values()].flat().length });
-    this.requestRound();
+    return this.catalog.reload(ids);
   }
 
   /**

@@ -1,0 +1,95 @@
+import type { Db } from "../db/database.js";
+import { loadStreams } from "../db/fleet-repository.js";
+import { sameStream } from "../db/streams-repository.js";
+import type { Logger } from "../log/logger.js";
+import type { Fleet } from "./fleet.js";
+import type { CoordinatorObserver } from "./observer.js";
+import type { GrantedStream } from "./types.js";
+
+/** The list kept under `key`, created on first use. */
+function listFor<T>(map: Map<string, T[]>, key: string): T[] {
+  let list = map.get(key);
+  if (!list) map.set(key, (list = []));
+  return list;
+}
+
+/** What the reloader needs from the coordinator that owns it. */
+export interface CatalogReloaderDeps {
+  db: Db;
+  fleet: Fleet;
+  observer: CoordinatorObserver;
+  logger: Logger;
+  audit(kind: string, instanceId?: string, detail?: Record<string, unknown>, streamId?: string): void;
+  requestRound(): void;
+}
+
+/**
+ * Brings the in-memory catalog in line with rows the admin API or the table
+ * sync changed. Owners of removed streams stop them at once; owners of
+ * streams whose URL or metadata changed restart them (same epoch). Reloads
+ * run one at a time, so an older read never overwrites a newer one, and the
+ * ids of a failed reload are read again on the next `retryFailed()`.
+ */
+export class CatalogReloader {
+  private queue: Promise<void> = Promise.resolve();
+  private readonly failed = new Set<string>();
+
+  constructor(private readonly deps: CatalogReloaderDeps) {}
+
+  /** Reloads `ids`; resolves when done (a failure is kept for a retry, not thrown). */
+  reload(ids: string[]): Promise<void> {
+    const next = this.queue.then(() =>
+      this.apply(ids).catch((error: unknown) => {
+        // The catalog write itself committed; only our copy is behind. Keep the ids and
+        // read them again later, so nothing stays stale until a restart.
+        for (const id of ids) this.failed.add(id);
+        this.deps.observer.databaseError("catalog");
+        this.deps.logger.warn({ err: error, streams: ids.length }, "catalog reload failed; will retry");
+      }),
+    );
+    this.queue = next;
+    return next;
+  }
+
+  /** Starts reloading whatever failed before (called from the coordinator's tick). */
+  retryFailed(): void {
+    if (!this.failed.size) return;
+    const ids = [...this.failed];
+    this.failed.clear();
+    void this.reload(ids);
+  }
+
+  private async apply(ids: string[]): Promise<void> {
+    const { fleet } = this.deps;
+    const rows = new Map((await loadStreams(this.deps.db, ids)).map((s) => [s.id, s]));
+    const removals = new Map<string, string[]>();
+    const restarts = new Map<string, GrantedStream[]>();
+    for (const id of ids) {
+      const row = rows.get(id);
+      const before = fleet.catalog.get(id);
+      if (row) fleet.catalog.set(id, row);
+      else fleet.catalog.delete(id);
+      if (row?.enabled) {
+        // Same owner, same epoch, new URL or metadata: the owner restarts it (remove and add in one message).
+        const ownership = fleet.owners.get(id);
+        if (ownership && !ownership.revoking && before && !sameStream(before, row)) {
+          listFor(restarts, ownership.instanceId).push({ ...row, epoch: ownership.epoch });
+        }
+        continue;
+      }
+      const ownership = fleet.clearOwner(id);
+      if (!ownership) continue;
+      // Nobody else will be given it, so there is no acknowledgement to wait for; the
+      // catalog write already removed its assignment row.
+      listFor(removals, ownership.instanceId).push(id);
+      this.deps.audit("stream.removed", ownership.instanceId, { reason: row ? "disabled" : "deleted" }, id);
+    }
+    for (const instanceId of new Set([...removals.keys(), ...restarts.keys()])) {
+      const add = restarts.get(instanceId) ?? [];
+      const remove = [...(removals.get(instanceId) ?? []), ...add.map((s) => s.id)];
+      fleet.instances.get(instanceId)?.session?.sendAssignment({ full: false, add, remove });
+    }
+    this.deps.audit("catalog.changed", undefined, { streams: ids.length, removed: [...removals.values()].flat().length });
+    this.deps.requestRound();
+  }
+}
