@@ -18,7 +18,8 @@
 import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
-import { Channels, RoundTripWindow, VirtualFleet, type VirtualInstance } from "./lib/instances.js";
+import { Channels, type VirtualInstance } from "./lib/instances.js";
+import { RoundTripWindow, VirtualFleet } from "./lib/virtual-fleet.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { startProbe, type ProbeChild, type ProbeResult } from "./lib/probe-child.js";
 import { ProcessWindow, SelfCpu, memory } from "./lib/proc.js";

@@ -13,7 +13,8 @@
  * the bare echo (target >= 0.7). Client and servers share the machine's cores.
  */
 import { parseArgs } from "./lib/args.js";
-import { Channels, VirtualFleet } from "./lib/instances.js";
+import { Channels } from "./lib/instances.js";
+import { VirtualFleet } from "./lib/virtual-fleet.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { ProcessWindow, SelfCpu } from "./lib/proc.js";
 import { runMain, startEchoServer } from "./lib/process.js";

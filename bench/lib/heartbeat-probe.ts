@@ -16,7 +16,8 @@
  * and this process's own event-loop delay, in ms).
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { Channels, RoundTripWindow, VirtualFleet } from "./instances.js";
+import { Channels } from "./instances.js";
+import { RoundTripWindow, VirtualFleet } from "./virtual-fleet.js";
 import { sleep, summarize } from "./report.js";
 
 const env = (name: string, fallback?: string): string => {

@@ -3,7 +3,8 @@
  * and a balanced fleet of virtual instances on it.
  */
 import { Admin } from "./admin.js";
-import { Channels, VirtualFleet, type VirtualInstance } from "./instances.js";
+import { Channels, type VirtualInstance } from "./instances.js";
+import { VirtualFleet } from "./virtual-fleet.js";
 import type { BenchPostgres } from "./postgres.js";
 import { startOrchestrator, type OrchestratorChild, type OrchestratorEnv } from "./process.js";
 import { sleep, waitUntil } from "./report.js";
