@@ -153,6 +153,13 @@ export class Coordinator {
     const active = this.fleet.activeStreamsOf(entry.id);
     const leaving = this.rounds.withhold(entry.id, active.map((a) => a.stream.id));
     const add: GrantedStream[] = active.filter((a) => !leaving.has(a.stream.id)).map(({ stream, epoch }) => ({ ...stream, epoch }));
+    // Back with a smaller capacity than it owns: it must not start more than it can run,
+    // even for a moment. The rest is revoked by this very message (left out of the full
+    // set) and freed when the instance acknowledges it, like any revocation.
+    for (const excess of add.splice(hello.capacity)) {
+      this.fleet.owners.get(excess.id)!.revoking = true;
+      this.audit("stream.revoking", entry.id, { reason: "capacity" }, excess.id);
+    }
     const seq = session.sendAssignment({ full: true, add, remove: [] });
     const revoking = [...this.fleet.ownedBy(entry.id)].filter((id) => this.fleet.owners.get(id)?.revoking);
     if (revoking.length) entry.awaiting.set(seq, revoking);

@@ -130,6 +130,32 @@ describe("one owner per stream, epochs, balance and rate limits", () => {
     assert.equal(assigned.length, 60);
   });
 
+  test("back within the grace with a smaller capacity, an instance is never sent more than it can run", async () => {
+    await start({ RECONNECT_GRACE_MS: "5000" });
+    await admin.upsert(streamIds(6).map((id) => ({ id })));
+    const first = open("shrinks", 10);
+    await waitUntil(() => first.owned().size === 6, 2_000, "all six on the only instance");
+    first.close();
+    // Within the grace its streams stay its own; it comes back able to run two.
+    const again = open("shrinks", 2, { ack: false, held: [...first.owned()].map(([streamId, epoch]) => ({ streamId, epoch })) });
+    const full = await again.waitFor(fullAssignment);
+    assert.equal(full.add.length, 2, "the full set holds no more than the new capacity");
+    assert.equal(orchestrator.app.coordinator.fleet.ownedBy("shrinks").size, 6, "the rest is released only on acknowledgement");
+
+    const other = open("other", 10);
+    await sleep(300);
+    assert.equal(other.owned().size, 0, "nothing moves before the acknowledgement");
+    again.send({ $case: "ack", value: { seq: full.seq } });
+    await waitUntil(() => other.owned().size === 4, 2_000, "the four it gave up to move");
+    for (const a of again.assignments()) again.send({ $case: "ack", value: { seq: a.seq } });
+    assert.ok(again.assignments().every((a) => a.add.length <= 2), "never told to run more than two");
+    const owners = await orchestrator.app.db.selectFrom("assignments").select(["stream_id", "instance_id"]).execute();
+    assert.equal(owners.length, 6);
+    assert.equal(owners.filter((o) => o.instance_id === "shrinks").length, 2);
+    const mine = new Set(again.owned().keys());
+    for (const id of other.owned().keys()) assert.ok(!mine.has(id), `${id} on both`);
+  });
+
   test("moves between live instances are rate-limited, failover is not", async () => {
     await start({ LIVE_MOVES_PER_SECOND: "2", LIVE_MOVES_BURST: "2" });
     await admin.upsert(streamIds(20).map((id) => ({ id })));
