@@ -1,9 +1,7 @@
 import type { Server } from "@grpc/grpc-js";
-import type pg from "pg";
-import { redactUrl, type Config } from "./config/config.js";
-import { createDatabase, describeDatabaseError, waitForDatabase, type Db } from "./db/database.js";
-import type { EmbeddedDatabase } from "./db/embedded-postgres.js";
-import { migrateToLatest } from "./db/migrate.js";
+import type { Config } from "./config/config.js";
+import { describeDatabaseError, type Db } from "./db/database.js";
+import { openDatabase, type OpenDatabase } from "./db/open-database.js";
 import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "./grpc/grpc-server.js";
 import { HealthState } from "./grpc/health.js";
 import { addReflection } from "./grpc/reflection.js";
@@ -40,9 +38,7 @@ export class OrchestratorApp {
   readonly health = new HealthState();
   readonly startedAt = new Date();
   readonly metrics = new OrchestratorMetrics();
-  private embedded?: EmbeddedDatabase;
-  private pool?: pg.Pool;
-  private database?: Db;
+  private database?: OpenDatabase;
   private grpc?: Server;
   private http?: HttpShim;
   private coordinatorRef?: Coordinator;
@@ -58,7 +54,7 @@ export class OrchestratorApp {
   /** The Kysely handle; only valid after start(). */
   get db(): Db {
     if (!this.database) throw new Error("orchestrator not started");
-    return this.database;
+    return this.database.db;
   }
 
   /** The coordinator; only valid after start(). */
@@ -70,8 +66,8 @@ export class OrchestratorApp {
   /** Starts the database, migrates, binds both servers, then reports SERVING. */
   async start(): Promise<BoundPorts> {
     try {
-      const url = await this.resolveDatabaseUrl();
-      await this.connect(url);
+      this.database = await openDatabase(this.config, this.logger.child({ component: "db" }), this.config.dbPoolSize);
+      this.logger.child({ component: "db" }).info({ applied: this.database.applied }, "migrations up to date");
       const about = { version: VERSION, startedAt: this.startedAt };
       const coordinator = new Coordinator(this.db, this.config, this.logger.child({ component: "coordinator" }), Date.now, this.metrics);
       this.metrics.watch(coordinator, about);
@@ -106,42 +102,6 @@ export class OrchestratorApp {
     }
   }
 
-  private async resolveDatabaseUrl(): Promise<string> {
-    const target = this.config.database;
-    const log = this.logger.child({ component: "db" });
-    if (target.kind === "url") {
-      log.info({ database: redactUrl(target.url) }, "using external PostgreSQL");
-      return target.url;
-    }
-    // Loaded only when used: it brings PostgreSQL binaries and process hooks along.
-    const { startEmbeddedPostgres } = await import("./db/embedded-postgres.js").catch(() => {
-      throw new StartupError(
-        "no database configured and embedded PostgreSQL is not installed in this build: set DATABASE_URL or POSTGRES_HOST",
-      );
-    });
-    this.embedded = await startEmbeddedPostgres({ dataDir: target.dataDir, port: target.port, logger: log });
-    log.info({ database: redactUrl(this.embedded.url), dataDir: target.dataDir }, "using embedded PostgreSQL");
-    return this.embedded.url;
-  }
-
-  private async connect(url: string): Promise<void> {
-    const { db, pool } = createDatabase({
-      url,
-      schema: this.config.dbSchema,
-      poolSize: this.config.dbPoolSize,
-      statementTimeoutMs: this.config.dbStatementTimeoutMs,
-    });
-    this.database = db;
-    this.pool = pool;
-    try {
-      await waitForDatabase(pool, this.config.dbConnectTimeoutMs);
-    } catch (error) {
-      throw new StartupError(`database ${redactUrl(url)} unreachable: ${describeDatabaseError(error)}`);
-    }
-    const applied = await migrateToLatest(db, this.config.dbSchema);
-    this.logger.child({ component: "db" }).info({ applied }, "migrations up to date");
-  }
-
   private async startSync(coordinator: Coordinator): Promise<void> {
     const table = this.config.streamsSourceTable;
     if (!table) return;
@@ -155,8 +115,8 @@ export class OrchestratorApp {
   }
 
   private async ping(): Promise<void> {
-    if (!this.pool) throw new Error("no database");
-    const client = await this.pool.connect();
+    if (!this.database) throw new Error("no database");
+    const client = await this.database.pool.connect();
     try {
       await client.query("select 1");
     } finally {
@@ -180,10 +140,8 @@ export class OrchestratorApp {
       this.grpc ? shutdownGrpcServer(this.grpc, budget) : undefined,
       this.http?.close(),
     ]);
-    await this.database?.destroy();
+    await this.database?.close();
     this.database = undefined;
-    this.pool = undefined;
-    await this.embedded?.stop();
     this.logger.info("orchestrator stopped");
   }
 }

@@ -1,31 +1,15 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { sendStreams } from "../../src/catalog/send-streams.js";
-import { freePort, projectRoot } from "../helpers/process.js";
+import { freePort, runScript, type ScriptResult } from "../helpers/process.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI as an operator does; asynchronous so the in-process orchestrator keeps serving. */
-function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/import-streams.ts", ...args], {
-    cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+/** Runs the CLI as an operator does. */
+function runCli(args: string[], env: Record<string, string> = {}): Promise<ScriptResult> {
+  return runScript("src/cli/import-streams.ts", args, env);
 }
 
 const CSV = [

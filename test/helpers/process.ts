@@ -44,3 +44,28 @@ export async function waitForHttp200(url: string, timeoutMs: number): Promise<nu
   }
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
 }
+
+/** What a finished script printed, and its exit code. */
+export interface ScriptResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a TypeScript entry point (e.g. a CLI under src/cli) as an operator does,
+ * through tsx, with only PATH, HOME and `env` in its environment. Asynchronous,
+ * so an orchestrator running in the test process keeps serving meanwhile.
+ */
+export function runScript(script: string, args: string[] = [], env: Record<string, string> = {}): Promise<ScriptResult> {
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
