@@ -1,6 +1,6 @@
 import type { Server } from "@grpc/grpc-js";
 import type { Config } from "./config/config.js";
-import { describeDatabaseError, type Db } from "./db/database.js";
+import { describeDatabaseError, pingDatabase, type Db } from "./db/database.js";
 import { openDatabase, type OpenDatabase } from "./db/open-database.js";
 import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "./grpc/grpc-server.js";
 import { HealthState } from "./grpc/health.js";
@@ -116,12 +116,7 @@ export class OrchestratorApp {
 
   private async ping(): Promise<void> {
     if (!this.database) throw new Error("no database");
-    const client = await this.database.pool.connect();
-    try {
-      await client.query("select 1");
-    } finally {
-      client.release();
-    }
+    await pingDatabase(this.database.pool);
   }
 
   /** Idempotent orderly shutdown: NOT_SERVING first, then servers, pool, embedded database. */

@@ -51,6 +51,16 @@ export function createDatabase(options: DatabaseOptions): { db: Db; pool: pg.Poo
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
 }
 
+/** One round trip on a pooled connection: throws when the database does not answer. */
+export async function pingDatabase(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("select 1");
+  } finally {
+    client.release();
+  }
+}
+
 /**
  * Waits until the database answers, retrying with backoff for at most `timeoutMs`.
  * @throws Error naming the cause (refused, authentication, unknown database...).
@@ -58,14 +68,7 @@ export function createDatabase(options: DatabaseOptions): { db: Db; pool: pg.Poo
 export async function waitForDatabase(pool: pg.Pool, timeoutMs: number): Promise<void> {
   const started = Date.now();
   await pRetry(
-    async () => {
-      const client = await pool.connect();
-      try {
-        await client.query("select 1");
-      } finally {
-        client.release();
-      }
-    },
+    () => pingDatabase(pool),
     {
       retries: 1_000,
       minTimeout: 200,
