@@ -18,6 +18,6 @@ export function adminService(
   return {
     ...catalogHandlers(db, coordinator, logger),
     ...fleetHandlers(coordinator, logger, about),
-    watchEvents: watchEvents(coordinator),
+    watchEvents: watchEvents(coordinator.events),
   };
 }

@@ -1,11 +1,24 @@
 import { status, type ServerWritableStream } from "@grpc/grpc-js";
-import type { Coordinator } from "../coordinator/coordinator.js";
-import type { LoggedEvent } from "../coordinator/event-log.js";
+import type { EventLog, LoggedEvent } from "../coordinator/event-log.js";
 import type { WatchEventsRequest, WatchEventsResponse } from "../gen/orchestrator/v1/admin.js";
 import { eventFromLog } from "./admin-mappers.js";
 import { FieldError } from "./validation.js";
 
 const MAX_HISTORY = 1_000;
+
+/**
+ * How far a watcher may fall behind. gRPC flow control stops sending to a
+ * reader that does not keep up, and everything after that would pile up in
+ * this process without bound. A round can emit thousands of events at once,
+ * so a burst alone must not cut anyone off: a watcher is ended when it has
+ * not caught up for `maxBehindMs`, or at once when `maxBuffered` events wait.
+ */
+export interface WatchLimits {
+  maxBehindMs: number;
+  maxBuffered: number;
+}
+
+export const WATCH_LIMITS: WatchLimits = { maxBehindMs: 30_000, maxBuffered: 100_000 };
 
 function eventFilter(request: WatchEventsRequest): (e: LoggedEvent) => boolean {
   if (request.history > MAX_HISTORY) throw new FieldError("history", `must be at most ${MAX_HISTORY} (got ${request.history})`);
@@ -21,9 +34,12 @@ function eventFilter(request: WatchEventsRequest): (e: LoggedEvent) => boolean {
 
 /**
  * WatchEvents: replays recent history, then follows live until the caller
- * cancels. Subscribing before replaying means nothing falls in between.
+ * cancels. Subscribing before replaying means nothing falls in between. A
+ * watcher that stays behind (see WatchLimits) is ended with
+ * RESOURCE_EXHAUSTED, like a Kubernetes watch that is too slow, and can
+ * watch again with `history` to catch up.
  */
-export function watchEvents(coordinator: Coordinator) {
+export function watchEvents(events: EventLog, limits: WatchLimits = WATCH_LIMITS) {
   return (call: ServerWritableStream<WatchEventsRequest, WatchEventsResponse>): void => {
     let filter: (e: LoggedEvent) => boolean;
     try {
@@ -33,15 +49,28 @@ export function watchEvents(coordinator: Coordinator) {
       return;
     }
     let replayedUpTo = 0;
-    const send = (e: LoggedEvent) => {
-      if (e.seq > replayedUpTo && filter(e)) call.write({ event: eventFromLog(e) });
-    };
-    coordinator.events.on("event", send);
-    const stop = () => coordinator.events.off("event", send);
+    // When a write first found the buffer full since the watcher last caught up.
+    let behindSince: number | undefined;
+    const stop = () => events.off("event", send);
+    function send(e: LoggedEvent): void {
+      if (e.seq <= replayedUpTo || !filter(e)) return;
+      const behindMs = behindSince === undefined ? 0 : Date.now() - behindSince;
+      if (call.writableLength >= limits.maxBuffered || behindMs > limits.maxBehindMs) {
+        stop();
+        call.emit("error", {
+          code: status.RESOURCE_EXHAUSTED,
+          details: `watcher too slow: ${call.writableLength} events waiting, behind for ${behindMs} ms; watch again with history to catch up`,
+        });
+        return;
+      }
+      if (!call.write({ event: eventFromLog(e) })) behindSince ??= Date.now();
+    }
+    call.on("drain", () => (behindSince = undefined));
+    events.on("event", send);
     call.on("cancelled", stop);
     call.on("close", stop);
     call.on("error", stop);
-    for (const e of coordinator.events.recent(call.request.history, filter)) {
+    for (const e of events.recent(call.request.history, filter)) {
       call.write({ event: eventFromLog(e) });
       replayedUpTo = e.seq;
     }

@@ -4765,7 +4765,10 @@ export const AdminServiceService = {
     responseSerialize: (value: RebalanceResponse): Buffer => Buffer.from(RebalanceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RebalanceResponse => RebalanceResponse.decode(value),
   },
-  /** WatchEvents streams what happens, optionally starting with recent history. */
+  /**
+   * WatchEvents streams what happens, optionally starting with recent history.
+   * A watcher that stays behind for 30 s is ended with RESOURCE_EXHAUSTED.
+   */
   watchEvents: {
     path: "/orchestrator.v1.AdminService/WatchEvents" as const,
     requestStream: false as const,
@@ -4804,7 +4807,10 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   unfreezeRebalancing: handleUnaryCall<UnfreezeRebalancingRequest, UnfreezeRebalancingResponse>;
   /** Rebalance runs a scheduling round now and returns the moves it made. */
   rebalance: handleUnaryCall<RebalanceRequest, RebalanceResponse>;
-  /** WatchEvents streams what happens, optionally starting with recent history. */
+  /**
+   * WatchEvents streams what happens, optionally starting with recent history.
+   * A watcher that stays behind for 30 s is ended with RESOURCE_EXHAUSTED.
+   */
   watchEvents: handleServerStreamingCall<WatchEventsRequest, WatchEventsResponse>;
 }
 
@@ -5017,7 +5023,10 @@ export interface AdminServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RebalanceResponse) => void,
   ): ClientUnaryCall;
-  /** WatchEvents streams what happens, optionally starting with recent history. */
+  /**
+   * WatchEvents streams what happens, optionally starting with recent history.
+   * A watcher that stays behind for 30 s is ended with RESOURCE_EXHAUSTED.
+   */
   watchEvents(request: WatchEventsRequest, options?: Partial<CallOptions>): ClientReadableStream<WatchEventsResponse>;
   watchEvents(
     request: WatchEventsRequest,

@@ -1,0 +1,70 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { credentials, status, type ClientReadableStream, type Server, type ServiceError } from "@grpc/grpc-js";
+import { EventLog } from "../../src/coordinator/event-log.js";
+import { AdminServiceClient, AdminServiceService, type WatchEventsResponse } from "../../src/gen/orchestrator/v1/admin.js";
+import { bindGrpcServer, createGrpcServer } from "../../src/grpc/grpc-server.js";
+import { watchEvents } from "../../src/grpc/watch-events.js";
+import { sleep, waitUntil } from "../helpers/wait.js";
+
+const BURST = 5_000;
+
+/** A watcher that counts what it receives and how it ended. */
+function watch(client: AdminServiceClient): { call: ClientReadableStream<WatchEventsResponse>; received: () => number; ended: Promise<ServiceError | null> } {
+  const call = client.watchEvents({ history: 0, instanceId: "", streamId: "", kinds: [] });
+  let received = 0;
+  call.on("data", () => received++);
+  const ended = new Promise<ServiceError | null>((resolve) => {
+    call.on("error", (e: ServiceError) => resolve(e));
+    call.on("end", () => resolve(null));
+  });
+  return { call, received: () => received, ended };
+}
+
+function burst(log: EventLog, count: number): void {
+  for (let i = 0; i < count; i++) log.append({ kind: "stream.assigned", at: new Date(), streamId: `s-${i}`, instanceId: "a", detail: { reason: "new" } });
+}
+
+describe("WatchEvents with a watcher that does not keep up", () => {
+  const log = new EventLog();
+  let server: Server;
+  let client: AdminServiceClient;
+
+  before(async () => {
+    server = createGrpcServer();
+    server.addService(AdminServiceService, { watchEvents: watchEvents(log, { maxBehindMs: 300, maxBuffered: 100_000 }) } as never);
+    const port = await bindGrpcServer(server, "127.0.0.1", 0);
+    client = new AdminServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  });
+  after(() => {
+    client.close();
+    server.forceShutdown();
+  });
+
+  test("a reader that keeps up survives a burst larger than the flow-control window", async () => {
+    const w = watch(client);
+    await sleep(100);
+    burst(log, BURST);
+    await waitUntil(() => w.received() === BURST, 5_000, "the whole burst");
+    await sleep(400);
+    burst(log, 1);
+    await waitUntil(() => w.received() === BURST + 1, 2_000, "the next event");
+    w.call.cancel();
+    assert.equal((await w.ended)?.code, status.CANCELLED);
+  });
+
+  test("a reader that stops reading is ended with RESOURCE_EXHAUSTED once it stayed behind too long", async () => {
+    const w = watch(client);
+    await sleep(100);
+    w.call.pause();
+    burst(log, BURST);
+    await sleep(500);
+    burst(log, 1);
+    w.call.resume();
+    const error = await w.ended;
+    assert.equal(error?.code, status.RESOURCE_EXHAUSTED);
+    assert.match(error!.details, /watcher too slow/);
+    assert.ok(w.received() <= BURST, `got ${w.received()}`);
+    assert.equal(log.listenerCount("event"), 0, "its listener is gone");
+  });
+});
