@@ -34,8 +34,6 @@ export class InstanceSession implements SessionHandle {
   private ended = false;
   private gone = false;
   private readonly helloTimer: NodeJS.Timeout;
-  /** When a write first found the send buffer full since the instance last caught up. */
-  private behindSince?: number;
 
   constructor(
     private readonly call: ServerDuplexStream<ConnectRequest, ConnectResponse>,
@@ -56,25 +54,10 @@ export class InstanceSession implements SessionHandle {
     call.on("cancelled", () => this.lost("cancelled"));
     call.on("error", (error: Error) => this.lost(error.message));
     call.on("close", () => this.lost("connection closed"));
-    call.on("drain", () => (this.behindSince = undefined));
-  }
-
-  /**
-   * An instance that reads nothing we send for a whole lease is treated like
-   * one that sends nothing: it cannot learn about revocations, so holding its
-   * streams any longer would only stall them, and our buffer for it would grow
-   * without bound.
-   */
-  private checkReading(): boolean {
-    if (this.behindSince === undefined) return true;
-    const behindMs = Date.now() - this.behindSince;
-    if (behindMs <= this.coordinator.options.leaseTtlMs) return true;
-    this.fail(status.RESOURCE_EXHAUSTED, `instance not reading: ${this.call.writableLength} messages waiting to be sent for ${behindMs} ms`);
-    return false;
   }
 
   private receive(message: ConnectRequest): void {
-    if (this.ended || !this.checkReading()) return;
+    if (this.ended) return;
     const msg = message.msg;
     if (!this.instanceId) {
       if (msg?.$case !== "hello") {
@@ -123,8 +106,8 @@ export class InstanceSession implements SessionHandle {
   }
 
   private write(message: ConnectResponse): void {
-    if (this.ended || !this.checkReading()) return;
-    if (!this.call.write(message)) this.behindSince ??= Date.now();
+    if (this.ended) return;
+    this.call.write(message);
   }
 
   private fail(code: status, details: string): void {
