@@ -66,8 +66,14 @@ export class OrchestratorApp {
   /** Starts the database, migrates, binds both servers, then reports SERVING. */
   async start(): Promise<BoundPorts> {
     try {
-      this.database = await openDatabase(this.config, this.logger.child({ component: "db" }), this.config.dbPoolSize);
-      this.logger.child({ component: "db" }).info({ applied: this.database.applied }, "migrations up to date");
+      const database = await openDatabase(this.config, this.logger.child({ component: "db" }), this.config.dbPoolSize);
+      if (this.stopping) {
+        // Stopped (e.g. SIGTERM) while the database was being opened: nobody else will close it.
+        await database.close();
+        throw new StartupError("stopped while starting");
+      }
+      this.database = database;
+      this.logger.child({ component: "db" }).info({ applied: database.applied }, "migrations up to date");
       const about = { version: VERSION, startedAt: this.startedAt };
       const coordinator = new Coordinator(this.db, this.config, this.logger.child({ component: "coordinator" }), Date.now, this.metrics);
       this.metrics.watch(coordinator, about);

@@ -109,10 +109,12 @@ export class Coordinator {
     for (const t of this.timers) clearInterval(t);
     const rounds = this.rounds.stop();
     for (const entry of this.fleet.instances.values()) {
-      if (!entry.session) continue;
-      entry.session.sendGoAway("orchestrator shutting down", 1_000);
-      entry.session.end({ kind: "shutdown" });
+      // Taken first: telling a session anything may end it and clear entry.session.
+      const session = entry.session;
+      if (!session) continue;
       entry.session = undefined;
+      session.sendGoAway("orchestrator shutting down", 1_000);
+      session.end({ kind: "shutdown" });
     }
     await rounds;
     await this.flushSeen(true);
@@ -267,6 +269,8 @@ export class Coordinator {
   async setDraining(instanceId: string, draining: boolean): Promise<boolean> {
     const entry = this.fleet.instances.get(instanceId);
     if (!entry) return false;
+    // Refused before anything changes: no round would write it.
+    this.rounds.assertRunning();
     if (entry.draining !== draining) {
       entry.draining = draining;
       entry.dirty = true;

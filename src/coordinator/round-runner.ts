@@ -81,6 +81,11 @@ export class RoundRunner {
     while (this.loop) await this.loop;
   }
 
+  /** Throws ShuttingDownError once stop() was called. */
+  assertRunning(): void {
+    if (this.stopped) throw new ShuttingDownError();
+  }
+
   rebalanceNow(): Promise<RoundDecision> {
     if (this.stopped) return Promise.reject(new ShuttingDownError());
     return new Promise((resolve, reject) => {
@@ -122,15 +127,17 @@ export class RoundRunner {
     const dirty = [...fleet.instances.values()].filter((e) => e.dirty);
     const writes = roundWrites(dirty, this.released, NOTHING_DECIDED, this.pendingEvents, new Date(clock()));
     if (isEmptyRound(writes)) return;
+    // Taken before writing, like a round does: whatever arrives meanwhile waits for the next flush.
+    this.released = [];
+    this.pendingEvents = [];
+    for (const e of dirty) e.dirty = false;
     try {
       await writeRound(this.deps.db, writes);
-      this.released = [];
-      this.pendingEvents = [];
-      for (const e of dirty) e.dirty = false;
     } catch (error) {
-      // A restart recovers ownership from the assignments; only these audit lines are lost.
+      // A restart recovers ownership from the assignments (the old owner keeps what it
+      // had not acknowledged); these audit lines and instance rows are lost.
       this.deps.observer.databaseError("round");
-      this.deps.logger.warn({ err: error, events: writes.events.length }, "could not write the last events on shutdown");
+      this.deps.logger.warn({ err: error, events: writes.events.length, instances: dirty.length }, "could not write the last changes on shutdown");
     }
   }
 
@@ -199,12 +206,22 @@ export class RoundRunner {
     const { fleet } = this.deps;
     for (const [instanceId, streamIds] of this.withheld) {
       const entry = fleet.instances.get(instanceId);
-      const add = [...streamIds].flatMap((id) => {
+      const back = [...streamIds].flatMap((id) => {
         const ownership = fleet.owners.get(id);
         const stream = fleet.catalog.get(id);
-        return ownership?.instanceId === instanceId && !ownership.revoking && stream ? [{ ...stream, epoch: ownership.epoch }] : [];
+        return ownership?.instanceId === instanceId && !ownership.revoking && stream?.enabled ? [{ ...stream, epoch: ownership.epoch }] : [];
       });
-      if (add.length && entry?.session) entry.session.sendAssignment({ full: false, add, remove: [] });
+      if (!back.length || !entry?.session) continue;
+      // Within the capacity its hello announced: what it runs already counts, the rest is revoked.
+      const running = fleet.activeStreamsOf(instanceId).length - back.length;
+      const add = back.splice(0, Math.max(0, entry.capacity - running));
+      for (const s of back) {
+        fleet.owners.get(s.id)!.revoking = true;
+        this.audit({ kind: "stream.revoking", instanceId, streamId: s.id, detail: { reason: "capacity" }, at: new Date(this.deps.clock()) });
+      }
+      const remove = back.map((s) => s.id);
+      const seq = entry.session.sendAssignment({ full: false, add, remove });
+      if (remove.length) entry.awaiting.set(seq, remove);
     }
     this.withheld.clear();
   }

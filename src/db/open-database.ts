@@ -41,16 +41,23 @@ export async function openDatabase(config: Config, logger: Logger, poolSize: num
   if (target.kind === "url") logger.info({ database: redactUrl(target.url) }, "using external PostgreSQL");
   else embedded = await startEmbedded(config, logger);
   const url = embedded?.url ?? (target.kind === "url" ? target.url : "");
-  const { db, pool } = createDatabase({ url, schema: config.dbSchema, poolSize, statementTimeoutMs: config.dbStatementTimeoutMs });
+  let created: { db: Db; pool: pg.Pool } | undefined;
   const close = async () => {
-    await db.destroy();
-    await embedded?.stop();
+    try {
+      await created?.db.destroy();
+    } finally {
+      await embedded?.stop();
+    }
   };
   try {
+    created = createDatabase({ url, schema: config.dbSchema, poolSize, statementTimeoutMs: config.dbStatementTimeoutMs });
+    const { db, pool } = created;
     await waitForDatabase(pool, config.dbConnectTimeoutMs).catch((error: unknown) => {
       throw new Error(`database ${redactUrl(url)} unreachable: ${describeDatabaseError(error)}`);
     });
-    const applied = await migrateToLatest(db, config.dbSchema);
+    const applied = await migrateToLatest(db, config.dbSchema).catch((error: unknown) => {
+      throw new Error(`migrating database ${redactUrl(url)} failed: ${(error as Error).message}`);
+    });
     return { url, db, pool, applied, close };
   } catch (error) {
     await close().catch(() => undefined);

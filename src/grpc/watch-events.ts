@@ -19,6 +19,8 @@ export interface WatchLimits {
 }
 
 export const WATCH_LIMITS: WatchLimits = { maxBehindMs: 30_000, maxBuffered: 100_000 };
+// Once cut off, events already buffered stay until the client reads them or the
+// connection closes (the status follows them); only the growth is stopped.
 
 function eventFilter(request: WatchEventsRequest): (e: LoggedEvent) => boolean {
   if (request.history > MAX_HISTORY) throw new FieldError("history", `must be at most ${MAX_HISTORY} (got ${request.history})`);
@@ -54,6 +56,8 @@ export function watchEvents(events: EventLog, limits: WatchLimits = WATCH_LIMITS
     const stop = () => events.off("event", send);
     function send(e: LoggedEvent): void {
       if (e.seq <= replayedUpTo || !filter(e)) return;
+      // Back under the high-water mark: it keeps up, even if the buffer never empties.
+      if (call.writableLength < call.writableHighWaterMark) behindSince = undefined;
       const behindMs = behindSince === undefined ? 0 : Date.now() - behindSince;
       if (call.writableLength >= limits.maxBuffered || behindMs > limits.maxBehindMs) {
         stop();

@@ -94,7 +94,16 @@ describe("shutdown", () => {
     }
   });
 
-  test("are refused with an error instead of waiting forever", async () => {
+  test("a drain asked for during shutdown is refused and changes nothing", async () => {
+    const orchestrator = await startTestOrchestrator();
+    const coordinator = orchestrator.app.coordinator;
+    coordinator.hello(new RecordingSession("s3"), { instanceId: "busy", capacity: 1, held: [], labels: {}, version: "t" });
+    await orchestrator.close();
+    await assert.rejects(coordinator.setDraining("busy", true), { name: "ShuttingDownError" });
+    assert.equal(coordinator.fleet.instances.get("busy")?.draining, false);
+  });
+
+  test("rounds asked for then are refused with an error instead of waiting forever", async () => {
     const orchestrator = await startTestOrchestrator();
     const coordinator = orchestrator.app.coordinator;
     await orchestrator.close();
