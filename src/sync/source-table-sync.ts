@@ -1,8 +1,7 @@
 import { rowStreamId, rowToSpec } from "../catalog/import-file.js";
 import type { Coordinator } from "../coordinator/coordinator.js";
-import type { CatalogStream } from "../coordinator/types.js";
 import type { Db } from "../db/database.js";
-import { applySourceRows, readSourceTable, type SyncOutcome } from "../db/source-table-repository.js";
+import { applySourceRows, readSourceTable, type SourceStream, type SyncOutcome } from "../db/source-table-repository.js";
 import { FieldError } from "../grpc/validation.js";
 import type { Logger } from "../log/logger.js";
 
@@ -74,7 +73,7 @@ export class SourceTableSync {
 
   private async syncOnce(): Promise<SyncOutcome> {
     const rows = await readSourceTable(this.db, this.table);
-    const streams: CatalogStream[] = [];
+    const streams: SourceStream[] = [];
     const seen = new Set<string>();
     // Ids of rows that are there but invalid right now: keep what the catalog has for them.
     const keep: string[] = [];
@@ -84,7 +83,7 @@ export class SourceTableSync {
         const spec = rowToSpec(values, i);
         if (seen.has(spec.id)) throw new FieldError("id", `duplicate id ${JSON.stringify(spec.id)}`);
         seen.add(spec.id);
-        streams.push({ id: spec.id, url: spec.url, name: spec.name, metadata: spec.metadata, enabled: spec.enabled ?? true });
+        streams.push({ id: spec.id, url: spec.url, name: spec.name, metadata: spec.metadata, enabled: spec.enabled });
       } catch (error) {
         if (!(error instanceof FieldError)) throw error;
         const id = rowStreamId(values);

@@ -2,6 +2,7 @@ import { credentials, type ServiceError } from "@grpc/grpc-js";
 import {
   AdminServiceClient,
   type DeleteStreamsResponse,
+  type SetStreamsEnabledResponse,
   type StreamSpec,
   type UpsertStreamsResponse,
 } from "../../src/gen/orchestrator/v1/admin.js";
@@ -24,6 +25,12 @@ export class AdminClient {
   delete(ids: string[]): Promise<DeleteStreamsResponse> {
     return new Promise((resolve, reject) =>
       this.stub.deleteStreams({ streamIds: ids }, (e: ServiceError | null, r) => (e ? reject(e) : resolve(r))),
+    );
+  }
+
+  setEnabled(ids: string[], enabled: boolean): Promise<SetStreamsEnabledResponse> {
+    return new Promise((resolve, reject) =>
+      this.stub.setStreamsEnabled({ streamIds: ids, enabled }, (e: ServiceError | null, r) => (e ? reject(e) : resolve(r))),
     );
   }
 

@@ -73,6 +73,24 @@ describe("following the users' own streams table (STREAMS_SOURCE_TABLE)", () => 
     }
   });
 
+  test("a stream an operator disabled stays disabled although the table has no enabled column", async () => {
+    const admin = new AdminClient(orchestrator.grpcAddress);
+    try {
+      await admin.setEnabled(["1"], false);
+      await waitUntil(() => catalog().get("1")?.enabled === false && !instance.owned().has("1"), 2_000, "stream 1 to stop");
+      // Passes every 200 ms; a change to the row itself must not bring the flag back either.
+      await users.query(`update public.streams set name = 'Radio A renamed' where id = 1`);
+      await waitUntil(() => catalog().get("1")?.name === "Radio A renamed", 3_000, "the rename");
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(catalog().get("1")?.enabled, false);
+      assert.ok(!instance.owned().has("1"));
+      await admin.setEnabled(["1"], true);
+      await waitUntil(() => instance.owned().has("1"), 3_000, "stream 1 to run again once enabled");
+    } finally {
+      admin.close();
+    }
+  });
+
   test("streams created through the admin API are left alone", async () => {
     const admin = new AdminClient(orchestrator.grpcAddress);
     await admin.upsert([{ id: "api-only", url: "https://radio.example/api" }]);
