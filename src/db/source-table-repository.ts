@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { CatalogStream } from "../coordinator/types.js";
 import type { Db } from "./database.js";
 import { streamFromRow } from "./fleet-repository.js";
-import { diffStreams, writeStreams } from "./streams-repository.js";
+import { diffStreams, withEnabled, writeStreams, type StreamInput } from "./streams-repository.js";
 import { inTransaction } from "./transaction.js";
 
 /**
@@ -20,9 +20,6 @@ export async function checkSourceTable(db: Db, table: string): Promise<void> {
 }
 
 /** What one sync pass changed in the catalog. */
-/** A stream as the users' table describes it; `enabled` is absent when the table has no such column or value. */
-export type SourceStream = Omit<CatalogStream, "enabled"> & { enabled?: boolean };
-
 export interface SyncOutcome {
   created: string[];
   updated: string[];
@@ -40,13 +37,12 @@ export interface SyncOutcome {
  * The comparison reads without locks, so a pass that finds nothing to do
  * writes and locks nothing; changes are written in one transaction.
  */
-export async function applySourceRows(db: Db, sourced: SourceStream[], keep: string[] = []): Promise<SyncOutcome> {
+export async function applySourceRows(db: Db, sourced: StreamInput[], keep: string[] = []): Promise<SyncOutcome> {
   const rows = await db.selectFrom("streams").selectAll().execute();
   const conflicts = new Set(rows.filter((r) => r.source !== "table").map((r) => r.id));
   const ours = new Map(rows.filter((r) => r.source === "table").map((r) => [r.id, streamFromRow(r)]));
-  // A table without an `enabled` column leaves the flag to operators (SetStreamsEnabled):
-  // the sync must not re-enable what they disabled. New streams start enabled.
-  const streams: CatalogStream[] = sourced.map((s) => ({ ...s, enabled: s.enabled ?? ours.get(s.id)?.enabled ?? true }));
+  // A table without an `enabled` column leaves the flag to operators (SetStreamsEnabled).
+  const streams = withEnabled(sourced, ours);
   const wanted = new Set([...streams.map((s) => s.id), ...keep]);
   const diff = diffStreams(ours, streams.filter((s) => !conflicts.has(s.id)));
   const outcome: SyncOutcome = {

@@ -69,15 +69,27 @@ export async function writeStreams(trx: Transaction<Database>, streams: CatalogS
   if (disabled.length) await trx.deleteFrom("assignments").where("stream_id", "in", disabled).execute();
 }
 
+/** A stream as a writer describes it; without `enabled` the stream keeps its flag (a new one starts enabled). */
+export type StreamInput = Omit<CatalogStream, "enabled"> & { enabled?: boolean };
+
+/**
+ * Fills in `enabled` where the writer left it out, from `current`: an
+ * operator's disable survives a re-import or a table without such a column.
+ */
+export function withEnabled(inputs: StreamInput[], current: ReadonlyMap<string, CatalogStream>): CatalogStream[] {
+  return inputs.map((s) => ({ ...s, enabled: s.enabled ?? current.get(s.id)?.enabled ?? true }));
+}
+
 /**
  * Creates or replaces catalog streams in one transaction (all or nothing);
  * rows that would not change are left alone, so their owners are not disturbed.
  */
-export function upsertStreams(db: Db, streams: CatalogStream[]): Promise<UpsertOutcome> {
+export function upsertStreams(db: Db, inputs: StreamInput[]): Promise<UpsertOutcome> {
   return inTransaction(db, async (trx) => {
-    const ids = streams.map((s) => s.id);
+    const ids = inputs.map((s) => s.id);
     const rows = ids.length ? await trx.selectFrom("streams").selectAll().where("id", "in", ids).forUpdate().execute() : [];
-    const { changed, ...outcome } = diffStreams(new Map(rows.map((r) => [r.id, streamFromRow(r)])), streams);
+    const current = new Map(rows.map((r) => [r.id, streamFromRow(r)]));
+    const { changed, ...outcome } = diffStreams(current, withEnabled(inputs, current));
     await writeStreams(trx, changed, "api");
     return outcome;
   });

@@ -1,7 +1,7 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { CatalogStream } from "../coordinator/types.js";
 import type { Db } from "../db/database.js";
-import { deleteStreams, setStreamsEnabled, streamHistory, upsertStreams } from "../db/streams-repository.js";
+import { deleteStreams, setStreamsEnabled, streamHistory, upsertStreams, type StreamInput } from "../db/streams-repository.js";
 import type { AdminServiceServer, ListStreamsRequest, StreamSpec } from "../gen/orchestrator/v1/admin.js";
 import type { Logger } from "../log/logger.js";
 import { eventFromRow, streamInfo } from "./admin-mappers.js";
@@ -16,7 +16,7 @@ const MAX_PAGE = 1_000;
  * Validates a StreamSpec and maps it to a catalog stream.
  * @throws FieldError naming the offending field, e.g. `streams[3].url`.
  */
-export function streamFromSpec(spec: StreamSpec, index: number): CatalogStream {
+export function streamFromSpec(spec: StreamSpec, index: number): StreamInput {
   const at = `streams[${index}]`;
   const name = spec.name.trim();
   if (name.length > 256) throw new FieldError(`${at}.name`, "must be at most 256 characters");
@@ -25,7 +25,7 @@ export function streamFromSpec(spec: StreamSpec, index: number): CatalogStream {
     url: checkStreamUrl(`${at}.url`, spec.url.trim()),
     name,
     metadata: checkStringMap(`${at}.metadata`, spec.metadata),
-    enabled: spec.enabled ?? true,
+    enabled: spec.enabled,
   };
 }
 

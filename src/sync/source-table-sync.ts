@@ -1,7 +1,8 @@
 import { rowStreamId, rowToSpec } from "../catalog/import-file.js";
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { Db } from "../db/database.js";
-import { applySourceRows, readSourceTable, type SourceStream, type SyncOutcome } from "../db/source-table-repository.js";
+import { applySourceRows, readSourceTable, type SyncOutcome } from "../db/source-table-repository.js";
+import type { StreamInput } from "../db/streams-repository.js";
 import { FieldError } from "../grpc/validation.js";
 import type { Logger } from "../log/logger.js";
 
@@ -73,7 +74,7 @@ export class SourceTableSync {
 
   private async syncOnce(): Promise<SyncOutcome> {
     const rows = await readSourceTable(this.db, this.table);
-    const streams: SourceStream[] = [];
+    const streams: StreamInput[] = [];
     const seen = new Set<string>();
     // Ids of rows that are there but invalid right now: keep what the catalog has for them.
     const keep: string[] = [];

@@ -36,6 +36,11 @@ describe("AdminService writes, discovered through reflection", () => {
     const x = await admin.call("GetStream", { stream_id: "x" });
     assert.equal((x.stream as { state: string }).state, "STREAM_STATE_DISABLED");
     assert.deepEqual(await admin.call("SetStreamsEnabled", { stream_ids: ["x"], enabled: false }), {}, "already disabled: nothing changed");
+    // Upserting without `enabled` (a re-import) keeps the operator's disable.
+    assert.deepEqual(await admin.call("UpsertStreams", { streams: [{ id: "x", url: "icy://radio.example/x2" }] }), { updated: 1 });
+    const renamed = await admin.call("GetStream", { stream_id: "x" });
+    assert.equal((renamed.stream as { state: string }).state, "STREAM_STATE_DISABLED");
+    assert.equal((renamed.stream as { url: string }).url, "icy://radio.example/x2");
 
     await admin.call("SetStreamsEnabled", { stream_ids: ["x"], enabled: true });
     await waitUntil(() => instance.owned().has("x"), 1_000, "x to run again");

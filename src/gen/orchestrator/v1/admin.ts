@@ -309,7 +309,7 @@ export interface StreamSpec {
   url: string;
   name: string;
   metadata: { [key: string]: string };
-  /** Absent means enabled. */
+  /** Absent keeps the stream's current flag; a new stream starts enabled. */
   enabled?: boolean | undefined;
 }
 
