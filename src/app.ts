@@ -44,6 +44,9 @@ export class OrchestratorApp {
   private coordinatorRef?: Coordinator;
   private sync?: SourceTableSync;
   private stopping?: Promise<void>;
+  private starting?: Promise<unknown>;
+  /** start() failed by itself and is running stop(): the shutdown must not wait for start(). */
+  private startFailed = false;
   ports: BoundPorts = { grpc: 0, http: 0 };
 
   constructor(
@@ -63,23 +66,40 @@ export class OrchestratorApp {
     return this.coordinatorRef;
   }
 
-  /** Starts the database, migrates, binds both servers, then reports SERVING. */
-  async start(): Promise<BoundPorts> {
+  /** True once stop() was called from outside (e.g. by a signal), not because start() failed. */
+  get stopRequested(): boolean {
+    return this.stopping !== undefined && !this.startFailed;
+  }
+
+  /**
+   * Starts the database, migrates, binds both servers, then reports SERVING.
+   * A stop() meanwhile waits for this to settle and then closes whatever it
+   * opened; start() gives up at its next step with a StartupError.
+   */
+  start(): Promise<BoundPorts> {
+    const run = this.startServing();
+    this.starting = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Gives up starting once a stop was requested; stop() closes what exists. */
+  private checkNotStopping(): void {
+    if (this.stopping) throw new StartupError("stopped while starting");
+  }
+
+  private async startServing(): Promise<BoundPorts> {
     try {
-      const database = await openDatabase(this.config, this.logger.child({ component: "db" }), this.config.dbPoolSize);
-      if (this.stopping) {
-        // Stopped (e.g. SIGTERM) while the database was being opened: nobody else will close it.
-        await database.close();
-        throw new StartupError("stopped while starting");
-      }
-      this.database = database;
-      this.logger.child({ component: "db" }).info({ applied: database.applied }, "migrations up to date");
+      this.database = await openDatabase(this.config, this.logger.child({ component: "db" }), this.config.dbPoolSize);
+      this.logger.child({ component: "db" }).info({ applied: this.database.applied }, "migrations up to date");
+      this.checkNotStopping();
       const about = { version: VERSION, startedAt: this.startedAt };
       const coordinator = new Coordinator(this.db, this.config, this.logger.child({ component: "coordinator" }), Date.now, this.metrics);
       this.metrics.watch(coordinator, about);
       this.coordinatorRef = coordinator;
       await coordinator.start();
+      this.checkNotStopping();
       await this.startSync(coordinator);
+      this.checkNotStopping();
       this.grpc = createGrpcServer();
       this.health.addToServer(this.grpc);
       addReflection(this.grpc);
@@ -90,6 +110,7 @@ export class OrchestratorApp {
       this.grpc.addService(OrchestratorServiceService, orchestrator);
       this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), about));
       const grpcPort = await bindGrpcServer(this.grpc, this.config.bindHost, this.config.grpcPort);
+      this.checkNotStopping();
       this.http = new HttpShim(
         {
           ...probeRoutes({ pingDatabase: () => this.ping(), grpcStatus: () => this.health.status, ...about }),
@@ -98,12 +119,17 @@ export class OrchestratorApp {
         this.logger.child({ component: "http" }),
       );
       const httpPort = await this.http.listen(this.config.bindHost, this.config.httpPort);
+      this.checkNotStopping();
       this.ports = { grpc: grpcPort, http: httpPort };
       this.health.set("SERVING");
       this.logger.info({ grpcPort, httpPort, version: VERSION }, "orchestrator serving");
       return this.ports;
     } catch (error) {
-      await this.stop().catch(() => undefined);
+      // A stop already under way cleans up once this settles; waiting for it here would deadlock.
+      if (!this.stopping) {
+        this.startFailed = true;
+        await this.stop().catch(() => undefined);
+      }
       throw error instanceof StartupError ? error : new StartupError((error as Error).message);
     }
   }
@@ -132,6 +158,7 @@ export class OrchestratorApp {
   }
 
   private async shutdown(): Promise<void> {
+    if (!this.startFailed) await this.starting;
     this.health.set("NOT_SERVING");
     await this.sync?.stop();
     // Sessions get go_away and end first, so the gRPC server has no open streams to wait for.

@@ -46,6 +46,8 @@ async function main(): Promise<void> {
   try {
     await app.start();
   } catch (error) {
+    // A signal during start-up: the signal handler stops and exits.
+    if (app.stopRequested) return;
     if (error instanceof StartupError) {
       logger.flush?.();
       fail(`cannot start: ${error.message}`);

@@ -53,7 +53,9 @@ export async function applySourceRows(db: Db, sourced: StreamInput[], keep: stri
   };
   if (!diff.changed.length && !outcome.deleted.length) return outcome;
   await inTransaction(db, async (trx) => {
-    await writeStreams(trx, diff.changed, "table");
+    // The flag as the table gives it (absent: whatever the row holds when written).
+    const given = new Map(sourced.map((s) => [s.id, s.enabled]));
+    await writeStreams(trx, diff.changed.map((s) => ({ ...s, enabled: given.get(s.id) })), "table");
     if (outcome.deleted.length) {
       await trx.deleteFrom("streams").where("id", "in", outcome.deleted).where("source", "=", "table").execute();
     }

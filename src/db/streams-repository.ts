@@ -54,19 +54,28 @@ export function diffStreams(
 }
 
 /**
- * Writes catalog rows (insert or replace) with their source; a stream it
- * disables loses its assignment in the same transaction, so it has no owner.
+ * Writes catalog rows (insert or replace) with their source. A stream
+ * without `enabled` keeps the flag the row has when written (not when it was
+ * read: an operator's SetStreamsEnabled committed in between wins), and a new
+ * one starts enabled. Whatever ends up disabled loses its assignment in the
+ * same statement, so it has no owner.
  */
-export async function writeStreams(trx: Transaction<Database>, streams: CatalogStream[], source: "api" | "table"): Promise<void> {
+export async function writeStreams(trx: Transaction<Database>, streams: StreamInput[], source: "api" | "table"): Promise<void> {
   if (!streams.length) return;
   await sql`
-    insert into streams (id, url, name, metadata, enabled, source)
-    select id, url, name, metadata, enabled, ${source}
-    from jsonb_to_recordset(${JSON.stringify(streams)}::jsonb) as x(id text, url text, name text, metadata jsonb, enabled boolean)
-    on conflict (id) do update set
-      url = excluded.url, name = excluded.name, metadata = excluded.metadata, enabled = excluded.enabled, updated_at = now()`.execute(trx);
-  const disabled = streams.filter((s) => !s.enabled).map((s) => s.id);
-  if (disabled.length) await trx.deleteFrom("assignments").where("stream_id", "in", disabled).execute();
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(streams)}::jsonb)
+        as r(id text, url text, name text, metadata jsonb, enabled boolean)
+    ), written as (
+      insert into streams (id, url, name, metadata, enabled, source)
+      select id, url, name, metadata, coalesce(enabled, true), ${source} from input
+      on conflict (id) do update set
+        url = excluded.url, name = excluded.name, metadata = excluded.metadata,
+        enabled = coalesce((select i.enabled from input i where i.id = excluded.id), streams.enabled),
+        updated_at = now()
+      returning id, enabled
+    )
+    delete from assignments a using written w where a.stream_id = w.id and not w.enabled`.execute(trx);
 }
 
 /** A stream as a writer describes it; without `enabled` the stream keeps its flag (a new one starts enabled). */

@@ -79,6 +79,20 @@ describe("the orchestrator process on its embedded database", () => {
     await stop(running);
     running = undefined;
   });
+
+  test("SIGTERM while starting: exit 0, and the embedded database is stopped with it", async () => {
+    running = spawnOrchestrator(env);
+    // The embedded server is starting: stop as soon as it says so, before anything serves.
+    const deadline = Date.now() + 15_000;
+    while (!/using embedded PostgreSQL|migrations up to date/.test(running.stdout()) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await stop(running);
+    running = undefined;
+    // Nothing answers on the database port any more.
+    const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator`, connectionTimeoutMillis: 1_000 });
+    await assert.rejects(client.connect(), /ECONNREFUSED/);
+  });
 });
 
 describe("configuration mistakes stop start-up with one clear line", () => {
