@@ -1,23 +1,17 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createDatabase, type Db } from "../../src/db/database.js";
-import { migrateToLatest } from "../../src/db/migrate.js";
+import type { Db } from "../../src/db/database.js";
 import { writeStreams, type StreamInput } from "../../src/db/streams-repository.js";
 import { inTransaction } from "../../src/db/transaction.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/test-database.js";
+import { migratedTestDatabase } from "../helpers/test-database.js";
 
 describe("writeStreams and the enabled flag", () => {
-  let database: TestDatabase;
   let db: Db;
+  let close: () => Promise<void>;
   before(async () => {
-    database = await createTestDatabase();
-    db = createDatabase({ url: database.url, poolSize: 2, statementTimeoutMs: 5_000 }).db;
-    await migrateToLatest(db);
+    ({ db, close } = await migratedTestDatabase());
   });
-  after(async () => {
-    await db.destroy();
-    await database.drop();
-  });
+  after(() => close());
 
   const write = (streams: StreamInput[]) => inTransaction(db, (trx) => writeStreams(trx, streams, "table"));
   const row = (id: string) => db.selectFrom("streams").select(["url", "enabled"]).where("id", "=", id).executeTakeFirstOrThrow();

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { createDatabase, type Db } from "../../src/db/database.js";
+import { migrateToLatest } from "../../src/db/migrate.js";
 
 /** The server `npm test` started (or DATABASE_URL), where each test file makes its own database. */
 export function serverUrl(): string {
@@ -35,5 +37,23 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url: url.toString(),
     name,
     drop: () => admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+  };
+}
+
+/**
+ * A fresh database with the orchestrator's schema, and a Kysely handle on it,
+ * for repository tests: call in `before`, and `close()` in `after`.
+ */
+export async function migratedTestDatabase(): Promise<{ database: TestDatabase; db: Db; close(): Promise<void> }> {
+  const database = await createTestDatabase();
+  const { db } = createDatabase({ url: database.url, poolSize: 2, statementTimeoutMs: 5_000 });
+  await migrateToLatest(db);
+  return {
+    database,
+    db,
+    close: async () => {
+      await db.destroy();
+      await database.drop();
+    },
   };
 }
