@@ -28,7 +28,7 @@ const { quick, flags } = parseArgs(
     ...TIMING_FLAGS,
     slackMs: { help: "allowed time on top of the grace or lease", full: 500 },
     perChannel: { help: "sessions per channel for survivors (victims always have their own)", full: 1 },
-    batch: { help: "instances connected per ramp step", full: 250 },
+    batch: { help: "hellos in flight during the ramp", full: 250 },
   },
 );
 

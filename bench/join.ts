@@ -26,7 +26,7 @@ const { quick, flags } = parseArgs("join", "Time for a new instance to hold its 
   liveMovesPerSecond: { help: "LIVE_MOVES_PER_SECOND (the default)", full: 50 },
   liveMovesBurst: { help: "LIVE_MOVES_BURST (the default)", full: 200 },
   perChannel: { help: "sessions per channel for the fleet (joiners have their own)", full: 1 },
-  batch: { help: "instances connected per ramp step", full: 250 },
+  batch: { help: "hellos in flight during the ramp", full: 250 },
 });
 
 interface JoinOutcome {

@@ -26,7 +26,7 @@ const { quick, flags } = parseArgs("transport", "Round trips per second: the orc
   seconds: { help: "measured seconds per run", full: 10, quick: 3 },
   warmupSeconds: { help: "seconds of traffic before each measurement", full: 2, quick: 1 },
   perChannel: { help: "streams per channel (1,000: all on one connection, how the orientation figures were taken; 1: a connection each)", full: 1_000 },
-  batch: { help: "streams connected per ramp step", full: 250 },
+  batch: { help: "hellos in flight during the ramp", full: 250 },
   target: { help: "orchestrator / echo target", full: 0.7 },
 });
 

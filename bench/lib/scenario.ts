@@ -34,7 +34,7 @@ export interface BalancedFleetOptions {
   streams: number;
   /** Sessions per channel; 1 gives every instance its own TCP connection. */
   perChannel: number;
-  /** Instances connected per ramp step (each step waits for its welcomes). */
+  /** Hellos in flight while connecting (see VirtualFleet.connectAll). */
   batch: number;
   heartbeatMs: number;
   /** Instances that must have a channel of their own whatever perChannel says. */

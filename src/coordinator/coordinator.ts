@@ -158,28 +158,29 @@ export class Coordinator {
     // Back with a smaller capacity than it owns: it must not start more than it can run,
     // even for a moment. The rest is revoked by this very message (left out of the full
     // set) and freed when the instance acknowledges it, like any revocation.
-    for (const excess of add.splice(hello.capacity)) {
-      this.fleet.owners.get(excess.id)!.revoking = true;
-      this.audit("stream.revoking", entry.id, { reason: "capacity" }, excess.id);
-    }
+    this.rounds.revokeForCapacity(entry.id, add.splice(hello.capacity).map((s) => s.id));
     const seq = session.sendAssignment({ full: true, add, remove: [] });
     const revoking = [...this.fleet.ownedBy(entry.id)].filter((id) => this.fleet.owners.get(id)?.revoking);
     if (revoking.length) entry.awaiting.set(seq, revoking);
     this.requestRound();
   }
 
-  /** Any message renews the lease. */
+  /** Any message renews the lease (heartbeats through heartbeat(), which does it too). */
   touch(session: SessionHandle, instanceId: string): void {
     const entry = this.current(session, instanceId);
-    if (!entry) return;
+    if (entry) this.renew(entry);
+  }
+
+  private renew(entry: InstanceEntry): void {
     entry.lastSeen = this.clock();
     entry.seenDirty = true;
   }
 
-  /** A heartbeat: keeps what it reports (the lease was renewed by touch, like for any message). */
+  /** A heartbeat: renews the lease and keeps what it reports, with one lookup (the hot path). */
   heartbeat(session: SessionHandle, instanceId: string, runningStreams: number, metrics: InstanceMetrics | null): void {
     const entry = this.current(session, instanceId);
     if (!entry) return;
+    this.renew(entry);
     this.observer.heartbeat();
     entry.runningStreams = runningStreams;
     if (metrics) updateMetrics(entry, metrics);

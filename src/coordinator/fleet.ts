@@ -62,8 +62,9 @@ export function updateMetrics(entry: InstanceEntry, metrics: InstanceMetrics): v
     entry.metrics = Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]));
     return;
   }
-  for (const key of Object.keys(into)) if (!(key in metrics)) delete into[key];
-  for (const key of Object.keys(metrics)) {
+  // for...in: no key arrays allocated on this per-heartbeat path.
+  for (const key in into) if (!(key in metrics)) delete into[key];
+  for (const key in metrics) {
     const value = metrics[key]!;
     const held = into[key];
     if (!Array.isArray(value)) into[key] = value;

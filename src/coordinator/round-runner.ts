@@ -107,6 +107,19 @@ export class RoundRunner {
     return out;
   }
 
+  /**
+   * Streams an instance owns beyond the capacity it announced: marked as being
+   * revoked, so no round counts them as its own, and freed (for others) when
+   * it acknowledges the message that leaves them out or removes them.
+   */
+  revokeForCapacity(instanceId: string, streamIds: string[]): void {
+    const at = new Date(this.deps.clock());
+    for (const streamId of streamIds) {
+      this.deps.fleet.owners.get(streamId)!.revoking = true;
+      this.audit({ kind: "stream.revoking", instanceId, streamId, detail: { reason: "capacity" }, at });
+    }
+  }
+
   /** No new rounds; resolves when the running one is done and what it left over is written. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -215,11 +228,8 @@ export class RoundRunner {
       // Within the capacity its hello announced: what it runs already counts, the rest is revoked.
       const running = fleet.activeStreamsOf(instanceId).length - back.length;
       const add = back.splice(0, Math.max(0, entry.capacity - running));
-      for (const s of back) {
-        fleet.owners.get(s.id)!.revoking = true;
-        this.audit({ kind: "stream.revoking", instanceId, streamId: s.id, detail: { reason: "capacity" }, at: new Date(this.deps.clock()) });
-      }
       const remove = back.map((s) => s.id);
+      this.revokeForCapacity(instanceId, remove);
       const seq = entry.session.sendAssignment({ full: false, add, remove });
       if (remove.length) entry.awaiting.set(seq, remove);
     }

@@ -76,7 +76,7 @@ export class InstanceSession implements SessionHandle {
       return;
     }
     const id = this.instanceId;
-    this.coordinator.touch(this, id);
+    if (msg?.$case !== "heartbeat") this.coordinator.touch(this, id);
     switch (msg?.$case) {
       case "heartbeat":
         this.coordinator.heartbeat(this, id, msg.value.runningStreams, metricsFromMessage(msg.value.metrics));
