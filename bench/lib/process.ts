@@ -135,7 +135,8 @@ export async function startOrchestrator(databaseUrl: string, env: OrchestratorEn
     GRPC_PORT: String(grpcPort),
     HTTP_PORT: String(httpPort),
     BIND_HOST: "127.0.0.1",
-    LOG_LEVEL: "warn",
+    // BENCH_LOG_LEVEL=info (with BENCH_CHILD_LOG) keeps the orchestrator's audit trail of a run.
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
     LOG_FORMAT: "json",
   };
   for (const [k, v] of Object.entries(env)) vars[k] = String(v);

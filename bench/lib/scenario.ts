@@ -11,15 +11,15 @@ import { sleep, waitUntil } from "./report.js";
 
 let databases = 0;
 
-/** An orchestrator child process on a database of its own (`database`: its name). */
+/** An orchestrator child process on a database of its own (`database`: its name, `databaseUrl`: how it connects). */
 export async function orchestratorOnFreshDatabase(
   pg: BenchPostgres,
   label: string,
   env: OrchestratorEnv,
-): Promise<OrchestratorChild & { database: string }> {
+): Promise<OrchestratorChild & { database: string; databaseUrl: string }> {
   const database = `bench_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${++databases}`;
-  const url = await pg.createDatabase(database);
-  return Object.assign(await startOrchestrator(url, env), { database });
+  const databaseUrl = await pg.createDatabase(database);
+  return Object.assign(await startOrchestrator(databaseUrl, env), { database, databaseUrl });
 }
 
 /** Each instance's capacity when the flag says 0 (automatic): twice its fair share, at least 10. */

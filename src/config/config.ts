@@ -47,6 +47,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveMs(10_000),
   HEARTBEAT_INTERVAL_MS: positiveMs(5_000),
   LEASE_TTL_MS: positiveMs(15_000),
+  SUSPECT_AFTER_MS: whole("must be a whole number of milliseconds").min(1, "must be at least 1 ms").max(86_400_000, "must be at most one day").optional(),
   RECONNECT_GRACE_MS: positiveMs(5_000),
   HELLO_TIMEOUT_MS: positiveMs(10_000),
   LAST_SEEN_PERSIST_MS: positiveMs(10_000),
@@ -78,6 +79,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   heartbeatIntervalMs: number;
   leaseTtlMs: number;
+  /** Silence after which a still-leased instance gets no new streams. */
+  suspectAfterMs: number;
   reconnectGraceMs: number;
   helloTimeoutMs: number;
   /** How stale the persisted last-seen and metrics of an instance may get. */
@@ -118,6 +121,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
       `invalid LEASE_TTL_MS=${e.LEASE_TTL_MS}: must be larger than HEARTBEAT_INTERVAL_MS=${e.HEARTBEAT_INTERVAL_MS}`,
     );
   }
+  // One missed heartbeat plus half an interval of jitter, by default: a late
+  // heartbeat is not a reason to stop giving an instance work.
+  const suspectAfterMs = e.SUSPECT_AFTER_MS ?? Math.min(e.LEASE_TTL_MS, Math.round(1.5 * e.HEARTBEAT_INTERVAL_MS));
+  if (suspectAfterMs <= e.HEARTBEAT_INTERVAL_MS || suspectAfterMs > e.LEASE_TTL_MS) {
+    throw new ConfigError(
+      `invalid SUSPECT_AFTER_MS=${suspectAfterMs}: must be larger than HEARTBEAT_INTERVAL_MS=${e.HEARTBEAT_INTERVAL_MS} and at most LEASE_TTL_MS=${e.LEASE_TTL_MS}`,
+    );
+  }
   if (e.STREAMS_SOURCE_TABLE && e.STREAMS_SOURCE_TABLE.split(".")[0] === e.DB_SCHEMA) {
     throw new ConfigError(`invalid STREAMS_SOURCE_TABLE=${JSON.stringify(e.STREAMS_SOURCE_TABLE)}: must not be in the orchestrator's own schema ${e.DB_SCHEMA}`);
   }
@@ -144,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
     leaseTtlMs: e.LEASE_TTL_MS,
+    suspectAfterMs,
     reconnectGraceMs: e.RECONNECT_GRACE_MS,
     helloTimeoutMs: e.HELLO_TIMEOUT_MS,
     seenPersistMs: e.LAST_SEEN_PERSIST_MS,

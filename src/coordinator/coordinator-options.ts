@@ -2,6 +2,12 @@
 export interface CoordinatorOptions {
   heartbeatIntervalMs: number;
   leaseTtlMs: number;
+  /**
+   * Silence after which a connected instance is suspect: rounds leave it out,
+   * so it keeps what it runs but is given nothing new until it is heard from
+   * again (or its lease expires). Shorter than the lease, longer than a heartbeat.
+   */
+  suspectAfterMs: number;
   reconnectGraceMs: number;
   liveMovesPerSecond: number;
   liveMovesBurst: number;

@@ -145,7 +145,7 @@ export class Coordinator {
       this.observer.superseded();
       this.audit("instance.superseded", entry.id, { old_session: previous.sessionId, new_session: session.sessionId });
     }
-    Object.assign(entry, { session, liveness: "connected", lastSeen: now, capacity: hello.capacity, labels: hello.labels, version: hello.version });
+    Object.assign(entry, { session, liveness: "connected", lastSeen: now, heldOut: false, capacity: hello.capacity, labels: hello.labels, version: hello.version });
     entry.connectedAt = new Date(now);
     entry.awaiting = new Map();
     entry.dirty = true;
@@ -174,6 +174,11 @@ export class Coordinator {
   private renew(entry: InstanceEntry): void {
     entry.lastSeen = this.clock();
     entry.seenDirty = true;
+    if (entry.heldOut) {
+      // Back from suspicion: a round gives it its share again.
+      entry.heldOut = false;
+      this.requestRound();
+    }
   }
 
   /** A heartbeat: renews the lease and keeps what it reports, with one lookup (the hot path). */

@@ -12,6 +12,8 @@ export interface InstanceEntry {
   deadline: number;
   /** Last message from the instance (ms since epoch). */
   lastSeen: number;
+  /** The last round left it out for being silent; its next message asks for a round. */
+  heldOut: boolean;
   session?: SessionHandle;
   connectedAt: Date | null;
   registeredAt: Date | null;
@@ -38,6 +40,7 @@ export function newInstanceEntry(id: string, now: number): InstanceEntry {
     liveness: "dead",
     deadline: 0,
     lastSeen: now,
+    heldOut: false,
     connectedAt: null,
     registeredAt: null,
     metrics: null,

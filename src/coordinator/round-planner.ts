@@ -1,5 +1,5 @@
 import { plan } from "../scheduler/plan.js";
-import { isLive, type Fleet } from "./fleet.js";
+import { isLive, type Fleet, type InstanceEntry } from "./fleet.js";
 
 const PINNED = -2;
 const ORPHANED = -1;
@@ -18,21 +18,32 @@ export interface RoundDecision {
   unassigned: number;
   /** Each connected instance's capacity-weighted fair share this round. */
   quotas: Map<string, number>;
+  /** Connected instances left out because nothing was heard from them since `heardSince`. */
+  suspects: string[];
 }
 
 /**
  * Turns the fleet into scheduler input, runs the pure scheduler and reads its
  * answer back into ids. Pure as well: the fleet is only read.
  *
- * Only connected instances take part. Streams of instances that are live but
- * unreachable (in reconnect grace, or not back yet after an orchestrator
- * restart) are left out entirely: they keep running where they are, and
- * nobody else may get them until that instance is back or declared dead.
+ * Only connected instances heard from since `heardSince` take part. Streams of
+ * instances that are live but unreachable (in reconnect grace, not back yet
+ * after an orchestrator restart, or suspect: connected but silent) are left out
+ * entirely: they keep running where they are, and nobody else may get them
+ * until that instance is back or declared dead. Leaving suspects out is what
+ * keeps orphans from being handed to an instance that died silently but whose
+ * lease has not run out yet (the stream would wait for that lease too).
  * Streams being revoked take part as free streams whose grant waits for
  * their owner's acknowledgement.
  */
-export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
-  const members = fleet.instancesById().filter((i) => i.liveness === "connected" && i.session);
+export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Number.NEGATIVE_INFINITY): RoundDecision {
+  const members: InstanceEntry[] = [];
+  const suspects: string[] = [];
+  for (const i of fleet.instancesById()) {
+    if (i.liveness !== "connected" || !i.session) continue;
+    if (i.lastSeen >= heardSince) members.push(i);
+    else suspects.push(i.id);
+  }
   const capacity = Uint32Array.from(members, (m) => m.capacity);
   const eligible = Uint8Array.from(members, (m) => (m.draining ? 0 : 1));
   const live = new Uint8Array(members.length).fill(1);
@@ -77,6 +88,7 @@ export function planRound(fleet: Fleet, maxLiveMoves: number): RoundDecision {
     deferred: result.stats.deferred,
     unassigned: result.stats.unassigned,
     quotas: new Map(members.map((m, i) => [m.id, result.quota[i]!])),
+    suspects,
   };
   const waiting = new Set(inFlight);
   for (const s of result.changed) {

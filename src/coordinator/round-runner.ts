@@ -20,11 +20,11 @@ export interface RoundRunnerDeps {
   observer: CoordinatorObserver;
   logger: Logger;
   clock: Clock;
-  options: Pick<CoordinatorOptions, "liveMovesPerSecond" | "liveMovesBurst">;
+  options: Pick<CoordinatorOptions, "liveMovesPerSecond" | "liveMovesBurst" | "suspectAfterMs">;
   isFrozen(): boolean;
 }
 
-const NOTHING_DECIDED: RoundDecision = { grants: [], revocations: [], releases: [], liveMoves: 0, deferred: 0, unassigned: 0, quotas: new Map() };
+const NOTHING_DECIDED: RoundDecision = { grants: [], revocations: [], releases: [], liveMoves: 0, deferred: 0, unassigned: 0, quotas: new Map(), suspects: [] };
 
 /** A round was asked for while the orchestrator is shutting down. */
 export class ShuttingDownError extends Error {
@@ -178,8 +178,9 @@ export class RoundRunner {
     const started = performance.now();
     const now = clock();
     const frozen = this.deps.isFrozen();
-    const decision = planRound(fleet, frozen ? 0 : this.bucket.available(now));
+    const decision = planRound(fleet, frozen ? 0 : this.bucket.available(now), now - this.deps.options.suspectAfterMs);
     this.quotas = decision.quotas;
+    this.holdOut(decision.suspects, now);
     const dirty = [...fleet.instances.values()].filter((e) => e.dirty);
     const released = this.released;
     const events = this.pendingEvents;
@@ -212,6 +213,16 @@ export class RoundRunner {
     for (const e of writes.events.slice(events.length)) this.deps.events.append(e);
     this.deps.observer.round(decision, (performance.now() - started) / 1000);
     return decision;
+  }
+
+  /** Marks instances the round left out for silence, so that their next message asks for a round. */
+  private holdOut(suspects: string[], now: number): void {
+    for (const id of suspects) {
+      const entry = this.deps.fleet.instances.get(id)!;
+      if (entry.heldOut) continue;
+      entry.heldOut = true;
+      this.audit({ kind: "instance.suspect", instanceId: id, detail: { silent_ms: now - entry.lastSeen }, at: new Date(now) });
+    }
   }
 
   /** Withheld streams that are still the instance's after the round: it must run them after all. */

@@ -12,6 +12,16 @@ describe("configuration", () => {
     assert.equal(config.leaseTtlMs, 15_000);
     assert.equal(config.heartbeatIntervalMs, 5_000);
     assert.equal(config.reconnectGraceMs, 5_000);
+    assert.equal(config.suspectAfterMs, 7_500);
+  });
+
+  test("an instance is suspect after one heartbeat and a half, never later than its lease", () => {
+    assert.equal(loadConfig({ HEARTBEAT_INTERVAL_MS: "1000", LEASE_TTL_MS: "3000" }, false).suspectAfterMs, 1_500);
+    assert.equal(loadConfig({ HEARTBEAT_INTERVAL_MS: "1000", LEASE_TTL_MS: "1200" }, false).suspectAfterMs, 1_200);
+    assert.equal(loadConfig({ SUSPECT_AFTER_MS: "12000" }, false).suspectAfterMs, 12_000);
+    assert.throws(() => loadConfig({ SUSPECT_AFTER_MS: "5000" }, false), /SUSPECT_AFTER_MS=5000: must be larger than HEARTBEAT_INTERVAL_MS=5000/);
+    assert.throws(() => loadConfig({ SUSPECT_AFTER_MS: "16000" }, false), /SUSPECT_AFTER_MS=16000.*at most LEASE_TTL_MS=15000/);
+    assert.throws(() => loadConfig({ SUSPECT_AFTER_MS: "soon" }, false), /SUSPECT_AFTER_MS="soon"/);
   });
 
   test("a terminal gets pretty logs unless in production", () => {

@@ -440,8 +440,8 @@ export interface Event {
     | Date
     | undefined;
   /**
-   * e.g. instance.joined, instance.superseded, instance.disconnected, instance.expired, instance.left,
-   * instance.drained, stream.assigned, stream.revoking, stream.revoked, catalog.changed, rebalancing.frozen.
+   * e.g. instance.joined, instance.superseded, instance.disconnected, instance.expired, instance.suspect,
+   * instance.left, instance.drained, stream.assigned, stream.revoking, stream.revoked, catalog.changed, rebalancing.frozen.
    */
   kind: string;
   instanceId: string;
