@@ -16,6 +16,7 @@ import random
 import signal
 import sys
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Callable, Dict, Optional
@@ -248,8 +249,12 @@ class OrchestratorClient:
             timer.start()
 
     def _beat(self, session: _Session, interval: float) -> None:
-        """Any message renews the lease; heartbeats also carry metrics and the running count."""
-        while not session.stop_beating.wait(interval):
+        """Any message renews the lease; heartbeats also carry metrics and the running count.
+        At a fixed rate, so the time metrics take does not add up: the server gives no new
+        streams to an instance whose heartbeat is half an interval late (keep metrics quick)."""
+        next_beat = time.monotonic() + interval
+        while not session.stop_beating.wait(max(0.0, next_beat - time.monotonic())):
+            next_beat = max(next_beat + interval, time.monotonic())
             try:
                 metrics = pb.SystemMetrics(**self._metrics())
             except Exception:  # a broken metrics callback must not cost us the lease

@@ -68,7 +68,9 @@ export class Session {
   #welcomeTimer: NodeJS.Timeout | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
-  #beating = false;
+  /** The metrics callback in progress (one at a time), and what the last one returned. */
+  #sampling: Promise<void> | undefined;
+  #latestMetrics: SystemMetrics | undefined;
   #heartbeatSeq = 0;
   /** Heartbeat seq to when it left, until the server acknowledges it. */
   readonly #heartbeatsInFlight = new Map<number, number>();
@@ -155,7 +157,8 @@ export class Session {
     }
     clearTimeout(this.#welcomeTimer);
     this.#welcome = welcome;
-    this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), heartbeatInterval(welcome));
+    const interval = heartbeatInterval(welcome);
+    this.#heartbeatTimer = setInterval(() => void this.#heartbeat(interval / 10), interval);
     // The welcome proves the hello arrived, so the lease counts from when it left.
     this.#deps.onRenewed(this.#helloAt);
     this.#deps.onWelcome(welcome);
@@ -191,20 +194,28 @@ export class Session {
     if (sentAt !== undefined) this.#deps.onRenewed(sentAt);
   }
 
-  async #heartbeat(): Promise<void> {
-    // A slow metrics callback must not pile up heartbeats.
-    if (this.#beating) return;
-    this.#beating = true;
-    try {
-      const metrics = await this.#sampleMetrics();
-      const seq = ++this.#heartbeatSeq;
-      // Unanswered heartbeats are forgotten after a while; only the newest ones matter for the lease.
-      if (this.#heartbeatsInFlight.size >= 64) this.#heartbeatsInFlight.delete(this.#heartbeatsInFlight.keys().next().value!);
-      this.#heartbeatsInFlight.set(seq, Date.now());
-      this.#write({ msg: { $case: "heartbeat", value: { metrics, runningStreams: this.#deps.applier.size, seq } } });
-    } finally {
-      this.#beating = false;
+  /**
+   * Heartbeats keep their rhythm whatever the metrics callback does: the server
+   * stops giving new streams to an instance whose heartbeat is half an interval
+   * late. The callback gets `budgetMs`; past that (or while an earlier call is
+   * still running, so calls never pile up) the heartbeat carries the last
+   * metrics known.
+   */
+  async #heartbeat(budgetMs: number): Promise<void> {
+    if (this.#deps.metrics) {
+      this.#sampling ??= this.#sampleMetrics().then((m) => {
+        this.#latestMetrics = m;
+        this.#sampling = undefined;
+      });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.#sampling, new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)))]);
+      clearTimeout(timer);
     }
+    const seq = ++this.#heartbeatSeq;
+    // Unanswered heartbeats are forgotten after a while; only the newest ones matter for the lease.
+    if (this.#heartbeatsInFlight.size >= 64) this.#heartbeatsInFlight.delete(this.#heartbeatsInFlight.keys().next().value!);
+    this.#heartbeatsInFlight.set(seq, Date.now());
+    this.#write({ msg: { $case: "heartbeat", value: { metrics: this.#latestMetrics, runningStreams: this.#deps.applier.size, seq } } });
   }
 
   async #sampleMetrics(): Promise<SystemMetrics | undefined> {

@@ -121,8 +121,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
       `invalid LEASE_TTL_MS=${e.LEASE_TTL_MS}: must be larger than HEARTBEAT_INTERVAL_MS=${e.HEARTBEAT_INTERVAL_MS}`,
     );
   }
-  // One missed heartbeat plus half an interval of jitter, by default: a late
-  // heartbeat is not a reason to stop giving an instance work.
+  // By default a heartbeat may be up to half an interval late before the instance
+  // gets no new work; a missed one (two intervals of silence) is past that.
   const suspectAfterMs = e.SUSPECT_AFTER_MS ?? Math.min(e.LEASE_TTL_MS, Math.round(1.5 * e.HEARTBEAT_INTERVAL_MS));
   if (suspectAfterMs <= e.HEARTBEAT_INTERVAL_MS || suspectAfterMs > e.LEASE_TTL_MS) {
     throw new ConfigError(

@@ -61,6 +61,11 @@ export class Coordinator {
     return this.rounds.quotas;
   }
 
+  /** Connected but silent for longer than suspectAfterMs: rounds leave it out (see planRound). */
+  isSuspect(entry: InstanceEntry): boolean {
+    return entry.liveness === "connected" && this.clock() - entry.lastSeen > this.options.suspectAfterMs;
+  }
+
   /** Schedules a round; calls made in the same tick share one. */
   requestRound(): void {
     this.rounds.requestRound();

@@ -33,8 +33,10 @@ export interface RoundDecision {
  * until that instance is back or declared dead. Leaving suspects out is what
  * keeps orphans from being handed to an instance that died silently but whose
  * lease has not run out yet (the stream would wait for that lease too).
- * Streams being revoked take part as free streams whose grant waits for
- * their owner's acknowledgement.
+ * Streams being revoked, whoever owns them, take part as free streams whose
+ * grant waits for their owner's acknowledgement: shares stay what they were
+ * when the revocation was decided, so a member that goes quiet in the middle
+ * of a join does not make the others give up more than the newcomer needs.
  */
 export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Number.NEGATIVE_INFINITY): RoundDecision {
   const members: InstanceEntry[] = [];
@@ -69,8 +71,8 @@ export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Numbe
     let owner = -1;
     if (ownership) {
       const c = code.get(ownership.instanceId) ?? ORPHANED;
-      if (c === PINNED) continue;
-      if (c >= 0 && ownership.revoking) inFlight.push(count);
+      if (c === PINNED && !ownership.revoking) continue;
+      if (c !== ORPHANED && ownership.revoking) inFlight.push(count);
       else if (c >= 0) owner = c;
       else orphans.push(count);
     }

@@ -180,7 +180,7 @@ export class RoundRunner {
     const frozen = this.deps.isFrozen();
     const decision = planRound(fleet, frozen ? 0 : this.bucket.available(now), now - this.deps.options.suspectAfterMs);
     this.quotas = decision.quotas;
-    this.holdOut(decision.suspects, now);
+    if (hasWork(decision)) this.holdOut(decision.suspects, now);
     const dirty = [...fleet.instances.values()].filter((e) => e.dirty);
     const released = this.released;
     const events = this.pendingEvents;
@@ -215,7 +215,11 @@ export class RoundRunner {
     return decision;
   }
 
-  /** Marks instances the round left out for silence, so that their next message asks for a round. */
+  /**
+   * Marks instances a round with work left out for silence, so that their next
+   * message asks for a round. A round that changes nothing cost them nothing:
+   * no mark, so instances whose heartbeats run late cannot keep rounds going.
+   */
   private holdOut(suspects: string[], now: number): void {
     for (const id of suspects) {
       const entry = this.deps.fleet.instances.get(id)!;
@@ -255,4 +259,9 @@ export class RoundRunner {
       this.requestRound();
     }, ms);
   }
+}
+
+/** Whether a round decided anything a suspect might have had a part in. */
+function hasWork(d: RoundDecision): boolean {
+  return d.grants.length > 0 || d.revocations.length > 0 || d.releases.length > 0 || d.unassigned > 0 || d.deferred > 0;
 }

@@ -39,6 +39,7 @@ export function instanceInfo(entry: InstanceEntry, coordinator: Coordinator): In
     version: entry.version,
     sessionId: entry.session?.sessionId ?? "",
     draining: entry.draining,
+    suspect: coordinator.isSuspect(entry),
   };
 }
 

@@ -67,6 +67,7 @@ export function statusRoutes(
           fair_share: coordinator.quotas.get(e.id) ?? 0,
           running_streams: e.runningStreams,
           draining: e.draining,
+          suspect: coordinator.isSuspect(e),
           labels: e.labels,
           version: e.version,
           metrics: e.metrics,

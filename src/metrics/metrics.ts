@@ -56,6 +56,11 @@ export class OrchestratorMetrics implements CoordinatorObserver {
       const s = status().instances;
       this.set(s.connected + s.draining);
     } });
+    new Gauge({ name: "finger_instances_suspect", help: "Connected instances silent for longer than SUSPECT_AFTER_MS (given no new streams)", registers, collect() {
+      let n = 0;
+      for (const e of coordinator.fleet.instances.values()) if (coordinator.isSuspect(e)) n++;
+      this.set(n);
+    } });
     new Gauge({
       name: "finger_streams",
       help: "Catalog streams by state: assigned, revoking, unassigned (enabled, no owner), disabled",

@@ -166,6 +166,30 @@ describe("InstanceClient", () => {
     assert.ok(beat?.$case === "heartbeat" && beat.value.metrics === undefined);
   });
 
+  test("a slow metrics callback does not hold heartbeats back, and calls do not pile up", async () => {
+    let calls = 0;
+    let running = 0;
+    let most = 0;
+    const s = setup({
+      metrics: async () => {
+        calls++;
+        most = Math.max(most, ++running);
+        await sleep(200);
+        running--;
+        return { cpuPercent: calls };
+      },
+    });
+    const call = await connect(s, 40);
+    await sleep(500);
+    const beats = call.written.flatMap((m) => (m.msg?.$case === "heartbeat" ? [m.msg.value] : []));
+    // Every 40 ms whatever the callback does (waiting for it would give 2 or 3).
+    assert.ok(beats.length >= 7, `${beats.length} heartbeats in 500 ms`);
+    assert.equal(most, 1, "one metrics call at a time");
+    assert.ok(calls >= 2 && calls <= 3, `${calls} metrics calls`);
+    assert.equal(beats[0]!.metrics, undefined, "nothing known yet");
+    assert.ok(beats.at(-1)!.metrics?.cpuPercent! >= 1, "later heartbeats carry the last metrics known");
+  });
+
   test("a failing onStart is logged and skipped, the assignment is still acked", async () => {
     const s = setup({ onStart: (st) => { if (st.id === "bad") throw new Error("ffmpeg missing"); } });
     const call = await connect(s);

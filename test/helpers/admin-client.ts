@@ -2,6 +2,7 @@ import { credentials, type ServiceError } from "@grpc/grpc-js";
 import {
   AdminServiceClient,
   type DeleteStreamsResponse,
+  type GetInstanceResponse,
   type SetStreamsEnabledResponse,
   type StreamSpec,
   type UpsertStreamsResponse,
@@ -31,6 +32,12 @@ export class AdminClient {
   setEnabled(ids: string[], enabled: boolean): Promise<SetStreamsEnabledResponse> {
     return new Promise((resolve, reject) =>
       this.stub.setStreamsEnabled({ streamIds: ids, enabled }, (e: ServiceError | null, r) => (e ? reject(e) : resolve(r))),
+    );
+  }
+
+  getInstance(instanceId: string): Promise<GetInstanceResponse> {
+    return new Promise((resolve, reject) =>
+      this.stub.getInstance({ instanceId }, (e: ServiceError | null, r) => (e ? reject(e) : resolve(r))),
     );
   }
 

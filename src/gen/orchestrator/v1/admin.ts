@@ -209,6 +209,11 @@ export interface InstanceInfo {
   version: string;
   sessionId: string;
   draining: boolean;
+  /**
+   * Connected but silent for longer than SUSPECT_AFTER_MS: it keeps what it runs,
+   * and rounds give it nothing new until it is heard from again.
+   */
+  suspect: boolean;
 }
 
 export interface InstanceInfo_LabelsEntry {
@@ -1061,6 +1066,7 @@ function createBaseInstanceInfo(): InstanceInfo {
     version: "",
     sessionId: "",
     draining: false,
+    suspect: false,
   };
 }
 
@@ -1107,6 +1113,9 @@ export const InstanceInfo: MessageFns<InstanceInfo> = {
     }
     if (message.draining !== false) {
       writer.uint32(112).bool(message.draining);
+    }
+    if (message.suspect !== false) {
+      writer.uint32(120).bool(message.suspect);
     }
     return writer;
   },
@@ -1239,6 +1248,14 @@ export const InstanceInfo: MessageFns<InstanceInfo> = {
             message.draining = reader.bool();
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.suspect = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1304,6 +1321,7 @@ export const InstanceInfo: MessageFns<InstanceInfo> = {
         ? globalThis.String(object.session_id)
         : "",
       draining: isSet(object.draining) ? globalThis.Boolean(object.draining) : false,
+      suspect: isSet(object.suspect) ? globalThis.Boolean(object.suspect) : false,
     };
   },
 
@@ -1357,6 +1375,9 @@ export const InstanceInfo: MessageFns<InstanceInfo> = {
     if (message.draining !== false) {
       obj.draining = message.draining;
     }
+    if (message.suspect !== false) {
+      obj.suspect = message.suspect;
+    }
     return obj;
   },
 
@@ -1389,6 +1410,7 @@ export const InstanceInfo: MessageFns<InstanceInfo> = {
     message.version = object.version ?? "";
     message.sessionId = object.sessionId ?? "";
     message.draining = object.draining ?? false;
+    message.suspect = object.suspect ?? false;
     return message;
   },
 };
