@@ -180,7 +180,7 @@ export class RoundRunner {
     const frozen = this.deps.isFrozen();
     const decision = planRound(fleet, frozen ? 0 : this.bucket.available(now), now - this.deps.options.suspectAfterMs);
     this.quotas = decision.quotas;
-    if (hasWork(decision)) this.holdOut(decision.suspects, now);
+    this.holdOut(decision, now);
     const dirty = [...fleet.instances.values()].filter((e) => e.dirty);
     const released = this.released;
     const events = this.pendingEvents;
@@ -216,14 +216,19 @@ export class RoundRunner {
   }
 
   /**
-   * Marks instances a round with work left out for silence, so that their next
-   * message asks for a round. A round that changes nothing cost them nothing:
-   * no mark, so instances whose heartbeats run late cannot keep rounds going.
+   * Marks instances the round left out for silence, so that their next message
+   * asks for a round, when leaving them out may have cost them something: the
+   * round moved streams, or left some unassigned while they had room. Otherwise
+   * no mark, so instances whose heartbeats run late cannot keep rounds going
+   * (a fleet short of capacity always has unassigned streams).
    */
-  private holdOut(suspects: string[], now: number): void {
-    for (const id of suspects) {
-      const entry = this.deps.fleet.instances.get(id)!;
-      if (entry.heldOut) continue;
+  private holdOut(decision: RoundDecision, now: number): void {
+    const { fleet } = this.deps;
+    const changed = decision.grants.length > 0 || decision.revocations.length > 0 || decision.releases.length > 0 || decision.deferred > 0;
+    for (const id of decision.suspects) {
+      const entry = fleet.instances.get(id)!;
+      const hadRoom = decision.unassigned > 0 && fleet.ownedBy(id).size < entry.capacity;
+      if (entry.heldOut || !(changed || hadRoom)) continue;
       entry.heldOut = true;
       this.audit({ kind: "instance.suspect", instanceId: id, detail: { silent_ms: now - entry.lastSeen }, at: new Date(now) });
     }
@@ -261,7 +266,3 @@ export class RoundRunner {
   }
 }
 
-/** Whether a round decided anything a suspect might have had a part in. */
-function hasWork(d: RoundDecision): boolean {
-  return d.grants.length > 0 || d.revocations.length > 0 || d.releases.length > 0 || d.unassigned > 0 || d.deferred > 0;
-}
