@@ -1,3 +1,4 @@
+import { FleetIndex } from "./fleet-index.js";
 import type { CatalogStream, InstanceMetrics, Liveness, Ownership, SessionHandle } from "./types.js";
 
 /** One instance as the coordinator tracks it in memory. */
@@ -106,25 +107,42 @@ export function instanceState(entry: InstanceEntry): InstanceStateName {
  */
 export class Fleet {
   readonly instances = new Map<string, InstanceEntry>();
-  readonly catalog = new Map<string, CatalogStream>();
-  readonly owners = new Map<string, Ownership>();
+  /** Integer slots and typed arrays for scheduling rounds, kept in step with the catalog and `owners`. */
+  readonly index = new FleetIndex();
+  readonly catalog: Map<string, CatalogStream> = new IndexedCatalog(this.index);
+  private readonly ownership = new Map<string, Ownership>();
   /** Stream ids per owner, kept in step with `owners`. */
   private readonly byInstance = new Map<string, Set<string>>();
 
+  /** Owner of each owned stream; changed only through setOwner, clearOwner and markRevoking. */
+  get owners(): ReadonlyMap<string, Ownership> {
+    return this.ownership;
+  }
+
   setOwner(streamId: string, ownership: Ownership): void {
     this.clearOwner(streamId);
-    this.owners.set(streamId, ownership);
+    this.ownership.set(streamId, ownership);
+    this.index.ownerSet(streamId, ownership.instanceId, ownership.revoking);
     let set = this.byInstance.get(ownership.instanceId);
     if (!set) this.byInstance.set(ownership.instanceId, (set = new Set()));
     set.add(streamId);
   }
 
   clearOwner(streamId: string): Ownership | undefined {
-    const previous = this.owners.get(streamId);
+    const previous = this.ownership.get(streamId);
     if (!previous) return undefined;
-    this.owners.delete(streamId);
+    this.ownership.delete(streamId);
+    this.index.ownerClear(streamId);
     this.byInstance.get(previous.instanceId)?.delete(streamId);
     return previous;
+  }
+
+  /** Its owner has been told to stop it: nobody else may get it until the owner acknowledges. */
+  markRevoking(streamId: string): void {
+    const ownership = this.ownership.get(streamId);
+    if (!ownership || ownership.revoking) return;
+    this.ownership.set(streamId, { ...ownership, revoking: true });
+    this.index.markRevoking(streamId);
   }
 
   /** Every known instance, ordered by id (the order the API lists and the scheduler indexes them in). */
@@ -146,5 +164,29 @@ export class Fleet {
       if (ownership && stream?.enabled && !ownership.revoking) out.push({ stream, epoch: ownership.epoch });
     }
     return out.sort((a, b) => (a.stream.id < b.stream.id ? -1 : a.stream.id > b.stream.id ? 1 : 0));
+  }
+}
+
+/** The catalog as a Map that keeps the fleet index in step with every change. */
+class IndexedCatalog extends Map<string, CatalogStream> {
+  constructor(private readonly index: FleetIndex) {
+    super();
+  }
+
+  override set(id: string, stream: CatalogStream): this {
+    super.set(id, stream);
+    this.index.catalogSet(id, stream.enabled);
+    return this;
+  }
+
+  override delete(id: string): boolean {
+    const had = super.delete(id);
+    if (had) this.index.catalogDelete(id);
+    return had;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.index.catalogClear();
   }
 }

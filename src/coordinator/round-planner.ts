@@ -39,47 +39,59 @@ export interface RoundDecision {
  * of a join does not make the others give up more than the newcomer needs.
  */
 export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Number.NEGATIVE_INFINITY): RoundDecision {
+  const { index } = fleet;
+  const sorted = fleet.instancesById();
+  const slots = sorted.map((entry) => index.instanceSlot(entry.id));
+  // Per instance slot: its member index, PINNED when it is live but unreachable (or
+  // suspect), ORPHANED when it owns nothing any more (also slots of unknown instances).
+  const code = new Int32Array(index.instanceSlotCount).fill(ORPHANED);
   const members: InstanceEntry[] = [];
   const suspects: string[] = [];
-  for (const i of fleet.instancesById()) {
-    if (i.liveness !== "connected" || !i.session) continue;
-    if (i.lastSeen >= heardSince) members.push(i);
-    else suspects.push(i.id);
-  }
+  sorted.forEach((entry, k) => {
+    const connected = entry.liveness === "connected" && entry.session !== undefined;
+    if (connected && entry.lastSeen >= heardSince) {
+      code[slots[k]!] = members.length;
+      members.push(entry);
+      return;
+    }
+    if (connected) suspects.push(entry.id);
+    code[slots[k]!] = isLive(entry) ? PINNED : ORPHANED;
+  });
   const capacity = Uint32Array.from(members, (m) => m.capacity);
   const eligible = Uint8Array.from(members, (m) => (m.draining ? 0 : 1));
   const live = new Uint8Array(members.length).fill(1);
-  // One lookup per stream instead of several: each holder's code is its member
-  // index, PINNED when it is live but unreachable, ORPHANED when it owns nothing any more.
-  const code = new Map<string, number>();
-  for (const entry of fleet.instances.values()) code.set(entry.id, isLive(entry) ? PINNED : ORPHANED);
-  members.forEach((m, i) => code.set(m.id, i));
 
-  const n = fleet.catalog.size;
-  const streamIds = new Array<string>(n);
-  const previous = new Array<string | undefined>(n);
-  const owners = new Int32Array(n);
+  // Typed arrays only, no string lookups: the scheduler's stream k is stream slot slotOf[k].
+  const end = index.streamSlotEnd;
+  const { enabled, owner: ownerSlot, revoking } = index;
+  const slotOf = new Int32Array(end);
+  const owners = new Int32Array(end);
   const orphans: number[] = [];
   // Being revoked: counted as free streams, so every share is computed over all
   // streams (otherwise a round between two acknowledgements sees fewer streams and
   // revokes more than needed), but not granted before the owner acknowledges.
   const inFlight: number[] = [];
   let count = 0;
-  for (const stream of fleet.catalog.values()) {
-    if (!stream.enabled) continue;
-    const ownership = fleet.owners.get(stream.id);
+  for (let slot = 0; slot < end; slot++) {
+    if (enabled[slot] === 0) continue;
+    const o = ownerSlot[slot]!;
     let owner = -1;
-    if (ownership) {
-      const c = code.get(ownership.instanceId) ?? ORPHANED;
-      if (c === PINNED && !ownership.revoking) continue;
-      if (c !== ORPHANED && ownership.revoking) inFlight.push(count);
+    if (o >= 0) {
+      const c = code[o]!;
+      const beingRevoked = revoking[slot] !== 0;
+      if (c === PINNED && !beingRevoked) continue;
+      if (c !== ORPHANED && beingRevoked) inFlight.push(count);
       else if (c >= 0) owner = c;
       else orphans.push(count);
     }
-    streamIds[count] = stream.id;
-    previous[count] = ownership?.instanceId;
+    slotOf[count] = slot;
     owners[count++] = owner;
   }
+  const streamId = (k: number) => index.streamIds[slotOf[k]!]!;
+  const previous = (k: number) => {
+    const o = ownerSlot[slotOf[k]!]!;
+    return o >= 0 ? index.instanceIds[o] : undefined;
+  };
 
   const result = plan({ capacity, eligible, live, owner: owners.subarray(0, count), maxLiveMoves });
   const decision: RoundDecision = {
@@ -95,22 +107,21 @@ export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Numbe
   const waiting = new Set(inFlight);
   for (const s of result.changed) {
     if (waiting.has(s)) continue;
-    const streamId = streamIds[s]!;
     const from = owners[s]!;
     const to = result.target[s]!;
-    const before = previous[s];
     if (from >= 0) {
       const owner = members[from]!;
       const reason: MoveReason = owner.draining ? "drain" : to < 0 || owner.capacity < fleet.ownedBy(owner.id).size ? "capacity" : "rebalance";
-      decision.revocations.push({ streamId, instanceId: owner.id, reason });
+      decision.revocations.push({ streamId: streamId(s), instanceId: owner.id, reason });
     } else if (to >= 0) {
-      decision.grants.push({ streamId, instanceId: members[to]!.id, reason: before ? "orphan" : "new", from: before });
+      const before = previous(s);
+      decision.grants.push({ streamId: streamId(s), instanceId: members[to]!.id, reason: before ? "orphan" : "new", from: before });
     }
   }
   // Orphans that found no slot are unchanged to the scheduler (-1 in, -1 out), but
   // their dead owner must lose them: a later grant, even back to it, takes a new epoch.
   for (const s of orphans) {
-    if (result.target[s] === -1) decision.releases.push({ streamId: streamIds[s]!, instanceId: previous[s]! });
+    if (result.target[s] === -1) decision.releases.push({ streamId: streamId(s), instanceId: previous(s)! });
   }
   return decision;
 }

@@ -115,7 +115,7 @@ export class RoundRunner {
   revokeForCapacity(instanceId: string, streamIds: string[]): void {
     const at = new Date(this.deps.clock());
     for (const streamId of streamIds) {
-      this.deps.fleet.owners.get(streamId)!.revoking = true;
+      this.deps.fleet.markRevoking(streamId);
       this.audit({ kind: "stream.revoking", instanceId, streamId, detail: { reason: "capacity" }, at });
     }
   }

@@ -29,7 +29,7 @@ export function sendRoundChanges(fleet: Fleet, decision: RoundDecision, epochs: 
   for (const r of decision.revocations) {
     const ownership = fleet.owners.get(r.streamId);
     if (ownership?.instanceId !== r.instanceId) continue;
-    ownership.revoking = true;
+    fleet.markRevoking(r.streamId);
     changeFor(r.instanceId).remove.push(r.streamId);
   }
   for (const [instanceId, change] of changes) {

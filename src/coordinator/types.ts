@@ -18,10 +18,10 @@ export interface GrantedStream {
 
 /** Who owns a stream right now, as persisted in `assignments`. */
 export interface Ownership {
-  instanceId: string;
-  epoch: number;
-  /** Told to stop and not yet acknowledged: nobody else may get it meanwhile. */
-  revoking: boolean;
+  readonly instanceId: string;
+  readonly epoch: number;
+  /** Told to stop and not yet acknowledged: nobody else may get it meanwhile (set through Fleet.markRevoking). */
+  readonly revoking: boolean;
 }
 
 /**

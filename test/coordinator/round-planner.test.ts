@@ -56,7 +56,7 @@ describe("planRound with suspect instances", () => {
     );
     for (const id of ["a", "b", "c", "d"]) {
       const revoking = [...fleet.ownedBy(id)].slice(0, 2);
-      for (const streamId of revoking) fleet.owners.get(streamId)!.revoking = true;
+      for (const streamId of revoking) fleet.markRevoking(streamId);
     }
     const decision = planRound(fleet, Infinity, NOW - 1_000);
     assert.deepEqual(decision.suspects, ["d"]);
