@@ -6,24 +6,53 @@
  * 100k streams that was most of a round's planning time.
  *
  * A stream's slot lives while the stream is in the catalog or has an owner;
- * freed slots are reused. Instance slots are never freed (instances are never
- * forgotten either).
+ * freed slots are reused, and the scheduler sees streams in slot order (which
+ * is therefore no first-come order). Rounds scan up to the highest slot ever
+ * used, which does not shrink after mass deletions. Instance slots are never
+ * freed (instances are never forgotten either). Only Fleet changes it.
  */
-export class FleetIndex {
+/**
+ * What a scheduling round reads. The arrays are replaced when the index grows:
+ * read them afresh for each round, and never across an await.
+ */
+export interface FleetIndexView {
+  readonly enabled: Uint8Array;
+  readonly owner: Int32Array;
+  readonly revoking: Uint8Array;
+  readonly streamIds: ReadonlyArray<string | undefined>;
+  readonly instanceIds: readonly string[];
+  readonly streamSlotEnd: number;
+  readonly instanceSlotCount: number;
+  /** The instance's slot, given one on first use (instance slots are never freed). */
+  instanceSlot(id: string): number;
+  streamSlot(id: string): number | undefined;
+}
+
+export class FleetIndex implements FleetIndexView {
   /** Per stream slot: 1 when the stream is in the catalog and enabled. */
-  enabled = new Uint8Array(1024);
+  enabled: Uint8Array;
   /** Per stream slot: the owner's instance slot, or -1. */
-  owner = new Int32Array(1024).fill(-1);
+  owner: Int32Array;
   /** Per stream slot: 1 while its owner is told to stop it (see Ownership.revoking). */
-  revoking = new Uint8Array(1024);
+  revoking: Uint8Array;
+  /** Per stream slot: 1 while the stream is in the catalog (enabled or not). */
+  private inCatalog: Uint8Array;
   /** Per stream slot: the stream id, or undefined for a free slot. */
   readonly streamIds: Array<string | undefined> = [];
   /** Per instance slot: the instance id. */
   readonly instanceIds: string[] = [];
   private readonly streamSlots = new Map<string, number>();
   private readonly instanceSlots = new Map<string, number>();
-  private readonly inCatalog: Set<number> = new Set();
   private readonly free: number[] = [];
+
+  /** @param initialSlots stream slots before the first growth (tests use tiny ones to exercise growing) */
+  constructor(initialSlots = 1024) {
+    const size = Math.max(1, initialSlots);
+    this.enabled = new Uint8Array(size);
+    this.owner = new Int32Array(size).fill(-1);
+    this.revoking = new Uint8Array(size);
+    this.inCatalog = new Uint8Array(size);
+  }
 
   /** One past the highest stream slot ever used: rounds scan [0, streamSlotEnd). */
   get streamSlotEnd(): number {
@@ -50,20 +79,20 @@ export class FleetIndex {
 
   catalogSet(id: string, enabled: boolean): void {
     const slot = this.internStream(id);
-    this.inCatalog.add(slot);
+    this.inCatalog[slot] = 1;
     this.enabled[slot] = enabled ? 1 : 0;
   }
 
   catalogDelete(id: string): void {
     const slot = this.streamSlots.get(id);
     if (slot === undefined) return;
-    this.inCatalog.delete(slot);
+    this.inCatalog[slot] = 0;
     this.enabled[slot] = 0;
     this.release(slot);
   }
 
   catalogClear(): void {
-    for (const slot of [...this.inCatalog]) this.catalogDelete(this.streamIds[slot]!);
+    for (let slot = 0; slot < this.streamIds.length; slot++) if (this.inCatalog[slot]) this.catalogDelete(this.streamIds[slot]!);
   }
 
   ownerSet(streamId: string, instanceId: string, revoking: boolean): void {
@@ -102,7 +131,7 @@ export class FleetIndex {
 
   /** Frees a slot nothing refers to any more: out of the catalog and without an owner. */
   private release(slot: number): void {
-    if (this.inCatalog.has(slot) || this.owner[slot] !== -1) return;
+    if (this.inCatalog[slot] !== 0 || this.owner[slot] !== -1) return;
     this.streamSlots.delete(this.streamIds[slot]!);
     this.streamIds[slot] = undefined;
     this.free.push(slot);
@@ -110,14 +139,16 @@ export class FleetIndex {
 
   private grow(): void {
     const size = this.owner.length * 2;
-    const enabled = new Uint8Array(size);
-    enabled.set(this.enabled);
+    const bytes = (from: Uint8Array) => {
+      const to = new Uint8Array(size);
+      to.set(from);
+      return to;
+    };
     const owner = new Int32Array(size).fill(-1);
     owner.set(this.owner);
-    const revoking = new Uint8Array(size);
-    revoking.set(this.revoking);
-    this.enabled = enabled;
     this.owner = owner;
-    this.revoking = revoking;
+    this.enabled = bytes(this.enabled);
+    this.revoking = bytes(this.revoking);
+    this.inCatalog = bytes(this.inCatalog);
   }
 }

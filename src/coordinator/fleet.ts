@@ -1,4 +1,4 @@
-import { FleetIndex } from "./fleet-index.js";
+import { FleetIndex, type FleetIndexView } from "./fleet-index.js";
 import type { CatalogStream, InstanceMetrics, Liveness, Ownership, SessionHandle } from "./types.js";
 
 /** One instance as the coordinator tracks it in memory. */
@@ -107,12 +107,22 @@ export function instanceState(entry: InstanceEntry): InstanceStateName {
  */
 export class Fleet {
   readonly instances = new Map<string, InstanceEntry>();
-  /** Integer slots and typed arrays for scheduling rounds, kept in step with the catalog and `owners`. */
-  readonly index = new FleetIndex();
-  readonly catalog: Map<string, CatalogStream> = new IndexedCatalog(this.index);
+  private readonly slots: FleetIndex;
+  readonly catalog: Map<string, CatalogStream>;
   private readonly ownership = new Map<string, Ownership>();
   /** Stream ids per owner, kept in step with `owners`. */
   private readonly byInstance = new Map<string, Set<string>>();
+
+  /** @param initialSlots see FleetIndex */
+  constructor(initialSlots?: number) {
+    this.slots = new FleetIndex(initialSlots);
+    this.catalog = new IndexedCatalog(this.slots);
+  }
+
+  /** Integer slots and typed arrays for scheduling rounds, kept in step with the catalog and `owners`. */
+  get index(): FleetIndexView {
+    return this.slots;
+  }
 
   /** Owner of each owned stream; changed only through setOwner, clearOwner and markRevoking. */
   get owners(): ReadonlyMap<string, Ownership> {
@@ -122,7 +132,7 @@ export class Fleet {
   setOwner(streamId: string, ownership: Ownership): void {
     this.clearOwner(streamId);
     this.ownership.set(streamId, ownership);
-    this.index.ownerSet(streamId, ownership.instanceId, ownership.revoking);
+    this.slots.ownerSet(streamId, ownership.instanceId, ownership.revoking);
     let set = this.byInstance.get(ownership.instanceId);
     if (!set) this.byInstance.set(ownership.instanceId, (set = new Set()));
     set.add(streamId);
@@ -132,7 +142,7 @@ export class Fleet {
     const previous = this.ownership.get(streamId);
     if (!previous) return undefined;
     this.ownership.delete(streamId);
-    this.index.ownerClear(streamId);
+    this.slots.ownerClear(streamId);
     this.byInstance.get(previous.instanceId)?.delete(streamId);
     return previous;
   }
@@ -142,7 +152,7 @@ export class Fleet {
     const ownership = this.ownership.get(streamId);
     if (!ownership || ownership.revoking) return;
     this.ownership.set(streamId, { ...ownership, revoking: true });
-    this.index.markRevoking(streamId);
+    this.slots.markRevoking(streamId);
   }
 
   /** Every known instance, ordered by id (the order the API lists and the scheduler indexes them in). */

@@ -24,7 +24,8 @@ export interface RoundDecision {
 
 /**
  * Turns the fleet into scheduler input, runs the pure scheduler and reads its
- * answer back into ids. Pure as well: the fleet is only read.
+ * answer back into ids. Reads the fleet and changes nothing in it (it may give
+ * an instance its index slot, which is bookkeeping, not state).
  *
  * Only connected instances heard from since `heardSince` take part. Streams of
  * instances that are live but unreachable (in reconnect grace, not back yet

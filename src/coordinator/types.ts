@@ -1,10 +1,11 @@
 /** A catalog stream as the coordinator keeps it in memory. */
+/** Read-only: the fleet index copies `enabled` when a stream is put in the catalog. */
 export interface CatalogStream {
-  id: string;
-  url: string;
-  name: string;
-  metadata: Record<string, string>;
-  enabled: boolean;
+  readonly id: string;
+  readonly url: string;
+  readonly name: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly enabled: boolean;
 }
 
 /** A stream granted to an instance, with the fencing token of that grant. */

@@ -57,6 +57,7 @@ function assertMirrors(fleet: Fleet): void {
     if (id === undefined) {
       assert.equal(index.enabled[slot], 0, `free slot ${slot} enabled`);
       assert.equal(index.owner[slot], -1, `free slot ${slot} owned`);
+      assert.equal(index.revoking[slot], 0, `free slot ${slot} revoking`);
       continue;
     }
     used++;
@@ -72,10 +73,11 @@ function assertMirrors(fleet: Fleet): void {
 }
 
 describe("the fleet's index", () => {
-  test("mirrors the catalog and the owners through any sequence of changes", () => {
+  test("mirrors the catalog and the owners through any sequence of changes, growing on the way", () => {
     fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
-        const fleet = new Fleet();
+      // Starting with 1 to 4 slots, eight streams make the arrays grow several times.
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(opArb, { maxLength: 60 }), (initialSlots, ops) => {
+        const fleet = new Fleet(initialSlots);
         for (const op of ops) {
           apply(fleet, op);
           assertMirrors(fleet);
@@ -85,11 +87,20 @@ describe("the fleet's index", () => {
     );
   });
 
-  test("grows past its initial size and reuses freed slots", () => {
+  test("keeps owners and revocations when it grows past its default size, and reuses freed slots", () => {
     const fleet = new Fleet();
-    for (let i = 0; i < 3_000; i++) fleet.catalog.set(`x${i}`, { id: `x${i}`, url: "", name: "", metadata: {}, enabled: true });
-    for (let i = 0; i < 3_000; i += 2) fleet.catalog.delete(`x${i}`);
-    for (let i = 0; i < 1_500; i++) fleet.catalog.set(`y${i}`, { id: `y${i}`, url: "", name: "", metadata: {}, enabled: true });
+    const put = (id: string) => fleet.catalog.set(id, { id, url: "", name: "", metadata: {}, enabled: true });
+    for (let i = 0; i < 3_000; i++) {
+      put(`x${i}`);
+      fleet.setOwner(`x${i}`, { instanceId: INSTANCES[i % 3]!, epoch: i + 1, revoking: false });
+      if (i % 5 === 0) fleet.markRevoking(`x${i}`);
+    }
+    assertMirrors(fleet);
+    for (let i = 0; i < 3_000; i += 2) {
+      fleet.catalog.delete(`x${i}`);
+      fleet.clearOwner(`x${i}`);
+    }
+    for (let i = 0; i < 1_500; i++) put(`y${i}`);
     assert.equal(fleet.index.streamSlotEnd, 3_000, "the deleted streams' slots were reused");
     assertMirrors(fleet);
   });
