@@ -82,7 +82,11 @@ export interface InstanceClientOptions {
   onStart: StartHandler;
   onStop: StopHandler;
   onEpochChange?: EpochChangeHandler;
-  /** Sampled for every heartbeat; a throw or rejection sends the heartbeat without metrics. */
+  /**
+   * Sampled for heartbeats, one call at a time: each heartbeat waits at most a tenth of an
+   * interval for it, then goes with the last metrics known (the call keeps running). A
+   * throw or rejection sends the heartbeat without metrics. Keep it quick.
+   */
   metrics?: () => InstanceMetrics | Promise<InstanceMetrics>;
   /**
    * Stop every stream (reason `lease-lost`) once disconnected for longer than the last known

@@ -5,7 +5,7 @@ export interface CoordinatorOptions {
   /**
    * Silence after which a connected instance is suspect: rounds leave it out,
    * so it keeps what it runs but is given nothing new until it is heard from
-   * again (or its lease expires). Shorter than the lease, longer than a heartbeat.
+   * again (or its lease expires). Longer than a heartbeat, at most the lease.
    */
   suspectAfterMs: number;
   reconnectGraceMs: number;

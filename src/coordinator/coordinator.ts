@@ -6,7 +6,7 @@ import { EventLog, MoveCounter } from "./event-log.js";
 import { NO_OBSERVER, type CoordinatorObserver } from "./observer.js";
 import type { Logger } from "../log/logger.js";
 import type { Clock, CoordinatorOptions } from "./coordinator-options.js";
-import { Fleet, isLive, newInstanceEntry, updateMetrics, type InstanceEntry } from "./fleet.js";
+import { Fleet, isLive, isSuspect, newInstanceEntry, updateMetrics, type InstanceEntry } from "./fleet.js";
 import type { RoundDecision } from "./round-planner.js";
 import { RoundRunner } from "./round-runner.js";
 import type { AuditEvent, GrantedStream, InstanceHello, InstanceMetrics, SessionHandle } from "./types.js";
@@ -63,7 +63,7 @@ export class Coordinator {
 
   /** Connected but silent for longer than suspectAfterMs: rounds leave it out (see planRound). */
   isSuspect(entry: InstanceEntry): boolean {
-    return entry.liveness === "connected" && this.clock() - entry.lastSeen > this.options.suspectAfterMs;
+    return isSuspect(entry, this.clock() - this.options.suspectAfterMs);
   }
 
   /** Schedules a round; calls made in the same tick share one. */

@@ -1,17 +1,4 @@
 /**
- * Integer slots for stream and instance ids, and per-stream typed arrays
- * (enabled, owner slot, revoking) kept in step with the fleet's Maps on every
- * change. A scheduling round then reads only typed arrays to build the
- * scheduler's input, instead of looking two string keys up per stream: at
- * 100k streams that was most of a round's planning time.
- *
- * A stream's slot lives while the stream is in the catalog or has an owner;
- * freed slots are reused, and the scheduler sees streams in slot order (which
- * is therefore no first-come order). Rounds scan up to the highest slot ever
- * used, which does not shrink after mass deletions. Instance slots are never
- * freed (instances are never forgotten either). Only Fleet changes it.
- */
-/**
  * What a scheduling round reads. The arrays are replaced when the index grows:
  * read them afresh for each round, and never across an await.
  */
@@ -28,6 +15,19 @@ export interface FleetIndexView {
   streamSlot(id: string): number | undefined;
 }
 
+/**
+ * Integer slots for stream and instance ids, and per-stream typed arrays
+ * (enabled, owner slot, revoking) kept in step with the fleet's Maps on every
+ * change. A scheduling round then reads only typed arrays to build the
+ * scheduler's input, instead of looking two string keys up per stream: at
+ * 100k streams that was most of a round's planning time.
+ *
+ * A stream's slot lives while the stream is in the catalog or has an owner;
+ * freed slots are reused, and the scheduler sees streams in slot order (which
+ * is therefore no first-come order). Rounds scan up to the highest slot ever
+ * used, which does not shrink after mass deletions. Instance slots are never
+ * freed (instances are never forgotten either). Only Fleet changes it.
+ */
 export class FleetIndex implements FleetIndexView {
   /** Per stream slot: 1 when the stream is in the catalog and enabled. */
   enabled: Uint8Array;

@@ -77,6 +77,14 @@ export function updateMetrics(entry: InstanceEntry, metrics: InstanceMetrics): v
   }
 }
 
+/**
+ * Connected but not heard from since `heardSince`: rounds leave it out (see
+ * planRound), it keeps what it runs and gets nothing new.
+ */
+export function isSuspect(entry: InstanceEntry, heardSince: number): boolean {
+  return entry.liveness === "connected" && entry.session !== undefined && entry.lastSeen < heardSince;
+}
+
 /** Live instances still run what they own; only connected ones can be told anything. */
 export function isLive(entry: InstanceEntry): boolean {
   return entry.liveness === "connected" || entry.liveness === "grace" || entry.liveness === "startup";

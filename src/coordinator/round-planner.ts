@@ -1,5 +1,5 @@
 import { plan } from "../scheduler/plan.js";
-import { isLive, type Fleet, type InstanceEntry } from "./fleet.js";
+import { isLive, isSuspect, type Fleet, type InstanceEntry } from "./fleet.js";
 
 const PINNED = -2;
 const ORPHANED = -1;
@@ -49,13 +49,13 @@ export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Numbe
   const members: InstanceEntry[] = [];
   const suspects: string[] = [];
   sorted.forEach((entry, k) => {
-    const connected = entry.liveness === "connected" && entry.session !== undefined;
-    if (connected && entry.lastSeen >= heardSince) {
+    const suspect = isSuspect(entry, heardSince);
+    if (entry.liveness === "connected" && entry.session !== undefined && !suspect) {
       code[slots[k]!] = members.length;
       members.push(entry);
       return;
     }
-    if (connected) suspects.push(entry.id);
+    if (suspect) suspects.push(entry.id);
     code[slots[k]!] = isLive(entry) ? PINNED : ORPHANED;
   });
   const capacity = Uint32Array.from(members, (m) => m.capacity);

@@ -218,17 +218,20 @@ export class RoundRunner {
   /**
    * Marks instances the round left out for silence, so that their next message
    * asks for a round, when leaving them out may have cost them something: the
-   * round moved streams, or left some unassigned while they had room. Otherwise
-   * no mark, so instances whose heartbeats run late cannot keep rounds going
-   * (a fleet short of capacity always has unassigned streams).
+   * round moved streams, left some unassigned while they had room, or their own
+   * state changed (drained or undrained while silent; a drain of streams they
+   * still own waits for them). Otherwise no mark, so instances whose heartbeats
+   * run late cannot keep rounds going (a fleet short of capacity always has
+   * unassigned streams).
    */
   private holdOut(decision: RoundDecision, now: number): void {
     const { fleet } = this.deps;
     const changed = decision.grants.length > 0 || decision.revocations.length > 0 || decision.releases.length > 0 || decision.deferred > 0;
     for (const id of decision.suspects) {
       const entry = fleet.instances.get(id)!;
-      const hadRoom = decision.unassigned > 0 && fleet.ownedBy(id).size < entry.capacity;
-      if (entry.heldOut || !(changed || hadRoom)) continue;
+      const owned = fleet.ownedBy(id).size;
+      const missed = changed || entry.dirty || (entry.draining && owned > 0) || (decision.unassigned > 0 && owned < entry.capacity);
+      if (entry.heldOut || !missed) continue;
       entry.heldOut = true;
       this.audit({ kind: "instance.suspect", instanceId: id, detail: { silent_ms: now - entry.lastSeen }, at: new Date(now) });
     }
@@ -265,4 +268,3 @@ export class RoundRunner {
     }, ms);
   }
 }
-

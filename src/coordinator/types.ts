@@ -1,5 +1,4 @@
-/** A catalog stream as the coordinator keeps it in memory. */
-/** Read-only: the fleet index copies `enabled` when a stream is put in the catalog. */
+/** A catalog stream as the coordinator keeps it in memory; read-only, since the fleet index copies `enabled` when it is put in the catalog. */
 export interface CatalogStream {
   readonly id: string;
   readonly url: string;

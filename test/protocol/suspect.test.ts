@@ -68,6 +68,22 @@ describe("a connected instance that has gone quiet (suspect)", () => {
     assert.equal((await admin.getInstance("c")).instance?.suspect, false);
   });
 
+  test("a drain asked for while the instance is silent goes ahead once it is heard from", async () => {
+    const a = open("a");
+    const c = open("c");
+    a.heartbeatEvery(100);
+    const quiet = c.heartbeatEvery(100);
+    await waitUntil(() => a.owned().size === 9 && c.owned().size === 9, 3_000, "9/9");
+    quiet();
+    await sleep(SUSPECT + 200);
+    await new Promise<void>((resolve, reject) => admin.stub.drainInstance({ instanceId: "c" }, (e) => (e ? reject(e) : resolve())));
+    await sleep(300);
+    assert.equal(c.owned().size, 9, "paused while c is silent");
+    // Nothing else happens in the fleet: c's own next heartbeat must bring the drain on.
+    c.heartbeatEvery(100);
+    await waitUntil(() => c.owned().size === 0 && a.owned().size === 18, 3_000, "c drained onto a");
+  });
+
   // Short of capacity (15 slots for 22 streams) every round leaves streams unassigned:
   // that alone must not count as something the late ones missed.
   for (const capacity of [20, 5]) {
