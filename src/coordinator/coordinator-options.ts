@@ -21,3 +21,8 @@ export interface CoordinatorOptions {
 
 /** A source of the current time in ms, injectable for tests. */
 export type Clock = () => number;
+
+/** Instances not heard from since this time (ms since epoch) are suspect at `now`. */
+export function suspectCutoff(now: number, options: Pick<CoordinatorOptions, "suspectAfterMs">): number {
+  return now - options.suspectAfterMs;
+}

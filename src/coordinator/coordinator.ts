@@ -5,7 +5,7 @@ import { CatalogReloader } from "./catalog-reloader.js";
 import { EventLog, MoveCounter } from "./event-log.js";
 import { NO_OBSERVER, type CoordinatorObserver } from "./observer.js";
 import type { Logger } from "../log/logger.js";
-import type { Clock, CoordinatorOptions } from "./coordinator-options.js";
+import { suspectCutoff, type Clock, type CoordinatorOptions } from "./coordinator-options.js";
 import { Fleet, isLive, isSuspect, newInstanceEntry, updateMetrics, type InstanceEntry } from "./fleet.js";
 import type { RoundDecision } from "./round-planner.js";
 import { RoundRunner } from "./round-runner.js";
@@ -63,7 +63,7 @@ export class Coordinator {
 
   /** Connected but silent for longer than suspectAfterMs: rounds leave it out (see planRound). */
   isSuspect(entry: InstanceEntry): boolean {
-    return isSuspect(entry, this.clock() - this.options.suspectAfterMs);
+    return isSuspect(entry, suspectCutoff(this.clock(), this.options));
   }
 
   /** Schedules a round; calls made in the same tick share one. */
@@ -170,7 +170,7 @@ export class Coordinator {
     this.requestRound();
   }
 
-  /** Any message renews the lease (heartbeats through heartbeat(), which does it too). */
+  /** A message with nothing else to do renews the lease (heartbeat() and ack() renew it themselves). */
   touch(session: SessionHandle, instanceId: string): void {
     const entry = this.current(session, instanceId);
     if (entry) this.renew(entry);
@@ -200,6 +200,7 @@ export class Coordinator {
   ack(session: SessionHandle, instanceId: string, seq: number): void {
     const entry = this.current(session, instanceId);
     if (!entry) return;
+    this.renew(entry);
     let freed = 0;
     for (const [s, streamIds] of entry.awaiting) {
       if (s > seq) continue;

@@ -77,6 +77,11 @@ export function updateMetrics(entry: InstanceEntry, metrics: InstanceMetrics): v
   }
 }
 
+/** Orders instances by id. */
+export function byId(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 /**
  * Connected but not heard from since `heardSince`: rounds leave it out (see
  * planRound), it keeps what it runs and gets nothing new.
@@ -165,7 +170,7 @@ export class Fleet {
 
   /** Every known instance, ordered by id (the order the API lists and the scheduler indexes them in). */
   instancesById(): InstanceEntry[] {
-    return [...this.instances.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...this.instances.values()].sort(byId);
   }
 
   /** Stream ids owned by an instance (revoking ones included). */

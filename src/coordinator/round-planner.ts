@@ -1,5 +1,5 @@
 import { plan } from "../scheduler/plan.js";
-import { isLive, isSuspect, type Fleet, type InstanceEntry } from "./fleet.js";
+import { byId, isLive, isSuspect, type Fleet, type InstanceEntry } from "./fleet.js";
 
 const PINNED = -2;
 const ORPHANED = -1;
@@ -41,23 +41,22 @@ export interface RoundDecision {
  */
 export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Number.NEGATIVE_INFINITY): RoundDecision {
   const { index } = fleet;
-  const sorted = fleet.instancesById();
-  const slots = sorted.map((entry) => index.instanceSlot(entry.id));
+  const members: InstanceEntry[] = [];
+  const others: InstanceEntry[] = [];
+  for (const entry of fleet.instances.values()) {
+    const connected = entry.liveness === "connected" && entry.session !== undefined;
+    (connected && !isSuspect(entry, heardSince) ? members : others).push(entry);
+  }
+  // Members in id order (the scheduler's instance order); the rest need no order.
+  members.sort(byId);
+  const memberSlots = members.map((entry) => index.instanceSlot(entry.id));
+  const otherSlots = others.map((entry) => index.instanceSlot(entry.id));
   // Per instance slot: its member index, PINNED when it is live but unreachable (or
   // suspect), ORPHANED when it owns nothing any more (also slots of unknown instances).
   const code = new Int32Array(index.instanceSlotCount).fill(ORPHANED);
-  const members: InstanceEntry[] = [];
-  const suspects: string[] = [];
-  sorted.forEach((entry, k) => {
-    const suspect = isSuspect(entry, heardSince);
-    if (entry.liveness === "connected" && entry.session !== undefined && !suspect) {
-      code[slots[k]!] = members.length;
-      members.push(entry);
-      return;
-    }
-    if (suspect) suspects.push(entry.id);
-    code[slots[k]!] = isLive(entry) ? PINNED : ORPHANED;
-  });
+  memberSlots.forEach((slot, i) => (code[slot] = i));
+  others.forEach((entry, k) => (code[otherSlots[k]!] = isLive(entry) ? PINNED : ORPHANED));
+  const suspects = others.filter((entry) => isSuspect(entry, heardSince)).map((entry) => entry.id).sort();
   const capacity = Uint32Array.from(members, (m) => m.capacity);
   const eligible = Uint8Array.from(members, (m) => (m.draining ? 0 : 1));
   const live = new Uint8Array(members.length).fill(1);

@@ -1,7 +1,7 @@
 import type { Db } from "../db/database.js";
 import { isEmptyRound, writeRound, type StreamOwner } from "../db/round-writer.js";
 import type { Logger } from "../log/logger.js";
-import type { Clock, CoordinatorOptions } from "./coordinator-options.js";
+import { suspectCutoff, type Clock, type CoordinatorOptions } from "./coordinator-options.js";
 import type { EventLog, MoveCounter } from "./event-log.js";
 import type { Fleet } from "./fleet.js";
 import type { CoordinatorObserver } from "./observer.js";
@@ -178,7 +178,7 @@ export class RoundRunner {
     const started = performance.now();
     const now = clock();
     const frozen = this.deps.isFrozen();
-    const decision = planRound(fleet, frozen ? 0 : this.bucket.available(now), now - this.deps.options.suspectAfterMs);
+    const decision = planRound(fleet, frozen ? 0 : this.bucket.available(now), suspectCutoff(now, this.deps.options));
     this.quotas = decision.quotas;
     this.holdOut(decision, now);
     const dirty = [...fleet.instances.values()].filter((e) => e.dirty);

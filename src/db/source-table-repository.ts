@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { CatalogStream } from "../coordinator/types.js";
 import type { Db } from "./database.js";
 import { streamFromRow } from "./fleet-repository.js";
-import { diffStreams, withEnabled, writeStreams, type StreamInput } from "./streams-repository.js";
+import { diffStreams, writeStreams, type StreamInput } from "./streams-repository.js";
 import { inTransaction } from "./transaction.js";
 
 /**
@@ -41,21 +41,19 @@ export async function applySourceRows(db: Db, sourced: StreamInput[], keep: stri
   const rows = await db.selectFrom("streams").selectAll().execute();
   const conflicts = new Set(rows.filter((r) => r.source !== "table").map((r) => r.id));
   const ours = new Map(rows.filter((r) => r.source === "table").map((r) => [r.id, streamFromRow(r)]));
-  // A table without an `enabled` column leaves the flag to operators (SetStreamsEnabled).
-  const streams = withEnabled(sourced, ours);
-  const wanted = new Set([...streams.map((s) => s.id), ...keep]);
-  const diff = diffStreams(ours, streams.filter((s) => !conflicts.has(s.id)));
+  // A table without an `enabled` column leaves the flag to operators (SetStreamsEnabled):
+  // rows without it keep the flag they have, also when written.
+  const wanted = new Set([...sourced.map((s) => s.id), ...keep]);
+  const diff = diffStreams(ours, sourced.filter((s) => !conflicts.has(s.id)));
   const outcome: SyncOutcome = {
     created: diff.created,
     updated: diff.updated,
     deleted: [...ours.keys()].filter((id) => !wanted.has(id)),
-    conflicts: streams.filter((s) => conflicts.has(s.id)).map((s) => s.id),
+    conflicts: sourced.filter((s) => conflicts.has(s.id)).map((s) => s.id),
   };
   if (!diff.changed.length && !outcome.deleted.length) return outcome;
   await inTransaction(db, async (trx) => {
-    // The flag as the table gives it (absent: whatever the row holds when written).
-    const given = new Map(sourced.map((s) => [s.id, s.enabled]));
-    await writeStreams(trx, diff.changed.map((s) => ({ ...s, enabled: given.get(s.id) })), "table");
+    await writeStreams(trx, diff.changed, "table");
     if (outcome.deleted.length) {
       await trx.deleteFrom("streams").where("id", "in", outcome.deleted).where("source", "=", "table").execute();
     }

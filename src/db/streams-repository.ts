@@ -1,4 +1,4 @@
-import { sql, type Transaction } from "kysely";
+import { sql, type RawBuilder, type Transaction } from "kysely";
 import type { CatalogStream } from "../coordinator/types.js";
 import type { Db } from "./database.js";
 import { streamFromRow } from "./fleet-repository.js";
@@ -12,43 +12,38 @@ export interface UpsertOutcome {
   unchanged: string[];
 }
 
-function sortedKeys(map: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+/** Same keys and values, whatever the key order (jsonb keeps none). */
+function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
-/** Metadata in key order, so equal streams compare (and are stored) equal. */
-function normalized(stream: CatalogStream): CatalogStream {
-  return { ...stream, metadata: sortedKeys(stream.metadata) };
-}
-
-/** Whether two catalog entries carry the same content (metadata compared in key order). */
-export function sameStream(a: CatalogStream, b: CatalogStream): boolean {
-  return (
-    a.url === b.url &&
-    a.name === b.name &&
-    a.enabled === b.enabled &&
-    JSON.stringify(normalized(a).metadata) === JSON.stringify(normalized(b).metadata)
-  );
+/**
+ * Whether `b` would leave catalog entry `a` as it is; a `b` without `enabled`
+ * keeps the flag `a` has.
+ */
+export function sameStream(a: CatalogStream, b: StreamInput): boolean {
+  return a.url === b.url && a.name === b.name && a.enabled === (b.enabled ?? a.enabled) && sameMetadata(a.metadata, b.metadata);
 }
 
 /**
  * Sorts incoming streams into created, updated and unchanged against the
- * rows that exist now; `changed` holds what must be written.
+ * rows that exist now; `changed` holds what must be written, as given.
  */
 export function diffStreams(
   existing: ReadonlyMap<string, CatalogStream>,
-  incoming: CatalogStream[],
-): UpsertOutcome & { changed: CatalogStream[] } {
-  const outcome = { created: [] as string[], updated: [] as string[], unchanged: [] as string[], changed: [] as CatalogStream[] };
+  incoming: StreamInput[],
+): UpsertOutcome & { changed: StreamInput[] } {
+  const outcome = { created: [] as string[], updated: [] as string[], unchanged: [] as string[], changed: [] as StreamInput[] };
   for (const stream of incoming) {
-    const next = normalized(stream);
     const before = existing.get(stream.id);
     if (!before) outcome.created.push(stream.id);
-    else if (sameStream(before, next)) {
+    else if (sameStream(before, stream)) {
       outcome.unchanged.push(stream.id);
       continue;
     } else outcome.updated.push(stream.id);
-    outcome.changed.push(next);
+    outcome.changed.push(stream);
   }
   return outcome;
 }
@@ -61,6 +56,13 @@ export function diffStreams(
  * same statement, so it has no owner.
  */
 export async function writeStreams(trx: Transaction<Database>, streams: StreamInput[], source: "api" | "table"): Promise<void> {
+  // Two statements rather than a per-row lookup of the input (quadratic in the batch):
+  // rows that give `enabled` set it, the others leave the column out of the update.
+  await writeStreamRows(trx, streams.filter((s) => s.enabled !== undefined), source, sql`excluded.enabled`);
+  await writeStreamRows(trx, streams.filter((s) => s.enabled === undefined), source, sql`streams.enabled`);
+}
+
+async function writeStreamRows(trx: Transaction<Database>, streams: StreamInput[], source: "api" | "table", enabledOnUpdate: RawBuilder<unknown>): Promise<void> {
   if (!streams.length) return;
   await sql`
     with input as (
@@ -71,8 +73,7 @@ export async function writeStreams(trx: Transaction<Database>, streams: StreamIn
       select id, url, name, metadata, coalesce(enabled, true), ${source} from input
       on conflict (id) do update set
         url = excluded.url, name = excluded.name, metadata = excluded.metadata,
-        enabled = coalesce((select i.enabled from input i where i.id = excluded.id), streams.enabled),
-        updated_at = now()
+        enabled = ${enabledOnUpdate}, updated_at = now()
       returning id, enabled
     )
     delete from assignments a using written w where a.stream_id = w.id and not w.enabled`.execute(trx);
@@ -80,14 +81,6 @@ export async function writeStreams(trx: Transaction<Database>, streams: StreamIn
 
 /** A stream as a writer describes it; without `enabled` the stream keeps its flag (a new one starts enabled). */
 export type StreamInput = Omit<CatalogStream, "enabled"> & { enabled?: boolean };
-
-/**
- * Fills in `enabled` where the writer left it out, from `current`: an
- * operator's disable survives a re-import or a table without such a column.
- */
-export function withEnabled(inputs: StreamInput[], current: ReadonlyMap<string, CatalogStream>): CatalogStream[] {
-  return inputs.map((s) => ({ ...s, enabled: s.enabled ?? current.get(s.id)?.enabled ?? true }));
-}
 
 /**
  * Creates or replaces catalog streams in one transaction (all or nothing);
@@ -98,7 +91,7 @@ export function upsertStreams(db: Db, inputs: StreamInput[]): Promise<UpsertOutc
     const ids = inputs.map((s) => s.id);
     const rows = ids.length ? await trx.selectFrom("streams").selectAll().where("id", "in", ids).forUpdate().execute() : [];
     const current = new Map(rows.map((r) => [r.id, streamFromRow(r)]));
-    const { changed, ...outcome } = diffStreams(current, withEnabled(inputs, current));
+    const { changed, ...outcome } = diffStreams(current, inputs);
     await writeStreams(trx, changed, "api");
     return outcome;
   });

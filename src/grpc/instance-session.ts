@@ -76,7 +76,7 @@ export class InstanceSession implements SessionHandle {
       return;
     }
     const id = this.instanceId;
-    if (msg?.$case !== "heartbeat") this.coordinator.touch(this, id);
+    // Every message renews the lease: heartbeat and ack do it themselves, with their one lookup.
     switch (msg?.$case) {
       case "heartbeat":
         this.coordinator.heartbeat(this, id, msg.value.runningStreams, metricsFromMessage(msg.value.metrics));
@@ -93,6 +93,7 @@ export class InstanceSession implements SessionHandle {
         break;
       default:
         // Unknown or empty messages from newer clients only renew the lease.
+        this.coordinator.touch(this, id);
         break;
     }
   }

@@ -13,14 +13,14 @@ import { FILE_DESCRIPTOR_SET_BASE64 } from "../gen/descriptors.js";
  * a proto-loader definition, and those give map entries a name grpcurl rejects.
  * Handing it buf's own descriptors keeps what grpcurl sees byte-for-byte valid.
  */
-export function loadFileDescriptors(base64: string = FILE_DESCRIPTOR_SET_BASE64): Uint8Array[] {
-  const set = fromBinary(FileDescriptorSetSchema, Buffer.from(base64, "base64"));
+export function loadFileDescriptors(): Uint8Array[] {
+  const set = fromBinary(FileDescriptorSetSchema, Buffer.from(FILE_DESCRIPTOR_SET_BASE64, "base64"));
   return set.file.map((file) => toBinary(FileDescriptorProtoSchema, file));
 }
 
 /** Adds gRPC server reflection (v1 and v1alpha) for every service in the descriptor set. */
-export function addReflection(server: Server, descriptors: Uint8Array[] = loadFileDescriptors()): void {
+export function addReflection(server: Server): void {
   // ReflectionService only reads `fileDescriptorProtos` from each package entry.
-  const definition = { descriptors: { fileDescriptorProtos: descriptors } } as unknown as PackageDefinition;
+  const definition = { descriptors: { fileDescriptorProtos: loadFileDescriptors() } } as unknown as PackageDefinition;
   new ReflectionService(definition).addToServer(server);
 }

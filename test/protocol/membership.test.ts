@@ -1,38 +1,19 @@
-import { afterEach, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
-import { AdminClient, streamIds } from "../helpers/admin-client.js";
-import { fullAssignment, RawSession } from "../helpers/raw-session.js";
-import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
+import { useRawFleet } from "../helpers/raw-fleet.js";
+import { fullAssignment } from "../helpers/raw-session.js";
 import { sleep, waitUntil } from "../helpers/wait.js";
 
 const LEASE = 1_500;
 const GRACE = 800;
 
 describe("supersede, leases, grace and leave", () => {
-  let orchestrator: TestOrchestrator;
-  let admin: AdminClient;
-  const sessions: RawSession[] = [];
-  const open = (id: string, capacity = 20) => {
-    const s = new RawSession(orchestrator.grpcAddress).autoAck();
-    s.hello({ instanceId: id, capacity });
-    sessions.push(s);
-    return s;
-  };
-
-  beforeEach(async () => {
-    orchestrator = await startTestOrchestrator({ HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: String(LEASE), RECONNECT_GRACE_MS: String(GRACE) });
-    admin = new AdminClient(orchestrator.grpcAddress);
-    await admin.upsert(streamIds(10).map((id) => ({ id })));
-  });
-  afterEach(async () => {
-    for (const s of sessions.splice(0)) s.close();
-    admin.close();
-    await orchestrator.close();
-  });
+  const fleet = useRawFleet({ HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: String(LEASE), RECONNECT_GRACE_MS: String(GRACE) }, 10);
+  const open = fleet.open;
 
   async function ownersInDb(): Promise<Map<string, string>> {
-    const rows = await orchestrator.app.db.selectFrom("assignments").select(["stream_id", "instance_id"]).execute();
+    const rows = await fleet.orchestrator.app.db.selectFrom("assignments").select(["stream_id", "instance_id"]).execute();
     return new Map(rows.map((r) => [r.stream_id, r.instance_id]));
   }
 
@@ -51,7 +32,7 @@ describe("supersede, leases, grace and leave", () => {
     await sleep(300);
     assert.equal(second.assignments().filter((a) => !a.full).length, 0, "nothing reassigned");
     assert.deepEqual([...(await ownersInDb()).values()].every((o) => o === "a"), true);
-    const kinds = orchestrator.app.coordinator.events.recent(100, (e) => e.instanceId === "a").map((e) => e.kind);
+    const kinds = fleet.orchestrator.app.coordinator.events.recent(100, (e) => e.instanceId === "a").map((e) => e.kind);
     assert.ok(kinds.includes("instance.superseded"), kinds.join(","));
     assert.ok(!kinds.includes("instance.disconnected"), `ending the old session is not a disconnect: ${kinds.join(",")}`);
   });
@@ -118,7 +99,7 @@ describe("supersede, leases, grace and leave", () => {
     assert.equal(await a.ended, null, "leave ends the stream with OK");
     await waitUntil(() => b.owned().size === 10, 500, "b to get everything");
     assert.ok(Date.now() - left < 500);
-    const kinds = (await orchestrator.app.db.selectFrom("events").select("kind").where("instance_id", "=", "a").execute()).map((e) => e.kind);
+    const kinds = (await fleet.orchestrator.app.db.selectFrom("events").select("kind").where("instance_id", "=", "a").execute()).map((e) => e.kind);
     assert.ok(kinds.includes("instance.left"), kinds.join(","));
   });
 });

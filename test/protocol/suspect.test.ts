@@ -1,8 +1,6 @@
-import { afterEach, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { AdminClient, streamIds } from "../helpers/admin-client.js";
-import { RawSession } from "../helpers/raw-session.js";
-import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
+import { useRawFleet } from "../helpers/raw-fleet.js";
 import { sleep, waitUntil } from "../helpers/wait.js";
 
 const HEARTBEAT = 300;
@@ -10,30 +8,8 @@ const SUSPECT = 600;
 const LEASE = 5_000;
 
 describe("a connected instance that has gone quiet (suspect)", () => {
-  let orchestrator: TestOrchestrator;
-  let admin: AdminClient;
-  const sessions: RawSession[] = [];
-  const open = (id: string, capacity = 20) => {
-    const s = new RawSession(orchestrator.grpcAddress).autoAck();
-    s.hello({ instanceId: id, capacity });
-    sessions.push(s);
-    return s;
-  };
-
-  beforeEach(async () => {
-    orchestrator = await startTestOrchestrator({
-      HEARTBEAT_INTERVAL_MS: String(HEARTBEAT),
-      SUSPECT_AFTER_MS: String(SUSPECT),
-      LEASE_TTL_MS: String(LEASE),
-    });
-    admin = new AdminClient(orchestrator.grpcAddress);
-    await admin.upsert(streamIds(18).map((id) => ({ id })));
-  });
-  afterEach(async () => {
-    for (const s of sessions.splice(0)) s.close();
-    admin.close();
-    await orchestrator.close();
-  });
+  const fleet = useRawFleet({ HEARTBEAT_INTERVAL_MS: String(HEARTBEAT), SUSPECT_AFTER_MS: String(SUSPECT), LEASE_TTL_MS: String(LEASE) }, 18);
+  const open = fleet.open;
 
   test("keeps its streams but gets no orphans; heard from again, it gets its share back", async () => {
     const a = open("a");
@@ -52,20 +28,20 @@ describe("a connected instance that has gone quiet (suspect)", () => {
     await waitUntil(() => b.owned().size === 12, 3_000, "b to take all of a's streams");
     await sleep(200);
     assert.deepEqual(c.owned(), cHeld, "the suspect keeps exactly what it had");
-    const suspect = orchestrator.app.coordinator.events.recent(50, (e) => e.kind === "instance.suspect");
+    const suspect = fleet.orchestrator.app.coordinator.events.recent(50, (e) => e.kind === "instance.suspect");
     assert.deepEqual(suspect.map((e) => e.instanceId), ["c"]);
     assert.ok(Number(suspect[0]!.detail!.silent_ms) >= SUSPECT);
-    assert.equal((await admin.getInstance("c")).instance?.suspect, true);
-    assert.equal((await admin.getInstance("b")).instance?.suspect, false);
-    const listed = (await (await fetch(`${orchestrator.httpBase}/instances`)).json()) as { instances: Array<{ server_id: string; suspect: boolean }> };
+    assert.equal((await fleet.admin.getInstance("c")).instance?.suspect, true);
+    assert.equal((await fleet.admin.getInstance("b")).instance?.suspect, false);
+    const listed = (await (await fetch(`${fleet.orchestrator.httpBase}/instances`)).json()) as { instances: Array<{ server_id: string; suspect: boolean }> };
     assert.deepEqual(listed.instances.filter((i) => i.suspect).map((i) => i.server_id), ["c"]);
-    assert.match(await (await fetch(`${orchestrator.httpBase}/metrics`)).text(), /^finger_instances_suspect 1$/m);
+    assert.match(await (await fetch(`${fleet.orchestrator.httpBase}/metrics`)).text(), /^finger_instances_suspect 1$/m);
 
     // Its next message asks for a round, which balances the two of them again.
     c.heartbeatEvery(100);
     await waitUntil(() => b.owned().size === 9 && c.owned().size === 9, 3_000, "9/9 once c is heard from");
     for (const [id, epoch] of cHeld) assert.equal(c.owned().get(id), epoch, `c kept ${id} throughout`);
-    assert.equal((await admin.getInstance("c")).instance?.suspect, false);
+    assert.equal((await fleet.admin.getInstance("c")).instance?.suspect, false);
   });
 
   test("a drain asked for while the instance is silent goes ahead once it is heard from", async () => {
@@ -76,7 +52,7 @@ describe("a connected instance that has gone quiet (suspect)", () => {
     await waitUntil(() => a.owned().size === 9 && c.owned().size === 9, 3_000, "9/9");
     quiet();
     await sleep(SUSPECT + 200);
-    await new Promise<void>((resolve, reject) => admin.stub.drainInstance({ instanceId: "c" }, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) => fleet.admin.stub.drainInstance({ instanceId: "c" }, (e) => (e ? reject(e) : resolve())));
     await sleep(300);
     assert.equal(c.owned().size, 9, "paused while c is silent");
     // Nothing else happens in the fleet: c's own next heartbeat must bring the drain on.
@@ -101,10 +77,10 @@ describe("a connected instance that has gone quiet (suspect)", () => {
       late[1]!.heartbeatEvery(1_500);
       // Rounds with work while they are quiet: new streams.
       for (let k = 0; k < 4; k++) {
-        await admin.upsert([{ id: `extra-${k}` }]);
+        await fleet.admin.upsert([{ id: `extra-${k}` }]);
         await sleep(250);
       }
-      const suspects = () => orchestrator.app.coordinator.events.recent(1_000, (e) => e.kind === "instance.suspect").length;
+      const suspects = () => fleet.orchestrator.app.coordinator.events.recent(1_000, (e) => e.kind === "instance.suspect").length;
       await sleep(500);
       const before = suspects();
       await sleep(3_000);
