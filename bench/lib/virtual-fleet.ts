@@ -49,31 +49,22 @@ export class VirtualFleet {
    * and connections (with their keepalive timers) are spread in time instead of
    * landing in lockstep bursts. `welcomed` runs for each instance as soon as it
    * is welcome (start its heartbeats there: a ramp may last longer than a lease).
-   * `pauseMs` waits between one `batch` worth of connections and the next.
    * @returns connections per second over the whole ramp.
    */
   async connectAll(
     list: VirtualInstance[],
     batch: number,
     welcomed?: (instance: VirtualInstance) => void,
-    pauseMs = 0,
   ): Promise<{ ms: number; perSecond: number }> {
     const started = performance.now();
-    if (pauseMs) {
-      for (let i = 0; i < list.length; i += batch) {
-        await this.connectAll(list.slice(i, i + batch), batch, welcomed);
-        await sleep(pauseMs);
+    const queue = list.values();
+    const lane = async () => {
+      for (const inst of queue) {
+        await inst.connect();
+        welcomed?.(inst);
       }
-    } else {
-      const queue = list.values();
-      const lane = async () => {
-        for (const inst of queue) {
-          await inst.connect();
-          welcomed?.(inst);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(batch, list.length) }, lane));
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(batch, list.length) }, lane));
     const elapsed = performance.now() - started;
     return { ms: elapsed, perSecond: (list.length / elapsed) * 1000 };
   }

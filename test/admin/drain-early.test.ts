@@ -1,8 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import pg from "pg";
 import type { GrantedStream, SessionHandle } from "../../src/coordinator/types.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/test-database.js";
+import { createTestDatabase, queryRows, type TestDatabase } from "../helpers/test-database.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 
 /** A session that only records what the coordinator sends it. */
@@ -23,14 +22,8 @@ class RecordingSession implements SessionHandle {
 }
 
 async function draining(database: TestDatabase, id: string): Promise<boolean | undefined> {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    const result = await client.query<{ draining: boolean }>("select draining from orchestrator.instances where id = $1", [id]);
-    return result.rows[0]?.draining;
-  } finally {
-    await client.end();
-  }
+  const rows = await queryRows<{ draining: boolean }>(database.url, "select draining from orchestrator.instances where id = $1", [id]);
+  return rows[0]?.draining;
 }
 
 describe("draining an instance whose first round is not written yet", () => {
@@ -69,14 +62,8 @@ describe("draining an instance whose first round is not written yet", () => {
 });
 
 async function eventKinds(database: TestDatabase, instanceId: string): Promise<string[]> {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    const result = await client.query<{ kind: string }>("select kind from orchestrator.events where instance_id = $1 order by id", [instanceId]);
-    return result.rows.map((r) => r.kind);
-  } finally {
-    await client.end();
-  }
+  const rows = await queryRows<{ kind: string }>(database.url, "select kind from orchestrator.events where instance_id = $1 order by id", [instanceId]);
+  return rows.map((r) => r.kind);
 }
 
 describe("shutdown", () => {
@@ -103,7 +90,7 @@ describe("shutdown", () => {
     assert.equal(coordinator.fleet.instances.get("busy")?.draining, false);
   });
 
-  test("rounds asked for then are refused with an error instead of waiting forever", async () => {
+  test("rounds asked for then are refused with an error instead of waiting forever", { timeout: 10_000 }, async () => {
     const orchestrator = await startTestOrchestrator();
     const coordinator = orchestrator.app.coordinator;
     await orchestrator.close();

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { projectRoot } from "../helpers/process.js";
@@ -79,5 +79,7 @@ describe("Dockerfile", () => {
     assert.match(dockerfile, /COPY migrations/);
     const build = JSON.parse(readFileSync(path.join(projectRoot, "tsconfig.build.json"), "utf8")) as { include: string[] };
     assert.ok(build.include.includes("migrations"), "migrations are compiled into dist/");
+    assert.ok(build.include.includes("src"), "src, with src/gen/descriptors.ts, is compiled into dist/");
+    assert.ok(existsSync(path.join(projectRoot, "src/gen/descriptors.ts")), "buf generate writes the reflection descriptors");
   });
 });

@@ -53,7 +53,7 @@ describe("WatchEvents with a watcher that does not keep up", () => {
     assert.equal((await w.ended)?.code, status.CANCELLED);
   });
 
-  test("a reader that stops reading is ended with RESOURCE_EXHAUSTED once it stayed behind too long", async () => {
+  test("a reader that stops reading is ended with RESOURCE_EXHAUSTED once it stayed behind too long", { timeout: 20_000 }, async () => {
     const w = watch(client);
     await sleep(100);
     w.call.pause();

@@ -41,6 +41,10 @@ export class AdminClient {
     );
   }
 
+  drain(instanceId: string): Promise<void> {
+    return new Promise((resolve, reject) => this.stub.drainInstance({ instanceId }, (e: ServiceError | null) => (e ? reject(e) : resolve())));
+  }
+
   close(): void {
     this.stub.close();
   }

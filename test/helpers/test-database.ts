@@ -17,14 +17,24 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl() });
+/** Runs `fn` on a connection of its own to `url`, closed afterwards. */
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await fn(client);
   } finally {
     await client.end();
   }
+}
+
+function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(serverUrl(), fn);
+}
+
+/** The rows of one query on `url`, read over a connection of its own (to look at what a process wrote). */
+export function queryRows<R extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<R[]> {
+  return withClient(url, async (client) => (await client.query<R>(text, values)).rows);
 }
 
 /** Creates a uniquely named database so test files never see each other's rows. */

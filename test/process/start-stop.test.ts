@@ -87,8 +87,11 @@ describe("the orchestrator process on its embedded database", () => {
     while (!/using embedded PostgreSQL|migrations up to date/.test(running.stdout()) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    await stop(running);
+    assert.ok(Date.now() < deadline, "start-up never said it was starting the database");
+    const proc = running;
+    await stop(proc);
     running = undefined;
+    assert.doesNotMatch(proc.stdout(), /orchestrator serving/, "the signal came after start-up had finished");
     // Nothing answers on the database port any more.
     const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator`, connectionTimeoutMillis: 1_000 });
     await assert.rejects(client.connect(), /ECONNREFUSED/);

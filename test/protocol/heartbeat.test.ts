@@ -25,7 +25,7 @@ describe("heartbeats", () => {
     session.close();
   });
 
-  test("keep the lease, and their metrics reach the database in batches, not one write each", async () => {
+  test("keep the lease, and their metrics reach the database (batching is counted by npm run bench:database)", async () => {
     const session = new RawSession(orchestrator.grpcAddress);
     session.hello({ instanceId: "beating", capacity: 1 });
     await session.waitFor(fullAssignment);

@@ -52,7 +52,7 @@ describe("a connected instance that has gone quiet (suspect)", () => {
     await waitUntil(() => a.owned().size === 9 && c.owned().size === 9, 3_000, "9/9");
     quiet();
     await sleep(SUSPECT + 200);
-    await new Promise<void>((resolve, reject) => fleet.admin.stub.drainInstance({ instanceId: "c" }, (e) => (e ? reject(e) : resolve())));
+    await fleet.admin.drain("c");
     await sleep(300);
     assert.equal(c.owned().size, 9, "paused while c is silent");
     // Nothing else happens in the fleet: c's own next heartbeat must bring the drain on.
