@@ -4,14 +4,7 @@ import { sameStream } from "../db/streams-repository.js";
 import type { Logger } from "../log/logger.js";
 import type { Fleet } from "./fleet.js";
 import type { CoordinatorObserver } from "./observer.js";
-import type { GrantedStream } from "./types.js";
-
-/** The list kept under `key`, created on first use. */
-function listFor<T>(map: Map<string, T[]>, key: string): T[] {
-  let list = map.get(key);
-  if (!list) map.set(key, (list = []));
-  return list;
-}
+import { AssignmentChanges } from "./assignment-changes.js";
 
 /** What the reloader needs from the coordinator that owns it. */
 export interface CatalogReloaderDeps {
@@ -62,8 +55,8 @@ export class CatalogReloader {
   private async apply(ids: string[]): Promise<void> {
     const { fleet } = this.deps;
     const rows = new Map((await loadStreams(this.deps.db, ids)).map((s) => [s.id, s]));
-    const removals = new Map<string, string[]>();
-    const restarts = new Map<string, GrantedStream[]>();
+    const changes = new AssignmentChanges();
+    let removed = 0;
     for (const id of ids) {
       const row = rows.get(id);
       const before = fleet.catalog.get(id);
@@ -73,7 +66,9 @@ export class CatalogReloader {
         // Same owner, same epoch, new URL or metadata: the owner restarts it (remove and add in one message).
         const ownership = fleet.owners.get(id);
         if (ownership && !ownership.revoking && before && !sameStream(before, row)) {
-          listFor(restarts, ownership.instanceId).push({ ...row, epoch: ownership.epoch });
+          const change = changes.for(ownership.instanceId);
+          change.add.push({ ...row, epoch: ownership.epoch });
+          change.remove.push(id);
         }
         continue;
       }
@@ -81,15 +76,14 @@ export class CatalogReloader {
       if (!ownership) continue;
       // Nobody else will be given it, so there is no acknowledgement to wait for; the
       // catalog write already removed its assignment row.
-      listFor(removals, ownership.instanceId).push(id);
+      changes.for(ownership.instanceId).remove.push(id);
+      removed++;
       this.deps.audit("stream.removed", ownership.instanceId, { reason: row ? "disabled" : "deleted" }, id);
     }
-    for (const instanceId of new Set([...removals.keys(), ...restarts.keys()])) {
-      const add = restarts.get(instanceId) ?? [];
-      const remove = [...(removals.get(instanceId) ?? []), ...add.map((s) => s.id)];
-      fleet.instances.get(instanceId)?.session?.sendAssignment({ full: false, add, remove });
+    for (const [instanceId, change] of changes.entries()) {
+      fleet.instances.get(instanceId)?.session?.sendAssignment({ full: false, ...change });
     }
-    this.deps.audit("catalog.changed", undefined, { streams: ids.length, removed: [...removals.values()].flat().length });
+    this.deps.audit("catalog.changed", undefined, { streams: ids.length, removed });
     this.deps.requestRound();
   }
 }

@@ -136,14 +136,9 @@ export class RoundRunner {
    * granted or revoked here, so no instance is told anything.
    */
   private async flushLeftovers(): Promise<void> {
-    const { fleet, clock } = this.deps;
-    const dirty = [...fleet.instances.values()].filter((e) => e.dirty);
-    const writes = roundWrites(dirty, this.released, NOTHING_DECIDED, this.pendingEvents, new Date(clock()));
-    if (isEmptyRound(writes)) return;
-    // Taken before writing, like a round does: whatever arrives meanwhile waits for the next flush.
-    this.released = [];
-    this.pendingEvents = [];
-    for (const e of dirty) e.dirty = false;
+    const taken = this.takePending(NOTHING_DECIDED, this.deps.clock());
+    if (!taken) return;
+    const { writes, dirty } = taken;
     try {
       await writeRound(this.deps.db, writes);
     } catch (error) {
@@ -152,6 +147,22 @@ export class RoundRunner {
       this.deps.observer.databaseError("round");
       this.deps.logger.warn({ err: error, events: writes.events.length, instances: dirty.length }, "could not write the last changes on shutdown");
     }
+  }
+
+  /**
+   * What a write must carry besides the decision: instance rows, acknowledged
+   * releases and audit events. Taken before writing, so whatever arrives
+   * meanwhile waits for the next write; undefined when there is nothing to write.
+   */
+  private takePending(decision: RoundDecision, now: number) {
+    const dirty = [...this.deps.fleet.instances.values()].filter((e) => e.dirty);
+    const { released, pendingEvents: events } = this;
+    const writes = roundWrites(dirty, released, decision, events, new Date(now));
+    if (isEmptyRound(writes)) return undefined;
+    this.released = [];
+    this.pendingEvents = [];
+    for (const e of dirty) e.dirty = false;
+    return { writes, dirty, released, events };
   }
 
   private async runRounds(): Promise<void> {
@@ -181,16 +192,11 @@ export class RoundRunner {
     const decision = planRound(fleet, frozen ? 0 : this.bucket.available(now), suspectCutoff(now, this.deps.options));
     this.quotas = decision.quotas;
     this.holdOut(decision, now);
-    const dirty = [...fleet.instances.values()].filter((e) => e.dirty);
-    const released = this.released;
-    const events = this.pendingEvents;
-    const writes = roundWrites(dirty, released, decision, events, new Date(now));
     // Moves held back by the rate limit need a later round even when this one writes nothing.
     if (decision.deferred > 0 && !frozen) this.later(Math.max(this.bucket.msUntilNext(now), 50));
-    if (isEmptyRound(writes)) return decision;
-    this.released = [];
-    this.pendingEvents = [];
-    for (const e of dirty) e.dirty = false;
+    const taken = this.takePending(decision, now);
+    if (!taken) return decision;
+    const { writes, dirty, released, events } = taken;
     let epochs: Map<string, number>;
     for (const g of decision.grants) if (g.from) this.leaving.set(g.streamId, g.from);
     for (const r of decision.releases) this.leaving.set(r.streamId, r.instanceId);

@@ -1,6 +1,6 @@
 import type { Fleet } from "./fleet.js";
 import type { RoundDecision } from "./round-planner.js";
-import type { GrantedStream } from "./types.js";
+import { AssignmentChanges } from "./assignment-changes.js";
 
 /**
  * Applies a persisted round to memory and tells the instances: one
@@ -9,12 +9,7 @@ import type { GrantedStream } from "./types.js";
  * from the full set it gets on reconnect.
  */
 export function sendRoundChanges(fleet: Fleet, decision: RoundDecision, epochs: Map<string, number>): void {
-  const changes = new Map<string, { add: GrantedStream[]; remove: string[] }>();
-  const changeFor = (id: string) => {
-    let c = changes.get(id);
-    if (!c) changes.set(id, (c = { add: [], remove: [] }));
-    return c;
-  };
+  const changes = new AssignmentChanges();
   for (const r of decision.releases) {
     if (fleet.owners.get(r.streamId)?.instanceId === r.instanceId) fleet.clearOwner(r.streamId);
   }
@@ -24,15 +19,15 @@ export function sendRoundChanges(fleet: Fleet, decision: RoundDecision, epochs: 
     // No epoch, or no longer enabled: deleted or disabled while the round was being written.
     if (epoch === undefined || !stream?.enabled) continue;
     fleet.setOwner(g.streamId, { instanceId: g.instanceId, epoch, revoking: false });
-    changeFor(g.instanceId).add.push({ ...stream, epoch });
+    changes.for(g.instanceId).add.push({ ...stream, epoch });
   }
   for (const r of decision.revocations) {
     const ownership = fleet.owners.get(r.streamId);
     if (ownership?.instanceId !== r.instanceId) continue;
     fleet.markRevoking(r.streamId);
-    changeFor(r.instanceId).remove.push(r.streamId);
+    changes.for(r.instanceId).remove.push(r.streamId);
   }
-  for (const [instanceId, change] of changes) {
+  for (const [instanceId, change] of changes.entries()) {
     const entry = fleet.instances.get(instanceId);
     if (!entry?.session || entry.liveness !== "connected") continue;
     const seq = entry.session.sendAssignment({ full: false, add: change.add, remove: change.remove });
