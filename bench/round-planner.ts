@@ -5,19 +5,26 @@
  * fleet. Prints a table; not a test.
  */
 import os from "node:os";
-import { Fleet, newInstanceEntry } from "../src/coordinator/fleet.js";
+import { Fleet } from "../src/coordinator/fleet.js";
+import { Instance } from "../src/coordinator/instance.js";
 import { planRound } from "../src/coordinator/round-planner.js";
+import { SessionOutbox } from "../src/coordinator/session-outbox.js";
 import type { SessionHandle } from "../src/coordinator/types.js";
 import { plan } from "../src/scheduler/plan.js";
 
 const session = { sessionId: "bench", peer: "bench" } as SessionHandle;
 
+/** A connected instance (its session sends nothing anywhere). */
+function connected(id: string, capacity: number): Instance {
+  const instance = Instance.register(id, 0, 0);
+  instance.connect(new SessionOutbox(session), { instanceId: id, capacity, held: [], labels: {}, version: "" }, 0, 0);
+  return instance;
+}
+
 function fleetOf(streams: number, instances: number): Fleet {
   const fleet = new Fleet();
   for (let i = 0; i < instances; i++) {
-    const entry = newInstanceEntry(`instance-${i}`, 0);
-    Object.assign(entry, { capacity: Math.ceil((streams / instances) * 1.5), liveness: "connected", session });
-    fleet.instances.set(entry.id, entry);
+    fleet.add(connected(`instance-${i}`, Math.ceil((streams / instances) * 1.5)));
   }
   for (let s = 0; s < streams; s++) {
     const id = `stream-${s}`;
@@ -48,9 +55,7 @@ console.log("times in ms, median of timed runs after warm-up; balanced fleet, on
 console.log("  streams  instances  planRound (ids)  plan() alone  overhead");
 for (const [streams, instances] of [[10_000, 100], [100_000, 1_000], [1_000_000, 10_000]] as const) {
   const fleet = fleetOf(streams, instances);
-  const joiner = newInstanceEntry("joiner", 0);
-  Object.assign(joiner, { capacity: Math.ceil(streams / instances), liveness: "connected", session });
-  fleet.instances.set(joiner.id, joiner);
+  fleet.add(connected("joiner", Math.ceil(streams / instances)));
   const runs = streams >= 1_000_000 ? 5 : 20;
   const whole = time(() => planRound(fleet, Infinity), runs);
   const owner = new Int32Array(streams).map((_, s) => s % instances);

@@ -7,7 +7,9 @@ import { HealthState } from "./grpc/health.js";
 import { addReflection } from "./grpc/reflection.js";
 import { adminService } from "./grpc/admin-service.js";
 import { InstanceSession } from "./grpc/instance-session.js";
+import { systemClock } from "./coordinator/clock.js";
 import { Coordinator } from "./coordinator/coordinator.js";
+import { PostgresStore } from "./db/postgres-store.js";
 import { AdminServiceService } from "./gen/orchestrator/v1/admin.js";
 import { OrchestratorServiceService, type OrchestratorServiceServer } from "./gen/orchestrator/v1/orchestrator.js";
 import { HttpShim } from "./http/http-server.js";
@@ -93,7 +95,7 @@ export class OrchestratorApp {
       this.logger.child({ component: "db" }).info({ applied: this.database.applied }, "migrations up to date");
       this.checkNotStopping();
       const about = { version: VERSION, startedAt: this.startedAt };
-      const coordinator = new Coordinator(this.db, this.config, this.logger.child({ component: "coordinator" }), Date.now, this.metrics);
+      const coordinator = new Coordinator(new PostgresStore(this.db), this.config, this.logger.child({ component: "coordinator" }), systemClock, this.metrics);
       this.metrics.watch(coordinator, about);
       this.coordinatorRef = coordinator;
       await coordinator.start();

@@ -1,18 +1,20 @@
-import type { Db } from "../db/database.js";
-import { loadStreams } from "../db/fleet-repository.js";
 import { sameStream } from "../db/streams-repository.js";
 import type { Logger } from "../log/logger.js";
+import type { Clock } from "./clock.js";
 import type { Fleet } from "./fleet.js";
 import type { CoordinatorObserver } from "./observer.js";
 import { AssignmentChanges } from "./assignment-changes.js";
+import type { Audit } from "./round-sender.js";
+import type { CoordinatorStore } from "./store-port.js";
 
 /** What the reloader needs from the coordinator that owns it. */
 export interface CatalogReloaderDeps {
-  db: Db;
+  store: CoordinatorStore;
   fleet: Fleet;
+  clock: Clock;
   observer: CoordinatorObserver;
   logger: Logger;
-  audit(kind: string, instanceId?: string, detail?: Record<string, unknown>, streamId?: string): void;
+  audit: Audit;
   requestRound(): void;
 }
 
@@ -54,7 +56,8 @@ export class CatalogReloader {
 
   private async apply(ids: string[]): Promise<void> {
     const { fleet } = this.deps;
-    const rows = new Map((await loadStreams(this.deps.db, ids)).map((s) => [s.id, s]));
+    const rows = new Map((await this.deps.store.loadStreams(ids)).map((s) => [s.id, s]));
+    const at = new Date(this.deps.clock.wallNow());
     const changes = new AssignmentChanges();
     let removed = 0;
     for (const id of ids) {
@@ -78,12 +81,11 @@ export class CatalogReloader {
       // catalog write already removed its assignment row.
       changes.for(ownership.instanceId).remove.push(id);
       removed++;
-      this.deps.audit("stream.removed", ownership.instanceId, { reason: row ? "disabled" : "deleted" }, id);
+      this.deps.audit({ kind: "stream.removed", instanceId: ownership.instanceId, streamId: id, detail: { reason: row ? "disabled" : "deleted" }, at });
     }
-    for (const [instanceId, change] of changes.entries()) {
-      fleet.instances.get(instanceId)?.session?.sendAssignment({ full: false, ...change });
-    }
-    this.deps.audit("catalog.changed", undefined, { streams: ids.length, removed });
+    // Removals need no acknowledgement here, but the outbox may remember them: an ack frees only streams still being revoked.
+    for (const [instanceId, change] of changes.entries()) fleet.instance(instanceId)?.outbox?.change(change);
+    this.deps.audit({ kind: "catalog.changed", detail: { streams: ids.length, removed }, at });
     this.deps.requestRound();
   }
 }

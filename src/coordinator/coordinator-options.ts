@@ -19,10 +19,7 @@ export interface CoordinatorOptions {
   seenPersistMs?: number;
 }
 
-/** A source of the current time in ms, injectable for tests. */
-export type Clock = () => number;
-
-/** Instances not heard from since this time (ms since epoch) are suspect at `now`. */
+/** Instances not heard from since this (monotonic) time are suspect at `now`. */
 export function suspectCutoff(now: number, options: Pick<CoordinatorOptions, "suspectAfterMs">): number {
   return now - options.suspectAfterMs;
 }

@@ -1,5 +1,6 @@
 import { plan } from "../scheduler/plan.js";
-import { byId, isLive, isSuspect, type Fleet, type InstanceEntry } from "./fleet.js";
+import { byId, type Fleet } from "./fleet.js";
+import type { Instance } from "./instance.js";
 
 const PINNED = -2;
 const ORPHANED = -1;
@@ -41,12 +42,9 @@ export interface RoundDecision {
  */
 export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Number.NEGATIVE_INFINITY): RoundDecision {
   const { index } = fleet;
-  const members: InstanceEntry[] = [];
-  const others: InstanceEntry[] = [];
-  for (const entry of fleet.instances.values()) {
-    const connected = entry.liveness === "connected" && entry.session !== undefined;
-    (connected && !isSuspect(entry, heardSince) ? members : others).push(entry);
-  }
+  const members: Instance[] = [];
+  const others: Instance[] = [];
+  for (const instance of fleet.instances()) (instance.reachable && !instance.isSuspect(heardSince) ? members : others).push(instance);
   // Members in id order (the scheduler's instance order); the rest need no order.
   members.sort(byId);
   const memberSlots = members.map((entry) => index.instanceSlot(entry.id));
@@ -55,8 +53,8 @@ export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Numbe
   // suspect), ORPHANED when it owns nothing any more (also slots of unknown instances).
   const code = new Int32Array(index.instanceSlotCount).fill(ORPHANED);
   memberSlots.forEach((slot, i) => (code[slot] = i));
-  others.forEach((entry, k) => (code[otherSlots[k]!] = isLive(entry) ? PINNED : ORPHANED));
-  const suspects = others.filter((entry) => isSuspect(entry, heardSince)).map((entry) => entry.id).sort();
+  others.forEach((entry, k) => (code[otherSlots[k]!] = entry.live ? PINNED : ORPHANED));
+  const suspects = others.filter((entry) => entry.isSuspect(heardSince)).map((entry) => entry.id).sort();
   const capacity = Uint32Array.from(members, (m) => m.capacity);
   const eligible = Uint8Array.from(members, (m) => (m.draining ? 0 : 1));
   const live = new Uint8Array(members.length).fill(1);
@@ -114,8 +112,12 @@ export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Numbe
       const reason: MoveReason = owner.draining ? "drain" : to < 0 || owner.capacity < fleet.ownedBy(owner.id).size ? "capacity" : "rebalance";
       decision.revocations.push({ streamId: streamId(s), instanceId: owner.id, reason });
     } else if (to >= 0) {
+      const id = streamId(s);
       const before = previous(s);
-      decision.grants.push({ streamId: streamId(s), instanceId: members[to]!.id, reason: before ? "orphan" : "new", from: before });
+      // A stream its live owner gave up keeps the reason it was taken for (rebalance, drain, capacity).
+      const handoff = before ? undefined : fleet.handoffOf(id);
+      const reason: MoveReason = handoff?.reason ?? (before ? "orphan" : "new");
+      decision.grants.push({ streamId: id, instanceId: members[to]!.id, reason, from: before ?? handoff?.from });
     }
   }
   // Orphans that found no slot are unchanged to the scheduler (-1 in, -1 out), but

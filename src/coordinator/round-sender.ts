@@ -1,6 +1,10 @@
+import { AssignmentChanges } from "./assignment-changes.js";
 import type { Fleet } from "./fleet.js";
 import type { RoundDecision } from "./round-planner.js";
-import { AssignmentChanges } from "./assignment-changes.js";
+import type { AuditEvent, GrantedStream } from "./types.js";
+
+/** Records an audit event (visible now, persisted with the next round). */
+export type Audit = (event: AuditEvent) => void;
 
 /**
  * Applies a persisted round to memory and tells the instances: one
@@ -8,7 +12,7 @@ import { AssignmentChanges } from "./assignment-changes.js";
  * revocations. An instance that is not connected right now learns it all
  * from the full set it gets on reconnect.
  */
-export function sendRoundChanges(fleet: Fleet, decision: RoundDecision, epochs: Map<string, number>): void {
+export function applyRound(fleet: Fleet, decision: RoundDecision, epochs: Map<string, number>): void {
   const changes = new AssignmentChanges();
   for (const r of decision.releases) {
     if (fleet.owners.get(r.streamId)?.instanceId === r.instanceId) fleet.clearOwner(r.streamId);
@@ -22,15 +26,49 @@ export function sendRoundChanges(fleet: Fleet, decision: RoundDecision, epochs: 
     changes.for(g.instanceId).add.push({ ...stream, epoch });
   }
   for (const r of decision.revocations) {
-    const ownership = fleet.owners.get(r.streamId);
-    if (ownership?.instanceId !== r.instanceId) continue;
-    fleet.markRevoking(r.streamId);
+    if (fleet.owners.get(r.streamId)?.instanceId !== r.instanceId) continue;
+    fleet.markRevoking(r.streamId, r.reason);
     changes.for(r.instanceId).remove.push(r.streamId);
   }
   for (const [instanceId, change] of changes.entries()) {
-    const entry = fleet.instances.get(instanceId);
-    if (!entry?.session || entry.liveness !== "connected") continue;
-    const seq = entry.session.sendAssignment({ full: false, add: change.add, remove: change.remove });
-    if (change.remove.length) entry.awaiting.set(seq, change.remove);
+    const instance = fleet.instance(instanceId);
+    if (instance?.reachable) instance.outbox!.change(change);
+  }
+}
+
+/**
+ * Streams an instance owns beyond the capacity it announced: marked as being
+ * revoked, so no round counts them as its own, and freed (for others) when it
+ * acknowledges the message that leaves them out or removes them.
+ */
+export function shedOverCapacity(fleet: Fleet, audit: Audit, instanceId: string, streamIds: string[], at: Date): void {
+  for (const streamId of streamIds) {
+    fleet.markRevoking(streamId, "capacity");
+    audit({ kind: "stream.revoking", instanceId, streamId, detail: { reason: "capacity" }, at });
+  }
+}
+
+/**
+ * Streams a hello withheld because the round being written was giving them
+ * away: those still the instance's afterwards (the round failed, or the
+ * grant was dropped) must run there after all, within the capacity its hello
+ * announced; what does not fit is revoked in the same message.
+ */
+export function returnWithheld(fleet: Fleet, withheld: Map<string, Set<string>>, audit: Audit, at: Date): void {
+  for (const [instanceId, streamIds] of withheld) {
+    const instance = fleet.instance(instanceId);
+    const back: GrantedStream[] = [];
+    for (const id of streamIds) {
+      const ownership = fleet.owners.get(id);
+      const stream = fleet.catalog.get(id);
+      if (ownership?.instanceId === instanceId && !ownership.revoking && stream?.enabled) back.push({ ...stream, epoch: ownership.epoch });
+    }
+    if (!back.length || !instance?.outbox) continue;
+    // What it runs already counts against its capacity.
+    const running = fleet.activeStreamsOf(instanceId).length - back.length;
+    const add = back.splice(0, Math.max(0, instance.capacity - running));
+    const remove = back.map((s) => s.id);
+    shedOverCapacity(fleet, audit, instanceId, remove, at);
+    instance.outbox.change({ add, remove });
   }
 }

@@ -1,33 +1,17 @@
-import type { InstanceWrite, RoundWrites, StreamOwner } from "../db/round-writer.js";
-import type { InstanceStatus } from "../db/schema.js";
-import { instanceState, type InstanceEntry } from "./fleet.js";
+import { wallTimeOf, type Clock } from "./clock.js";
+import type { Instance } from "./instance.js";
 import type { RoundDecision } from "./round-planner.js";
+import type { RoundWrites, StreamOwner } from "./store-port.js";
 import type { AuditEvent } from "./types.js";
 
-/** The persisted status of an instance: its operator-facing state, where draining is still connected. */
-export function statusOf(entry: InstanceEntry): InstanceStatus {
-  const state = instanceState(entry);
-  return state === "draining" ? "connected" : state;
-}
-
-/** Maps an instance entry to the row written for it. */
-export function instanceWrite(entry: InstanceEntry, sessionId: string | null): InstanceWrite {
-  return {
-    id: entry.id,
-    capacity: entry.capacity,
-    labels: entry.labels,
-    version: entry.version,
-    status: statusOf(entry),
-    draining: entry.draining,
-    sessionId,
-    connectedAt: entry.connectedAt,
-    lastSeenAt: new Date(entry.lastSeen),
-  };
-}
-
-/** Collects what a round writes: dirty membership, releases, the decision and its audit trail. */
+/**
+ * Collects what a round writes: the rows of instances whose membership
+ * changed (their dirty marks are taken), acknowledged releases, the decision
+ * and its audit trail.
+ */
 export function roundWrites(
-  dirty: InstanceEntry[],
+  clock: Clock,
+  dirty: Instance[],
   released: StreamOwner[],
   decision: RoundDecision,
   pendingEvents: AuditEvent[],
@@ -44,7 +28,7 @@ export function roundWrites(
     events.push({ kind: "stream.unassigned", at, streamId: r.streamId, instanceId: r.instanceId, detail: { reason: "no capacity" } });
   }
   return {
-    instances: dirty.map((e) => instanceWrite(e, e.session?.sessionId ?? null)),
+    instances: dirty.map((i) => i.takeRecord(wallTimeOf(clock, i.lastSeen))),
     releases: [...released, ...decision.releases],
     grants: decision.grants.map(({ streamId, instanceId }) => ({ streamId, instanceId })),
     revocations: decision.revocations.map(({ streamId, instanceId }) => ({ streamId, instanceId })),

@@ -24,16 +24,6 @@ export interface Ownership {
   readonly revoking: boolean;
 }
 
-/**
- * How the coordinator sees an instance:
- * - connected: a session is open and the lease is fresh;
- * - grace: the connection broke; it keeps its streams until the grace ends;
- * - startup: known from before an orchestrator restart, not reconnected yet;
- *   keeps its streams until its lease would have run out;
- * - dead / left: owns nothing any more.
- */
-export type Liveness = "connected" | "grace" | "startup" | "dead" | "left";
-
 /** What an instance says about itself in hello. */
 export interface InstanceHello {
   instanceId: string;
@@ -63,15 +53,15 @@ export type EndReason =
   | { kind: "shutdown" };
 
 /**
- * The coordinator's view of one instance session; the gRPC layer implements
- * it, so the coordinator never touches gRPC.
+ * One instance session as a pipe: the gRPC layer implements it by encoding
+ * what it is given, so the coordinator never touches gRPC.
  */
 export interface SessionHandle {
   readonly sessionId: string;
   readonly peer: string;
   sendWelcome(welcome: { heartbeatIntervalMs: number; leaseTtlMs: number }): void;
-  /** Sends an assignment and returns its seq. */
-  sendAssignment(change: { full: boolean; add: GrantedStream[]; remove: string[] }): number;
+  /** Sends an assignment numbered by the coordinator (see SessionOutbox). */
+  sendAssignment(assignment: { seq: number; full: boolean; add: GrantedStream[]; remove: string[] }): void;
   /** Asks the instance to reconnect later (used on shutdown). */
   sendGoAway(reason: string, reconnectAfterMs: number): void;
   end(reason: EndReason): void;

@@ -1,10 +1,11 @@
 import { sql } from "kysely";
+import type { SeenWrite } from "../coordinator/store-port.js";
 import type { CatalogStream, Ownership } from "../coordinator/types.js";
 import type { Db } from "./database.js";
 import type { InstanceRow, StreamRow } from "./schema.js";
 
-/** Everything the coordinator needs to pick up where the last run stopped. */
-export interface FleetSnapshot {
+/** The tables' rows the coordinator needs to pick up where the last run stopped. */
+export interface FleetRows {
   instances: InstanceRow[];
   streams: CatalogStream[];
   assignments: Map<string, Ownership>;
@@ -16,7 +17,7 @@ export function streamFromRow(row: StreamRow): CatalogStream {
 }
 
 /** Reads instances, the catalog and the assignments in one consistent snapshot. */
-export async function loadFleet(db: Db): Promise<FleetSnapshot> {
+export async function loadFleet(db: Db): Promise<FleetRows> {
   return db
     .transaction()
     .setIsolationLevel("repeatable read")
@@ -45,10 +46,7 @@ const SEEN_CHUNK = 1_000;
  * one: one statement per thousand instances, as a single JSON parameter (cheap
  * to encode), yielding to the event loop between chunks so sessions stay responsive.
  */
-export async function flushLastSeen(
-  db: Db,
-  seen: Array<{ id: string; at: Date; metrics: Record<string, unknown> | null }>,
-): Promise<void> {
+export async function flushLastSeen(db: Db, seen: SeenWrite[]): Promise<void> {
   for (let i = 0; i < seen.length; i += SEEN_CHUNK) {
     if (i > 0) await new Promise((resolve) => setImmediate(resolve));
     const payload = JSON.stringify(seen.slice(i, i + SEEN_CHUNK).map((s) => ({ id: s.id, at: s.at.toISOString(), metrics: s.metrics })));

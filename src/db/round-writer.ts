@@ -1,46 +1,14 @@
 import { sql, type Transaction } from "kysely";
+import type { InstanceRecord, RoundWrites, StreamOwner } from "../coordinator/store-port.js";
 import type { AuditEvent } from "../coordinator/types.js";
 import type { Db } from "./database.js";
 import type { Database, InstanceStatus } from "./schema.js";
 import { inTransaction } from "./transaction.js";
 
-/** Membership facts to persist for one instance. */
-export interface InstanceWrite {
-  id: string;
-  capacity: number;
-  labels: Record<string, string>;
-  version: string;
-  status: InstanceStatus;
-  draining: boolean;
-  sessionId: string | null;
-  connectedAt: Date | null;
-  lastSeenAt: Date | null;
-}
+/** The table's status column holds the coordinator's instance state as it is. */
+const statusOf = (record: InstanceRecord): InstanceStatus => record.state;
 
-/** A stream and the instance a change concerns. */
-export interface StreamOwner {
-  streamId: string;
-  instanceId: string;
-}
-
-/** Everything one scheduling round changes; written in one transaction. */
-export interface RoundWrites {
-  instances: InstanceWrite[];
-  /** Rows to delete, but only while they still name that owner. */
-  releases: StreamOwner[];
-  /** New owners; each gets a fresh epoch. */
-  grants: StreamOwner[];
-  /** Owners told to stop; the row stays theirs until they acknowledge. */
-  revocations: StreamOwner[];
-  events: AuditEvent[];
-}
-
-/** True when the round has nothing to write. */
-export function isEmptyRound(w: RoundWrites): boolean {
-  return !w.instances.length && !w.releases.length && !w.grants.length && !w.revocations.length && !w.events.length;
-}
-
-async function upsertInstances(trx: Transaction<Database>, rows: InstanceWrite[]): Promise<void> {
+async function upsertInstances(trx: Transaction<Database>, rows: InstanceRecord[]): Promise<void> {
   if (!rows.length) return;
   const payload = JSON.stringify(
     rows.map((r) => ({
@@ -48,7 +16,7 @@ async function upsertInstances(trx: Transaction<Database>, rows: InstanceWrite[]
       capacity: r.capacity,
       labels: r.labels,
       version: r.version,
-      status: r.status,
+      status: statusOf(r),
       draining: r.draining,
       session_id: r.sessionId,
       connected_at: r.connectedAt?.toISOString() ?? null,

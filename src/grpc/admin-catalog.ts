@@ -53,11 +53,12 @@ const decodeToken = (token: string) => Buffer.from(token, "base64url").toString(
 /** Streams matching a ListStreams filter, ordered by id. */
 function matchingStreams(coordinator: Coordinator, request: ListStreamsRequest): CatalogStream[] {
   const { owner, unassignedOnly, enabled } = request;
-  if (owner && !coordinator.fleet.instances.has(owner)) throw new NotFoundError(`instance ${JSON.stringify(owner)} not found`);
-  const pool = owner ? [...coordinator.fleet.ownedBy(owner)].flatMap((id) => coordinator.fleet.catalog.get(id) ?? []) : [...coordinator.fleet.catalog.values()];
+  const { view } = coordinator;
+  if (owner && !view.instance(owner)) throw new NotFoundError(`instance ${JSON.stringify(owner)} not found`);
+  const pool = owner ? [...view.ownedBy(owner)].flatMap((id) => view.catalog.get(id) ?? []) : [...view.catalog.values()];
   return pool
     .filter((s) => enabled === undefined || s.enabled === enabled)
-    .filter((s) => !unassignedOnly || (s.enabled && !coordinator.fleet.owners.has(s.id)))
+    .filter((s) => !unassignedOnly || (s.enabled && !view.owners.has(s.id)))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
@@ -112,7 +113,7 @@ export function catalogHandlers(db: Db, coordinator: Coordinator, logger: Logger
       const id = checkId("stream_id", request.streamId);
       const limit = request.historyLimit || 20;
       if (limit > 500) throw new FieldError("history_limit", `must be at most 500 (got ${limit})`);
-      const stream = coordinator.fleet.catalog.get(id);
+      const stream = coordinator.view.catalog.get(id);
       if (!stream) throw new NotFoundError(`stream ${JSON.stringify(id)} not found`);
       const history = await streamHistory(db, id, limit);
       return { stream: streamInfo(stream, coordinator), history: history.map(eventFromRow) };

@@ -19,7 +19,7 @@ export function fleetHandlers(
   "getStatus" | "listInstances" | "getInstance" | "drainInstance" | "undrainInstance" | "freezeRebalancing" | "unfreezeRebalancing" | "rebalance"
 > {
   const entryOf = (field: string, id: string) => {
-    const entry = coordinator.fleet.instances.get(checkId(field, id));
+    const entry = coordinator.view.instance(checkId(field, id));
     if (!entry) throw new NotFoundError(`instance ${JSON.stringify(id)} not found`);
     return entry;
   };
@@ -32,13 +32,14 @@ export function fleetHandlers(
   return {
     getStatus: unary("GetStatus", logger, async () => statusToMessage(fleetStatus(coordinator, about.version, about.startedAt))),
     listInstances: unary("ListInstances", logger, async () => ({
-      instances: coordinator.fleet.instancesById().map((e) => instanceInfo(e, coordinator)),
+      instances: coordinator.view.instancesById().map((e) => instanceInfo(e, coordinator)),
     })),
     getInstance: unary("GetInstance", logger, async (request) => {
       const entry = entryOf("instance_id", request.instanceId);
-      const streams = [...coordinator.fleet.ownedBy(entry.id)].sort().map((id) => {
-        const ownership = coordinator.fleet.owners.get(id)!;
-        const stream = coordinator.fleet.catalog.get(id);
+      const { view } = coordinator;
+      const streams = [...view.ownedBy(entry.id)].sort().map((id) => {
+        const ownership = view.owners.get(id)!;
+        const stream = view.catalog.get(id);
         return { streamId: id, name: stream?.name ?? "", url: stream?.url ?? "", epoch: ownership.epoch, revoking: ownership.revoking };
       });
       return { instance: instanceInfo(entry, coordinator), streams };
@@ -50,9 +51,8 @@ export function fleetHandlers(
         throw new FieldError("duration_seconds", `must be at most ${MAX_FREEZE_SECONDS} (one week); use 0 to freeze until lifted`);
       }
       if (request.reason.length > 256) throw new FieldError("reason", "must be at most 256 characters");
-      await coordinator.freezeRebalancing(request.durationSeconds ? request.durationSeconds * 1000 : null, request.reason);
-      const until = coordinator.freeze?.until;
-      return { frozen: true, frozenUntil: until != null ? new Date(until) : undefined };
+      const freeze = await coordinator.freezeRebalancing(request.durationSeconds ? request.durationSeconds * 1000 : null, request.reason);
+      return { frozen: true, frozenUntil: freeze.until ?? undefined };
     }),
     unfreezeRebalancing: unary("UnfreezeRebalancing", logger, async () => ({ wasFrozen: await coordinator.unfreeze() })),
     rebalance: unary("Rebalance", logger, async () => {

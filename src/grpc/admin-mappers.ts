@@ -1,6 +1,7 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { LoggedEvent } from "../coordinator/event-log.js";
-import type { InstanceEntry } from "../coordinator/fleet.js";
+import { wallTimeOf } from "../coordinator/clock.js";
+import type { InstanceView } from "../coordinator/instance.js";
 import type { CatalogStream } from "../coordinator/types.js";
 import type { EventRow } from "../db/schema.js";
 import {
@@ -11,10 +12,10 @@ import {
   type InstanceInfo,
   type StreamInfo,
 } from "../gen/orchestrator/v1/admin.js";
-import { instanceState, type FleetStatus, type InstanceStateName } from "../status/fleet-status.js";
+import { reportedState, type FleetStatus, type ReportedState } from "../status/fleet-status.js";
 import { metricsToMessage } from "./metrics-mapping.js";
 
-const STATE: Record<InstanceStateName, InstanceState> = {
+const STATE: Record<ReportedState, InstanceState> = {
   connected: InstanceState.INSTANCE_STATE_CONNECTED,
   disconnected: InstanceState.INSTANCE_STATE_DISCONNECTED,
   draining: InstanceState.INSTANCE_STATE_DRAINING,
@@ -23,21 +24,21 @@ const STATE: Record<InstanceStateName, InstanceState> = {
 };
 
 /** Maps an in-memory instance to the admin API's InstanceInfo. */
-export function instanceInfo(entry: InstanceEntry, coordinator: Coordinator): InstanceInfo {
+export function instanceInfo(entry: InstanceView, coordinator: Coordinator): InstanceInfo {
   return {
     id: entry.id,
-    state: STATE[instanceState(entry)],
+    state: STATE[reportedState(entry)],
     capacity: entry.capacity,
-    assigned: coordinator.fleet.ownedBy(entry.id).size,
+    assigned: coordinator.view.ownedBy(entry.id).size,
     fairShare: coordinator.quotas.get(entry.id) ?? 0,
     runningStreams: entry.runningStreams,
-    lastSeen: new Date(entry.lastSeen),
+    lastSeen: coordinator.wallTimeOf(entry.lastSeen),
     registeredAt: entry.registeredAt ?? undefined,
     connectedAt: entry.connectedAt ?? undefined,
     labels: entry.labels,
     metrics: metricsToMessage(entry.metrics),
     version: entry.version,
-    sessionId: entry.session?.sessionId ?? "",
+    sessionId: entry.sessionId ?? "",
     draining: entry.draining,
     suspect: coordinator.isSuspect(entry),
   };
@@ -45,7 +46,7 @@ export function instanceInfo(entry: InstanceEntry, coordinator: Coordinator): In
 
 /** Maps a catalog stream and its ownership to StreamInfo. */
 export function streamInfo(stream: CatalogStream, coordinator: Coordinator): StreamInfo {
-  const ownership = coordinator.fleet.owners.get(stream.id);
+  const ownership = coordinator.view.owners.get(stream.id);
   const state = !stream.enabled
     ? StreamState.STREAM_STATE_DISABLED
     : !ownership

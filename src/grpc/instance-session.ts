@@ -29,7 +29,6 @@ function endStatus(reason: EndReason): { code: status; details: string } | undef
 export class InstanceSession implements SessionHandle {
   readonly sessionId = randomUUID();
   readonly peer: string;
-  private seq = 0;
   private instanceId?: string;
   private ended = false;
   private gone = false;
@@ -79,8 +78,10 @@ export class InstanceSession implements SessionHandle {
     // Every message renews the lease: heartbeat and ack do it themselves, with their one lookup.
     switch (msg?.$case) {
       case "heartbeat":
-        this.coordinator.heartbeat(this, id, msg.value.runningStreams, metricsFromMessage(msg.value.metrics));
-        if (msg.value.seq > 0) this.write({ msg: { $case: "heartbeatAck", value: { seq: msg.value.seq } } });
+        // Acknowledged only when it really renewed the lease: a strict client counts its lease from this.
+        if (this.coordinator.heartbeat(this, id, msg.value.runningStreams, metricsFromMessage(msg.value.metrics)) && msg.value.seq > 0) {
+          this.write({ msg: { $case: "heartbeatAck", value: { seq: msg.value.seq } } });
+        }
         break;
       case "ack":
         this.coordinator.ack(this, id, msg.value.seq);
@@ -127,10 +128,8 @@ export class InstanceSession implements SessionHandle {
     this.write({ msg: { $case: "welcome", value: { sessionId: this.sessionId, ...welcome } } });
   }
 
-  sendAssignment(change: { full: boolean; add: GrantedStream[]; remove: string[] }): number {
-    this.seq += 1;
-    this.write({ msg: { $case: "assignment", value: { seq: this.seq, full: change.full, add: change.add, remove: change.remove } } });
-    return this.seq;
+  sendAssignment(assignment: { seq: number; full: boolean; add: GrantedStream[]; remove: string[] }): void {
+    this.write({ msg: { $case: "assignment", value: assignment } });
   }
 
   sendGoAway(reason: string, reconnectAfterMs: number): void {

@@ -1,9 +1,9 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { OrchestratorMetrics } from "../metrics/metrics.js";
-import { fleetStatus, instanceState } from "../status/fleet-status.js";
+import { fleetStatus, reportedState } from "../status/fleet-status.js";
 import type { HttpReply, HttpRoute } from "./http-server.js";
 
-const iso = (ms: number | Date | null) => (ms === null ? null : new Date(ms).toISOString());
+const iso = (at: Date | null) => at?.toISOString() ?? null;
 
 /**
  * `/status`, `/instances` and `/metrics`. The JSON keeps the field names the
@@ -54,15 +54,15 @@ export function statusRoutes(
       };
     },
     "/instances": (): HttpReply => {
-      const instances = coordinator.fleet.instancesById().map((e) => {
-        const state = instanceState(e);
+      const instances = coordinator.view.instancesById().map((e) => {
+        const state = reportedState(e);
         return {
           server_id: e.id,
           max_streams: e.capacity,
-          current_streams: coordinator.fleet.ownedBy(e.id).size,
+          current_streams: coordinator.view.ownedBy(e.id).size,
           status: state === "connected" || state === "draining" ? "active" : "inactive",
           registered_at: iso(e.registeredAt),
-          last_heartbeat: iso(e.lastSeen),
+          last_heartbeat: coordinator.wallTimeOf(e.lastSeen).toISOString(),
           state,
           fair_share: coordinator.quotas.get(e.id) ?? 0,
           running_streams: e.runningStreams,

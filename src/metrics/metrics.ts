@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Coordinator } from "../coordinator/coordinator.js";
-import type { CoordinatorObserver } from "../coordinator/observer.js";
+import type { CoordinatorObserver, DatabaseOperation } from "../coordinator/observer.js";
 import type { RoundDecision } from "../coordinator/round-planner.js";
 import { fleetStatus } from "../status/fleet-status.js";
 
@@ -58,7 +58,7 @@ export class OrchestratorMetrics implements CoordinatorObserver {
     } });
     new Gauge({ name: "finger_instances_suspect", help: "Connected instances silent for longer than SUSPECT_AFTER_MS (given no new streams)", registers, collect() {
       let n = 0;
-      for (const e of coordinator.fleet.instances.values()) if (coordinator.isSuspect(e)) n++;
+      for (const e of coordinator.view.instances()) if (coordinator.isSuspect(e)) n++;
       this.set(n);
     } });
     new Gauge({
@@ -97,7 +97,7 @@ export class OrchestratorMetrics implements CoordinatorObserver {
     for (const r of decision.revocations) this.moves.inc({ reason: r.reason, action: "revoking" });
   }
 
-  databaseError(operation: "round" | "last_seen_flush" | "catalog"): void {
+  databaseError(operation: DatabaseOperation): void {
     this.dbErrors.inc({ operation });
   }
 }

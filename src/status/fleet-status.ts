@@ -1,7 +1,13 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
-import { instanceState, isLive } from "../coordinator/fleet.js";
+import type { InstanceView } from "../coordinator/instance.js";
 
-export { instanceState, type InstanceStateName } from "../coordinator/fleet.js";
+/** How operators see an instance: its state, with draining shown in place of connected (the proto's InstanceState). */
+export type ReportedState = "connected" | "disconnected" | "draining" | "dead" | "left";
+
+/** The state reported for an instance by the admin API and the HTTP shim. */
+export function reportedState(instance: InstanceView): ReportedState {
+  return instance.state === "connected" && instance.draining ? "draining" : instance.state;
+}
 
 /** Everything GetStatus and GET /status report, computed from memory. */
 export interface FleetStatus {
@@ -22,23 +28,24 @@ export interface FleetStatus {
 
 /** Summarises the coordinator's fleet; O(instances + streams). */
 export function fleetStatus(coordinator: Coordinator, version: string, startedAt: Date, now = Date.now()): FleetStatus {
+  const { view } = coordinator;
   const instances = { total: 0, connected: 0, disconnected: 0, draining: 0, dead: 0 };
   let totalCapacity = 0;
   let reportedRunning = 0;
-  for (const entry of coordinator.fleet.instances.values()) {
+  for (const entry of view.instances()) {
     instances.total++;
-    const state = instanceState(entry);
+    const state = reportedState(entry);
     if (state === "left") instances.dead++;
     else instances[state]++;
     if (state === "connected") totalCapacity += entry.capacity;
-    if (isLive(entry)) reportedRunning += entry.runningStreams;
+    if (entry.live) reportedRunning += entry.runningStreams;
   }
   const streams = { total: 0, enabled: 0, assigned: 0, unassigned: 0, revoking: 0 };
-  for (const stream of coordinator.fleet.catalog.values()) {
+  for (const stream of view.catalog.values()) {
     streams.total++;
     if (!stream.enabled) continue;
     streams.enabled++;
-    const ownership = coordinator.fleet.owners.get(stream.id);
+    const ownership = view.owners.get(stream.id);
     if (!ownership) streams.unassigned++;
     else if (ownership.revoking) streams.revoking++;
     else streams.assigned++;
@@ -51,8 +58,8 @@ export function fleetStatus(coordinator: Coordinator, version: string, startedAt
     streams,
     loadPercentage: totalCapacity ? Math.round((assignedLoad / totalCapacity) * 10_000) / 100 : 0,
     frozen: coordinator.freeze !== undefined,
-    frozenUntil: coordinator.freeze?.until != null ? new Date(coordinator.freeze.until) : null,
-    movesLastMinute: coordinator.moves.lastMinute(now),
+    frozenUntil: coordinator.freeze?.until ?? null,
+    movesLastMinute: coordinator.movesLastMinute(),
     role: "leader",
     version,
     startedAt,

@@ -45,12 +45,12 @@ describe("draining an instance whose first round is not written yet", () => {
     coordinator.hello(new RecordingSession("s1"), { instanceId: "fresh", capacity: 5, held: [], labels: {}, version: "t" });
     // Same tick as the hello: the round it asked for has not run, so the instance has no row yet.
     assert.equal(await coordinator.setDraining("fresh", true), true);
-    assert.equal(coordinator.fleet.instances.get("fresh")?.draining, true);
+    assert.equal(coordinator.view.instance("fresh")?.draining, true);
     assert.equal(await draining(database, "fresh"), true, "persisted before the call returned");
 
     await orchestrator.close();
     orchestrator = await startTestOrchestrator({}, database);
-    assert.equal(orchestrator.app.coordinator.fleet.instances.get("fresh")?.draining, true);
+    assert.equal(orchestrator.app.coordinator.view.instance("fresh")?.draining, true);
 
     assert.equal(await orchestrator.app.coordinator.setDraining("fresh", false), true);
     assert.equal(await draining(database, "fresh"), false);
@@ -87,7 +87,7 @@ describe("shutdown", () => {
     coordinator.hello(new RecordingSession("s3"), { instanceId: "busy", capacity: 1, held: [], labels: {}, version: "t" });
     await orchestrator.close();
     await assert.rejects(coordinator.setDraining("busy", true), { name: "ShuttingDownError" });
-    assert.equal(coordinator.fleet.instances.get("busy")?.draining, false);
+    assert.equal(coordinator.view.instance("busy")?.draining, false);
   });
 
   test("rounds asked for then are refused with an error instead of waiting forever", { timeout: 10_000 }, async () => {

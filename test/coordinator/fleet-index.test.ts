@@ -42,7 +42,7 @@ function apply(fleet: Fleet, op: Op): void {
       fleet.clearOwner(op.stream);
       break;
     case "markRevoking":
-      fleet.markRevoking(op.stream);
+      fleet.markRevoking(op.stream, "rebalance");
       break;
   }
 }
@@ -93,7 +93,7 @@ describe("the fleet's index", () => {
     for (let i = 0; i < 3_000; i++) {
       put(`x${i}`);
       fleet.setOwner(`x${i}`, { instanceId: INSTANCES[i % 3]!, epoch: i + 1, revoking: false });
-      if (i % 5 === 0) fleet.markRevoking(`x${i}`);
+      if (i % 5 === 0) fleet.markRevoking(`x${i}`, "rebalance");
     }
     assertMirrors(fleet);
     for (let i = 0; i < 3_000; i += 2) {

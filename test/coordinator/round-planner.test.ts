@@ -1,7 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Fleet, newInstanceEntry } from "../../src/coordinator/fleet.js";
+import { Fleet } from "../../src/coordinator/fleet.js";
+import { Instance } from "../../src/coordinator/instance.js";
 import { planRound } from "../../src/coordinator/round-planner.js";
+import { SessionOutbox } from "../../src/coordinator/session-outbox.js";
 import type { SessionHandle } from "../../src/coordinator/types.js";
 
 const session = { sessionId: "test", peer: "test" } as SessionHandle;
@@ -11,9 +13,9 @@ const NOW = 1_000_000;
 function fleetOf(instances: Array<{ id: string; capacity: number; lastSeen?: number }>, owners: Array<string | null>): Fleet {
   const fleet = new Fleet();
   for (const i of instances) {
-    const entry = newInstanceEntry(i.id, i.lastSeen ?? NOW);
-    Object.assign(entry, { capacity: i.capacity, liveness: "connected", session });
-    fleet.instances.set(entry.id, entry);
+    const instance = Instance.register(i.id, 0, 0);
+    instance.connect(new SessionOutbox(session), { instanceId: i.id, capacity: i.capacity, held: [], labels: {}, version: "" }, i.lastSeen ?? NOW, 0);
+    fleet.add(instance);
   }
   owners.forEach((owner, s) => {
     const id = `st-${String(s).padStart(3, "0")}`;
@@ -56,7 +58,7 @@ describe("planRound with suspect instances", () => {
     );
     for (const id of ["a", "b", "c", "d"]) {
       const revoking = [...fleet.ownedBy(id)].slice(0, 2);
-      for (const streamId of revoking) fleet.markRevoking(streamId);
+      for (const streamId of revoking) fleet.markRevoking(streamId, "rebalance");
     }
     const decision = planRound(fleet, Infinity, NOW - 1_000);
     assert.deepEqual(decision.suspects, ["d"]);

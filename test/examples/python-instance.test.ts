@@ -218,7 +218,7 @@ print(json.dumps(out))
   test("runs its streams, heartbeats with metrics, acks so streams can move, and leaves on SIGTERM", { timeout: 20_000 }, async () => {
     const ids = streamIds(6, "py");
     const o = await boot(ids);
-    const fleet = o.app.coordinator.fleet;
+    const fleet = o.app.coordinator.view;
     const py = python({
       ORCHESTRATOR_URL: `http://${o.grpcAddress}`, // the old guide's form, scheme and all
       INSTANCE_ID: "py-1",
@@ -233,7 +233,7 @@ print(json.dumps(out))
       const owner = fleet.owners.get(id);
       assert.deepEqual({ owner: owner?.instanceId, epoch: owner?.epoch }, { owner: "py-1", epoch }, id);
     }
-    const entry = () => fleet.instances.get("py-1")!;
+    const entry = () => fleet.instance("py-1")!;
     assert.equal(entry().capacity, 10);
     assert.equal(entry().version, "python-example/0.1.0");
     assert.ok(entry().labels.hostname, "hello carries labels");
@@ -247,7 +247,7 @@ print(json.dumps(out))
     }
     const gaps = seen.slice(1).map((t, i) => t - seen[i]!);
     assert.ok(gaps.length >= 3 && Math.max(...gaps) < 700, `heartbeats every ~300 ms, got gaps ${gaps.join(", ")}`);
-    assert.equal(entry().liveness, "connected");
+    assert.equal(entry().state, "connected");
     assert.equal(entry().runningStreams, 6);
     const m = entry().metrics ?? {};
     const scalars = ["cpu_percent", "memory_percent", "memory_used_gb", "memory_total_gb", "disk_percent", "disk_free_gb", "disk_total_gb"];
@@ -284,7 +284,7 @@ print(json.dumps(out))
     const allMovedAt = Date.now();
     const exit = await py.exit(3_000);
     assert.deepEqual(exit, { code: 0, signal: null }, py.output());
-    assert.equal(entry().liveness, "left", "the instance left (a dropped connection would be in grace)");
+    assert.equal(entry().state, "left", "the instance left (a dropped connection would be in grace)");
     const finalStops = py.events().filter((e) => e.what === "stop" && e.at >= termAt - 1);
     assert.deepEqual(finalStops.map((e) => e.id).sort(), remaining.sort(), "python stopped what it ran before leaving");
     const leftAt = Math.max(...finalStops.map((e) => e.at)); // leave goes out right after the last stop
@@ -305,8 +305,8 @@ print(json.dumps(out))
     o = await startTestOrchestrator(env, database);
     orchestrator = o;
     await waitUntil(() => py.count(/connected to /) === 2, 6_000, `python to reconnect; output:\n${py.output()}`);
-    const entry = () => o.app.coordinator.fleet.instances.get("py-restart");
-    await waitUntil(() => entry()?.liveness === "connected", 2_000, "the new orchestrator to see it");
+    const entry = () => o.app.coordinator.view.instance("py-restart");
+    await waitUntil(() => entry()?.state === "connected", 2_000, "the new orchestrator to see it");
     await sleep(600); // a few rounds and heartbeats: nothing may move
 
     assert.equal(py.events().length, eventsBefore, `no stream was stopped or started; output:\n${py.output()}`);
@@ -324,7 +324,7 @@ print(json.dumps(out))
     await waitUntil(async () => (await joins()).length === 2, 3_000, "both joins in the audit log");
     assert.deepEqual(await joins(), [0, 4]);
     for (const [id, epoch] of before) {
-      const owner = o.app.coordinator.fleet.owners.get(id);
+      const owner = o.app.coordinator.view.owners.get(id);
       assert.deepEqual(owner && { instanceId: owner.instanceId, epoch: owner.epoch }, { instanceId: "py-restart", epoch }, id);
     }
     py.child.kill("SIGTERM");
@@ -362,6 +362,6 @@ print(json.dumps(out))
     assert.equal(exit.code, 1, py.output());
     assert.match(py.output(), /rejected instance '(x+)': .*instance_id/);
     assert.equal(py.count(/rejected/), 1, "one attempt, no retries");
-    assert.equal(o.app.coordinator.fleet.instances.size, 0);
+    assert.equal(o.app.coordinator.view.instancesById().length, 0);
   });
 });

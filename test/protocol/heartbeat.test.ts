@@ -40,8 +40,8 @@ describe("heartbeats", () => {
     try {
       // Three leases long: the instance stays connected only because heartbeats renew it.
       await sleep(3_000);
-      const entry = orchestrator.app.coordinator.fleet.instances.get("beating")!;
-      assert.equal(entry.liveness, "connected");
+      const entry = orchestrator.app.coordinator.view.instance("beating")!;
+      assert.equal(entry.state, "connected");
       await waitUntil(
         async () => {
           const row = await orchestrator.app.db.selectFrom("instances").selectAll().where("id", "=", "beating").executeTakeFirst();

@@ -86,7 +86,7 @@ describe("one owner per stream, epochs, balance and rate limits", () => {
       1_000,
       "the left instance's rows to go although nobody can take them",
     );
-    assert.equal(orchestrator.app.coordinator.fleet.owners.size, 0);
+    assert.equal(orchestrator.app.coordinator.view.owners.size, 0);
     const again = open("a", 10);
     await waitUntil(() => again.owned().size === 3, 2_000, "a to own all again");
     for (const [id, epoch] of again.owned()) assert.ok(epoch > before.get(id)!, `${id}: ${epoch} > ${before.get(id)}`);
@@ -140,7 +140,7 @@ describe("one owner per stream, epochs, balance and rate limits", () => {
     const again = open("shrinks", 2, { ack: false, held: [...first.owned()].map(([streamId, epoch]) => ({ streamId, epoch })) });
     const full = await again.waitFor(fullAssignment);
     assert.equal(full.add.length, 2, "the full set holds no more than the new capacity");
-    assert.equal(orchestrator.app.coordinator.fleet.ownedBy("shrinks").size, 6, "the rest is released only on acknowledgement");
+    assert.equal(orchestrator.app.coordinator.view.ownedBy("shrinks").size, 6, "the rest is released only on acknowledgement");
 
     const other = open("other", 10);
     await sleep(300);

@@ -35,7 +35,7 @@ describe("following the users' own streams table (STREAMS_SOURCE_TABLE)", () => 
     await database.drop();
   });
 
-  const catalog = () => orchestrator.app.coordinator.fleet.catalog;
+  const catalog = () => orchestrator.app.coordinator.view.catalog;
 
   test("rows are in the catalog at start-up, shaped like an import; a bad row is skipped", async () => {
     assert.deepEqual([...catalog().keys()].sort(), ["1", "2"]);

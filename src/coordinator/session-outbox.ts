@@ -1,0 +1,71 @@
+import type { AssignmentChange } from "./assignment-changes.js";
+import type { EndReason, GrantedStream, SessionHandle } from "./types.js";
+
+/**
+ * Everything the coordinator sends one session goes out here: the outbox
+ * numbers assignments (`seq`) and remembers, under each number, the streams
+ * that message told the instance to stop. An ack of `seq` resolves every
+ * message up to it and hands back those streams, which only then may go to
+ * someone else. The gRPC session under it is a plain pipe.
+ */
+export class SessionOutbox {
+  private seq = 0;
+  private readonly revoked = new Map<number, readonly string[]>();
+
+  constructor(private readonly session: SessionHandle) {}
+
+  /** True when this outbox sends to `session`. */
+  wraps(session: SessionHandle): boolean {
+    return this.session === session;
+  }
+
+  get sessionId(): string {
+    return this.session.sessionId;
+  }
+
+  get peer(): string {
+    return this.session.peer;
+  }
+
+  welcome(welcome: { heartbeatIntervalMs: number; leaseTtlMs: number }): void {
+    this.session.sendWelcome(welcome);
+  }
+
+  /**
+   * Sends an assignment (a full set, or streams to start and stop).
+   * @param revoking the streams whose stop must be acknowledged before they
+   *   move (by default everything in `remove`; for a full set, the owned
+   *   streams it leaves out).
+   * @returns the message's seq.
+   */
+  assign(change: { full: boolean; add: GrantedStream[]; remove: string[] }, revoking: readonly string[] = change.remove): number {
+    this.seq += 1;
+    this.session.sendAssignment({ seq: this.seq, ...change });
+    if (revoking.length) this.revoked.set(this.seq, revoking);
+    return this.seq;
+  }
+
+  /** An incremental change: one message with its starts and stops. */
+  change(change: AssignmentChange): number {
+    return this.assign({ full: false, add: change.add, remove: change.remove });
+  }
+
+  /** The instance applied everything up to `seq`: the streams those messages revoked. */
+  acknowledge(seq: number): string[] {
+    const out: string[] = [];
+    for (const [s, streamIds] of this.revoked) {
+      if (s > seq) continue;
+      this.revoked.delete(s);
+      out.push(...streamIds);
+    }
+    return out;
+  }
+
+  goAway(reason: string, reconnectAfterMs: number): void {
+    this.session.sendGoAway(reason, reconnectAfterMs);
+  }
+
+  end(reason: EndReason): void {
+    this.session.end(reason);
+  }
+}
