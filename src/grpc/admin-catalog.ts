@@ -3,7 +3,7 @@ import type { CatalogStream } from "../coordinator/types.js";
 import type { Db } from "../db/database.js";
 import { deleteStreams, setStreamsEnabled, streamHistory, upsertStreams } from "../db/streams-repository.js";
 import { FieldError } from "../domain/field-error.js";
-import { checkId } from "../domain/ids.js";
+import { checkId, idProblem } from "../domain/ids.js";
 import { streamIdsOf, streamsFromSpecs } from "../domain/stream-spec.js";
 import type { AdminServiceServer, ListStreamsRequest } from "../gen/orchestrator/v1/admin.js";
 import type { Logger } from "../log/logger.js";
@@ -12,8 +12,20 @@ import { NotFoundError, unary } from "./unary.js";
 
 const MAX_PAGE = 1_000;
 
+/** A page token is the last id of the previous page, base64url so that clients treat it as opaque. */
 const encodeToken = (id: string) => Buffer.from(id, "utf8").toString("base64url");
-const decodeToken = (token: string) => Buffer.from(token, "base64url").toString("utf8");
+
+/**
+ * The id a page token stands for. Node's base64url decoder ignores what it
+ * cannot read, so a token only counts when encoding its id gives it back and
+ * that id could be a stream's; anything else would quietly list from elsewhere.
+ * @throws FieldError `page_token` for a token no page handed out.
+ */
+function decodeToken(token: string): string {
+  const id = Buffer.from(token, "base64url").toString("utf8");
+  if (encodeToken(id) !== token || idProblem(id) !== undefined) throw new FieldError("page_token", "is not a token from a previous page");
+  return id;
+}
 
 /** Streams matching a ListStreams filter, ordered by id. */
 function matchingStreams(coordinator: Coordinator, request: ListStreamsRequest): CatalogStream[] {
@@ -59,7 +71,6 @@ export function catalogHandlers(db: Db, coordinator: Coordinator, logger: Logger
       let start = 0;
       if (request.pageToken) {
         const after = decodeToken(request.pageToken);
-        if (!after) throw new FieldError("page_token", "is not a token from a previous page");
         start = all.findIndex((s) => s.id > after);
         if (start < 0) start = all.length;
       }
