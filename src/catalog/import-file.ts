@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { FieldError } from "../domain/field-error.js";
+import { MAX_BATCH, streamFromSpec } from "../domain/stream-spec.js";
 import type { StreamSpec } from "../gen/orchestrator/v1/admin.js";
-import { MAX_BATCH, streamFromSpec } from "../grpc/admin-service.js";
-import { FieldError } from "../grpc/validation.js";
 import { ImportError, parseCsvRows, parseJsonRows, type SourceRow } from "./parse-rows.js";
 
 export { ImportError, parseCsvRows, parseJsonRows, type SourceRow };

@@ -1,6 +1,7 @@
 import type { InstanceClientOptions } from "./types.js";
 import { resolveBackoff } from "./backoff.js";
-import { idProblem, MAX_CAPACITY } from "../grpc/validation.js";
+import { idProblem } from "../domain/ids.js";
+import { MAX_CAPACITY } from "../domain/limits.js";
 
 function check(ok: boolean, message: string): void {
   if (!ok) throw new TypeError(`InstanceClient: ${message}`);

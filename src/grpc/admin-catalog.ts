@@ -1,54 +1,31 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { CatalogStream } from "../coordinator/types.js";
 import type { Db } from "../db/database.js";
-import { deleteStreams, setStreamsEnabled, streamHistory, upsertStreams, type StreamInput } from "../db/streams-repository.js";
-import type { AdminServiceServer, ListStreamsRequest, StreamSpec } from "../gen/orchestrator/v1/admin.js";
+import { deleteStreams, setStreamsEnabled, streamHistory, upsertStreams } from "../db/streams-repository.js";
+import { FieldError } from "../domain/field-error.js";
+import { checkId, idProblem } from "../domain/ids.js";
+import { streamIdsOf, streamsFromSpecs } from "../domain/stream-spec.js";
+import type { AdminServiceServer, ListStreamsRequest } from "../gen/orchestrator/v1/admin.js";
 import type { Logger } from "../log/logger.js";
 import { eventFromRow, streamInfo } from "./admin-mappers.js";
 import { NotFoundError, unary } from "./unary.js";
-import { checkId, checkStreamUrl, checkStringMap, FieldError } from "./validation.js";
 
-/** Most streams accepted by one catalog call. */
-export const MAX_BATCH = 10_000;
 const MAX_PAGE = 1_000;
 
-/**
- * Validates a StreamSpec and maps it to a catalog stream.
- * @throws FieldError naming the offending field, e.g. `streams[3].url`.
- */
-export function streamFromSpec(spec: StreamSpec, index: number): StreamInput {
-  const at = `streams[${index}]`;
-  const name = spec.name.trim();
-  if (name.length > 256) throw new FieldError(`${at}.name`, "must be at most 256 characters");
-  return {
-    id: checkId(`${at}.id`, spec.id),
-    url: checkStreamUrl(`${at}.url`, spec.url.trim()),
-    name,
-    metadata: checkStringMap(`${at}.metadata`, spec.metadata),
-    enabled: spec.enabled,
-  };
-}
-
-function checkBatch(field: string, size: number): void {
-  if (size === 0) throw new FieldError(field, "must not be empty");
-  if (size > MAX_BATCH) throw new FieldError(field, `must have at most ${MAX_BATCH} entries (got ${size})`);
-}
-
-function checkUnique(field: string, ids: string[]): void {
-  const seen = new Set<string>();
-  ids.forEach((id, i) => {
-    if (seen.has(id)) throw new FieldError(`${field}[${i}]`, `duplicate id ${JSON.stringify(id)}`);
-    seen.add(id);
-  });
-}
-
-function streamIdsOf(field: string, ids: string[]): string[] {
-  checkBatch(field, ids.length);
-  return [...new Set(ids.map((id, i) => checkId(`${field}[${i}]`, id)))];
-}
-
+/** A page token is the last id of the previous page, base64url so that clients treat it as opaque. */
 const encodeToken = (id: string) => Buffer.from(id, "utf8").toString("base64url");
-const decodeToken = (token: string) => Buffer.from(token, "base64url").toString("utf8");
+
+/**
+ * The id a page token stands for. Node's base64url decoder ignores what it
+ * cannot read, so a token only counts when encoding its id gives it back and
+ * that id could be a stream's; anything else would quietly list from elsewhere.
+ * @throws FieldError `page_token` for a token no page handed out.
+ */
+function decodeToken(token: string): string {
+  const id = Buffer.from(token, "base64url").toString("utf8");
+  if (encodeToken(id) !== token || idProblem(id) !== undefined) throw new FieldError("page_token", "is not a token from a previous page");
+  return id;
+}
 
 /** Streams matching a ListStreams filter, ordered by id. */
 function matchingStreams(coordinator: Coordinator, request: ListStreamsRequest): CatalogStream[] {
@@ -69,9 +46,7 @@ export function catalogHandlers(db: Db, coordinator: Coordinator, logger: Logger
 > {
   return {
     upsertStreams: unary("UpsertStreams", logger, async (request) => {
-      checkBatch("streams", request.streams.length);
-      const streams = request.streams.map(streamFromSpec);
-      checkUnique("streams", streams.map((s) => s.id));
+      const streams = streamsFromSpecs(request.streams);
       const outcome = await upsertStreams(db, streams);
       await coordinator.catalogChanged([...outcome.created, ...outcome.updated]);
       return { created: outcome.created.length, updated: outcome.updated.length, unchanged: outcome.unchanged.length };
@@ -97,7 +72,6 @@ export function catalogHandlers(db: Db, coordinator: Coordinator, logger: Logger
       let start = 0;
       if (request.pageToken) {
         const after = decodeToken(request.pageToken);
-        if (!after) throw new FieldError("page_token", "is not a token from a previous page");
         start = all.findIndex((s) => s.id > after);
         if (start < 0) start = all.length;
       }

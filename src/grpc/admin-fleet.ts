@@ -4,7 +4,8 @@ import type { Logger } from "../log/logger.js";
 import { fleetStatus } from "../status/fleet-status.js";
 import { instanceInfo, statusToMessage } from "./admin-mappers.js";
 import { NotFoundError, unary } from "./unary.js";
-import { checkId, FieldError } from "./validation.js";
+import { FieldError } from "../domain/field-error.js";
+import { checkId } from "../domain/ids.js";
 
 /** Longest freeze accepted: a week; longer maintenance should be lifted by hand. */
 const MAX_FREEZE_SECONDS = 7 * 24 * 3600;

@@ -6,8 +6,6 @@ import { catalogHandlers } from "./admin-catalog.js";
 import { fleetHandlers } from "./admin-fleet.js";
 import { watchEvents } from "./watch-events.js";
 
-export { MAX_BATCH, streamFromSpec } from "./admin-catalog.js";
-
 /** The operator API: every AdminService method, wired to the database and the coordinator. */
 export function adminService(
   db: Db,

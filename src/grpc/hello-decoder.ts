@@ -1,6 +1,9 @@
 import type { InstanceHello } from "../coordinator/types.js";
+import { FieldError } from "../domain/field-error.js";
+import { checkId } from "../domain/ids.js";
+import { MAX_CAPACITY, MAX_ID_LENGTH } from "../domain/limits.js";
+import { checkStringMap } from "../domain/string-map.js";
 import type { Hello } from "../gen/orchestrator/v1/orchestrator.js";
-import { checkId, checkStringMap, FieldError, MAX_CAPACITY, MAX_ID_LENGTH } from "./validation.js";
 
 /** At most this many held streams are accepted in one hello. */
 export const MAX_HELD = 10_000;

@@ -6,7 +6,7 @@ import type { ConnectRequest, ConnectResponse } from "../gen/orchestrator/v1/orc
 import { metricsFromMessage } from "./metrics-mapping.js";
 import type { Logger } from "../log/logger.js";
 import { decodeHello } from "./hello-decoder.js";
-import { FieldError } from "./validation.js";
+import { FieldError } from "../domain/field-error.js";
 
 function endStatus(reason: EndReason): { code: status; details: string } | undefined {
   switch (reason.kind) {

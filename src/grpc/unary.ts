@@ -1,7 +1,7 @@
 import { Metadata, status, type sendUnaryData, type ServerUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import type { Logger } from "../log/logger.js";
 import { ShuttingDownError } from "../coordinator/round-runner.js";
-import { FieldError } from "./validation.js";
+import { FieldError } from "../domain/field-error.js";
 
 /** A lookup that found nothing; becomes NOT_FOUND. */
 export class NotFoundError extends Error {

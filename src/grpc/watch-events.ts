@@ -2,7 +2,7 @@ import { status, type ServerWritableStream } from "@grpc/grpc-js";
 import type { EventLog, LoggedEvent } from "../coordinator/event-log.js";
 import type { WatchEventsRequest, WatchEventsResponse } from "../gen/orchestrator/v1/admin.js";
 import { eventFromLog } from "./admin-mappers.js";
-import { FieldError } from "./validation.js";
+import { FieldError } from "../domain/field-error.js";
 
 const MAX_HISTORY = 1_000;
 

@@ -1,6 +1,6 @@
 import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { MAX_BATCH } from "../domain/stream-spec.js";
 import { AdminServiceClient, type GetStatusResponse, type InstanceInfo, type StreamSpec } from "../gen/orchestrator/v1/admin.js";
-import { MAX_BATCH } from "../grpc/admin-catalog.js";
 
 /** `count` stream ids `sim-00001`..., at least five digits so they sort as numbers. */
 export function simStreamIds(count: number, prefix = "sim"): string[] {

@@ -3,7 +3,7 @@ import type { Coordinator } from "../coordinator/coordinator.js";
 import type { Db } from "../db/database.js";
 import { applySourceRows, readSourceTable, type SyncOutcome } from "../db/source-table-repository.js";
 import type { StreamInput } from "../db/streams-repository.js";
-import { FieldError } from "../grpc/validation.js";
+import { FieldError } from "../domain/field-error.js";
 import type { Logger } from "../log/logger.js";
 
 /** Cell values as the import rules expect them: dates and JSON become text. */

@@ -13,6 +13,15 @@ describe("AdminService reads, discovered through reflection", () => {
   let admin: DynamicClient;
   const clients: InstanceClient[] = [];
 
+  const code = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (e) {
+      return [(e as { code: number }).code, (e as { details: string }).details] as const;
+    }
+    throw new Error("expected the call to fail");
+  };
+
   before(async () => {
     orchestrator = await startTestOrchestrator({ HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: "1500" });
     const stub = new AdminClient(orchestrator.grpcAddress);
@@ -74,6 +83,15 @@ describe("AdminService reads, discovered through reflection", () => {
     assert.deepEqual(seen, [...streamIds(7), "off"].sort());
   });
 
+  test("ListStreams refuses a page_token no page handed out", async () => {
+    // Not base64url; base64url of bytes that are not UTF-8; base64url of an id no stream can have.
+    for (const token of ["garbage!!", "_w", Buffer.from("\u0001").toString("base64url")]) {
+      const [c, d] = await code(admin.call("ListStreams", { page_token: token }));
+      assert.equal(c, status.INVALID_ARGUMENT, token);
+      assert.equal(d, "page_token: is not a token from a previous page");
+    }
+  });
+
   test("GetStream shows owner, epoch and history", async () => {
     const owned = [...clients[0]!.running().values()][0]!;
     const r = await admin.call("GetStream", { stream_id: owned.id });
@@ -86,14 +104,6 @@ describe("AdminService reads, discovered through reflection", () => {
   });
 
   test("unknown ids are NOT_FOUND and bad fields INVALID_ARGUMENT naming the field", async () => {
-    const code = async (p: Promise<unknown>) => {
-      try {
-        await p;
-      } catch (e) {
-        return [(e as { code: number }).code, (e as { details: string }).details] as const;
-      }
-      throw new Error("expected the call to fail");
-    };
     assert.deepEqual(await code(admin.call("GetInstance", { instance_id: "ghost" })), [status.NOT_FOUND, 'instance "ghost" not found']);
     assert.equal((await code(admin.call("GetStream", { stream_id: "ghost" })))[0], status.NOT_FOUND);
     assert.equal((await code(admin.call("DrainInstance", { instance_id: "ghost" })))[0], status.NOT_FOUND);

@@ -1,0 +1,7 @@
+/** Longest id accepted for instances and streams. */
+export const MAX_ID_LENGTH = 128;
+/** Largest capacity an instance may announce. */
+export const MAX_CAPACITY = 10_000;
+/** Labels and metadata stay small: they travel with every assignment. */
+export const MAX_MAP_ENTRIES = 64;
+export const MAX_MAP_VALUE_LENGTH = 1_024;
