@@ -54,7 +54,7 @@ function checkGeneratedCode(): void {
 }
 
 async function main(): Promise<void> {
-  // The Python example's test needs Debian's protoc and grpcio; install them on a fresh machine.
+  // The Python example's test needs Debian's protoc and grpcio, the wall-clock test libfaketime; install them on a fresh machine.
   if (process.platform === "linux" && spawnSync("which", ["apt-get"]).status === 0) {
     run("installing system packages", "bash", [path.join(root, "scripts/install-system-deps.sh")]);
   }
