@@ -1,0 +1,59 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { FakeInstance, useHarness, type CoordinatorHarness } from "../helpers/coordinator-harness.js";
+
+const GRACE = 1_000;
+
+/** x and y share four streams; x's connection breaks and its grace runs out while the round giving its streams to y is held in the store. */
+async function raceSetup(h: CoordinatorHarness) {
+  await h.addStreams(4);
+  await h.start();
+  const x = await h.connect("x", 10);
+  const y = await h.connect("y", 10);
+  assert.deepEqual(h.ownedCounts(), { x: 2, y: 2 });
+  const xStreams = x.owned();
+  x.drop();
+  const open = h.store.holdWrites();
+  h.clock.runFor(GRACE + 100);
+  // Let the round start and reach the store, where it waits.
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  // x comes back meanwhile, holding what it ran (not settled: the round is still held).
+  const back = new FakeInstance(h, "x");
+  h.instances.push(back);
+  back.hello(10, { held: [...xStreams].map(([streamId, epoch]) => ({ streamId, epoch })) });
+  back.beat(h.options.heartbeatIntervalMs);
+  return { x, y, back, xStreams, open };
+}
+
+describe("an instance that comes back while its streams are being given away (in memory)", () => {
+  const harness = useHarness({ reconnectGraceMs: GRACE });
+
+  test("is not told to run them, so they never run twice", async () => {
+    const { h } = harness;
+    const { y, back, xStreams, open } = await raceSetup(h);
+    const full = back.assignments()[0]!;
+    assert.equal(full.full, true);
+    assert.deepEqual(full.add.filter((s) => xStreams.has(s.id)), [], "streams the held round hands to y are not in x's full set");
+    open();
+    await h.settle();
+    assert.ok([...xStreams.keys()].every((id) => y.owned().has(id)), "the round landed: y runs them");
+    for (const id of back.owned().keys()) assert.ok(!y.owned().has(id), `${id} runs on both`);
+    await h.advance(2_000);
+    assert.deepEqual(h.ownedCounts(), { x: 2, y: 2 }, "balanced again afterwards");
+    for (const id of back.owned().keys()) assert.ok(!y.owned().has(id), `${id} runs on both`);
+  });
+
+  test("gets them after all when that round fails, and they never run twice", async () => {
+    const { h } = harness;
+    const { y, back, xStreams, open } = await raceSetup(h);
+    assert.deepEqual(back.assignments()[0]!.add.filter((s) => xStreams.has(s.id)), []);
+    h.store.fail.writeRound = 1;
+    open();
+    await h.settle();
+    assert.deepEqual(new Map([...back.owned()].filter(([id]) => xStreams.has(id))), xStreams, "withheld streams are sent once the round failed");
+    assert.equal(y.owned().size, 2);
+    await h.advance(2_000);
+    assert.deepEqual(h.ownedCounts(), { x: 2, y: 2 });
+    for (const id of back.owned().keys()) assert.ok(!y.owned().has(id), `${id} runs on both`);
+  });
+});
