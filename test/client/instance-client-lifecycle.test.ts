@@ -1,0 +1,109 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { status } from "@grpc/grpc-js";
+import { InstanceClient } from "../../src/client/index.js";
+import { closeClientsAfterEach, connect, setup } from "./client-setup.js";
+import { sleep, stream, waitFor } from "./fakes.js";
+
+closeClientsAfterEach();
+
+describe("InstanceClient: strict mode, close and options", () => {
+  test("strict mode stops every stream once disconnected longer than the lease", async () => {
+    const s = setup({ strict: true, welcomeTimeoutMs: 60_000 });
+    const lost: string[][] = [];
+    s.client.on("leaseLost", (e) => lost.push(e.stopped));
+    const call = await connect(s, 60_000, 80);
+    call.assign(1, true, [stream("a")]);
+    await waitFor(() => call.acks().length === 1);
+    const lastSent = Date.now();
+    call.finish(status.UNAVAILABLE, "network down");
+    await s.transport.call(1); // hangs without a welcome, like an unreachable server
+    await sleep(30);
+    assert.deepEqual(s.stopped, [], "not before the lease ran out");
+    await waitFor(() => s.stopped.length === 1, 1_000);
+    assert.ok(Date.now() - lastSent >= 70, `stopped after ${Date.now() - lastSent} ms`);
+    assert.deepEqual(s.stopped, [["a", "lease-lost"]]);
+    assert.deepEqual(lost, [["a"]]);
+  });
+
+  test("without strict, streams survive a disconnect longer than the lease", async () => {
+    const s = setup({ welcomeTimeoutMs: 60_000 });
+    const call = await connect(s, 60_000, 20);
+    call.assign(1, true, [stream("a")]);
+    await waitFor(() => call.acks().length === 1);
+    call.finish(status.UNAVAILABLE);
+    await s.transport.call(1);
+    await sleep(100);
+    assert.deepEqual(s.stopped, []);
+    assert.deepEqual([...s.client.running().keys()], ["a"]);
+  });
+
+  test("strict mode does not fire when the client reconnects in time", async () => {
+    const s = setup({ strict: true });
+    const call = await connect(s, 60_000, 80);
+    call.assign(1, true, [stream("a")]);
+    await waitFor(() => call.acks().length === 1);
+    call.finish(status.UNAVAILABLE);
+    (await s.transport.call(1)).welcome("s2", 60_000, 80);
+    await sleep(150);
+    assert.deepEqual(s.stopped, []);
+  });
+
+  test("close stops every stream, then sends leave and half-closes; it is idempotent", async () => {
+    const order: string[] = [];
+    const s = setup({ onStop: (id, reason) => void order.push(`stop ${id} ${reason}`) });
+    const call = await connect(s);
+    call.on("written", (m) => order.push(m.msg?.$case ?? ""));
+    call.on("halfClosed", () => order.push("half-close"));
+    call.assign(1, true, [stream("a"), stream("b")]);
+    await waitFor(() => call.acks().length === 1);
+    order.length = 0;
+    const closing = s.client.close("maintenance");
+    assert.equal(s.client.close(), closing, "the same promise");
+    await closing;
+    assert.deepEqual(order, ["stop a shutdown", "stop b shutdown", "leave", "half-close"]);
+    const leave = call.written.at(-1)?.msg;
+    assert.ok(leave?.$case === "leave" && leave.value.reason === "maintenance");
+    assert.equal(call.cancelled, false);
+    assert.equal(s.transport.closed, true);
+    assert.equal(s.client.connected, false);
+    assert.equal(s.client.sessionId, undefined);
+    assert.deepEqual(s.events.disconnected.map((e) => e.sessionId), ["s1"]);
+    assert.equal(s.client.running().size, 0);
+    await s.client.close();
+    assert.equal(order.filter((o) => o.startsWith("stop")).length, 2, "no second round of stops");
+    await sleep(30);
+    assert.equal(s.transport.calls.length, 1, "no reconnect after close");
+    assert.throws(() => s.client.start(), /closed/);
+  });
+
+  test("close gives up waiting for the server after closeTimeoutMs and cancels", async () => {
+    const s = setup({ closeTimeoutMs: 40 });
+    const call = await connect(s);
+    call.finishOnHalfClose = false;
+    const began = Date.now();
+    await s.client.close();
+    assert.ok(call.halfClosed && call.cancelled);
+    assert.ok(Date.now() - began >= 35);
+  });
+
+  test("close while waiting to reconnect stops the loop at once", async () => {
+    const s = setup({ backoff: { initialMs: 5_000, maxMs: 5_000 } });
+    s.client.start();
+    (await s.transport.call(0)).finish(status.UNAVAILABLE);
+    await waitFor(() => s.events.disconnected.length === 1);
+    const began = Date.now();
+    await s.client.close();
+    assert.ok(Date.now() - began < 1_000);
+    assert.equal(s.transport.calls.length, 1);
+  });
+
+  test("rejects invalid options at construction", () => {
+    const base = { address: "x:1", instanceId: "i", capacity: 1, onStart() {}, onStop() {} };
+    assert.throws(() => new InstanceClient({ ...base, instanceId: "" }), /instanceId/);
+    assert.throws(() => new InstanceClient({ ...base, instanceId: "x".repeat(129) }), /instanceId/);
+    assert.throws(() => new InstanceClient({ ...base, capacity: 10_001 }), /capacity/);
+    assert.throws(() => new InstanceClient({ ...base, capacity: 1.5 }), /capacity/);
+    assert.throws(() => new InstanceClient({ ...base, backoff: { initialMs: 10, maxMs: 1 } }), /maxMs/);
+  });
+});
