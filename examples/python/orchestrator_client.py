@@ -17,11 +17,12 @@ import signal
 import sys
 import threading
 import time
-import urllib.parse
 from pathlib import Path
 from typing import Callable, Dict, Optional
 
 from system_metrics import Metrics, SystemMetrics
+# Re-exported: workers import these from here.
+from orchestrator_types import DEFAULT_PORT, HelloRejected, Stream, parse_target  # noqa: F401
 
 try:
     import grpc
@@ -40,44 +41,10 @@ except ImportError as error:
 
 log = logging.getLogger("orchestrator_client")
 
-DEFAULT_PORT = 50051
 # The server allows a ping every 10 s; pings notice a dead VPN or NAT long before TCP does.
-_CHANNEL_OPTIONS = [
-    ("grpc.keepalive_time_ms", 15_000),
-    ("grpc.keepalive_timeout_ms", 5_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-]
+_CHANNEL_OPTIONS = [("grpc.keepalive_time_ms", 15_000), ("grpc.keepalive_timeout_ms", 5_000),
+                    ("grpc.keepalive_permit_without_calls", 1)]
 _HALF_CLOSE = object()  # put in a session's outbox to end the request stream
-
-
-class HelloRejected(Exception):
-    """The orchestrator refused our hello (INVALID_ARGUMENT): a configuration error retrying cannot fix."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Stream:
-    """A radio stream this instance must record; ``epoch`` is the grant's fencing token."""
-
-    id: str
-    url: str
-    name: str
-    metadata: Dict[str, str]
-    epoch: int
-
-
-def parse_target(url: str) -> tuple[str, bool]:
-    """Turns ``host``, ``host:port`` or the old guide's ``http(s)://host:port`` into a gRPC
-    target and whether it needs TLS; the port defaults to 50051."""
-    scheme, sep, rest = url.strip().partition("://")
-    if not sep:
-        scheme, rest = "grpc", url.strip()
-    if scheme.lower() not in ("http", "https", "grpc", "grpcs"):
-        raise ValueError(f"unsupported scheme {scheme!r} in {url!r} (use host:port)")
-    parts = urllib.parse.urlsplit("//" + rest)
-    if not parts.hostname:
-        raise ValueError(f"no host in {url!r}")
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{host}:{parts.port or DEFAULT_PORT}", scheme.lower() in ("https", "grpcs")
 
 
 class _Session:
