@@ -1,4 +1,4 @@
-import { sameStream } from "../db/streams-repository.js";
+import { sameStream } from "../domain/same-stream.js";
 import type { Logger } from "../log/logger.js";
 import type { Clock } from "./clock.js";
 import type { Fleet } from "./fleet.js";

@@ -1,6 +1,9 @@
 import type { InstanceState } from "./instance.js";
 import type { AuditEvent, CatalogStream, InstanceMetrics, Ownership } from "./types.js";
 
+// The data the port speaks in, for its implementations to import from here alone.
+export type { AuditEvent, CatalogStream, InstanceMetrics, InstanceState, Ownership };
+
 /** An instance's membership facts as stored. */
 export interface InstanceRecord {
   id: string;

@@ -1,6 +1,5 @@
 import { sql } from "kysely";
-import type { SeenWrite } from "../coordinator/store-port.js";
-import type { CatalogStream, Ownership } from "../coordinator/types.js";
+import type { CatalogStream, Ownership, SeenWrite } from "../coordinator/store-port.js";
 import type { Db } from "./database.js";
 import type { InstanceRow, StreamRow } from "./schema.js";
 

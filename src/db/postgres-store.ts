@@ -1,9 +1,17 @@
-import type { InstanceState } from "../coordinator/instance.js";
-import type { CoordinatorStore, FleetSnapshot, FreezeRecord, InstanceRecord, RoundWrites, SeenWrite } from "../coordinator/store-port.js";
-import type { CatalogStream, InstanceMetrics } from "../coordinator/types.js";
+import type {
+  CatalogStream,
+  CoordinatorStore,
+  FleetSnapshot,
+  FreezeRecord,
+  InstanceMetrics,
+  InstanceRecord,
+  InstanceState,
+  RoundWrites,
+  SeenWrite,
+} from "../coordinator/store-port.js";
 import type { Db } from "./database.js";
 import { flushLastSeen, loadFleet, loadStreams } from "./fleet-repository.js";
-import { writeRound } from "./round-writer.js";
+import { writeRound } from "./round-repository.js";
 import type { InstanceRow } from "./schema.js";
 import { clearFreeze, loadFreeze, saveFreeze } from "./settings-repository.js";
 

@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { CatalogStream } from "../coordinator/types.js";
+import type { CatalogStream } from "../coordinator/store-port.js";
 import type { Db } from "./database.js";
 import { streamFromRow } from "./fleet-repository.js";
 import { diffStreams, writeStreams, type StreamInput } from "./streams-repository.js";

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder, type Transaction } from "kysely";
-import type { CatalogStream } from "../coordinator/types.js";
+import type { CatalogStream } from "../coordinator/store-port.js";
+import { sameStream } from "../domain/same-stream.js";
 import type { Db } from "./database.js";
 import { streamFromRow } from "./fleet-repository.js";
 import type { Database } from "./schema.js";
@@ -10,21 +11,6 @@ export interface UpsertOutcome {
   created: string[];
   updated: string[];
   unchanged: string[];
-}
-
-/** Same keys and values, whatever the key order (jsonb keeps none). */
-function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  return keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
-}
-
-/**
- * Whether `b` would leave catalog entry `a` as it is; a `b` without `enabled`
- * keeps the flag `a` has.
- */
-export function sameStream(a: CatalogStream, b: StreamInput): boolean {
-  return a.url === b.url && a.name === b.name && a.enabled === (b.enabled ?? a.enabled) && sameMetadata(a.metadata, b.metadata);
 }
 
 /**

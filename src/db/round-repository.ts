@@ -1,6 +1,5 @@
 import { sql, type Transaction } from "kysely";
-import type { InstanceRecord, RoundWrites, StreamOwner } from "../coordinator/store-port.js";
-import type { AuditEvent } from "../coordinator/types.js";
+import type { AuditEvent, InstanceRecord, RoundWrites, StreamOwner } from "../coordinator/store-port.js";
 import type { Db } from "./database.js";
 import type { Database, InstanceStatus } from "./schema.js";
 import { inTransaction } from "./transaction.js";
