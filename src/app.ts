@@ -19,6 +19,7 @@ import { OrchestratorMetrics } from "./metrics/metrics.js";
 import { checkSourceTable } from "./db/source-table-repository.js";
 import { SourceTableSync } from "./sync/source-table-sync.js";
 import type { Logger } from "./log/logger.js";
+import { aboutThisRun } from "./status/about.js";
 import { VERSION } from "./version.js";
 
 /** A start-up failure whose message is the whole story (no stack trace needed). */
@@ -38,7 +39,7 @@ export interface BoundPorts {
  */
 export class OrchestratorApp {
   readonly health = new HealthState();
-  readonly startedAt = new Date();
+  readonly about = aboutThisRun(VERSION);
   readonly metrics = new OrchestratorMetrics();
   private database?: OpenDatabase;
   private grpc?: Server;
@@ -94,9 +95,8 @@ export class OrchestratorApp {
       this.database = await openDatabase(this.config, this.logger.child({ component: "db" }), this.config.dbPoolSize);
       this.logger.child({ component: "db" }).info({ applied: this.database.applied }, "migrations up to date");
       this.checkNotStopping();
-      const about = { version: VERSION, startedAt: this.startedAt };
       const coordinator = new Coordinator(new PostgresStore(this.db), this.config, this.logger.child({ component: "coordinator" }), systemClock, this.metrics);
-      this.metrics.watch(coordinator, about);
+      this.metrics.watch(coordinator, this.about);
       this.coordinatorRef = coordinator;
       await coordinator.start();
       this.checkNotStopping();
@@ -110,13 +110,13 @@ export class OrchestratorApp {
         connect: (call) => void new InstanceSession(call, coordinator, this.config.helloTimeoutMs, sessionLogger),
       };
       this.grpc.addService(OrchestratorServiceService, orchestrator);
-      this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), about));
+      this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), this.about));
       const grpcPort = await bindGrpcServer(this.grpc, this.config.bindHost, this.config.grpcPort);
       this.checkNotStopping();
       this.http = new HttpShim(
         {
-          ...probeRoutes({ pingDatabase: () => this.ping(), grpcStatus: () => this.health.status, ...about }),
-          ...statusRoutes(coordinator, this.metrics, about),
+          ...probeRoutes({ pingDatabase: () => this.ping(), grpcStatus: () => this.health.status, about: this.about }),
+          ...statusRoutes(coordinator, this.metrics, this.about),
         },
         this.logger.child({ component: "http" }),
       );

@@ -1,14 +1,15 @@
 /**
  * Fires once the orchestrator must consider the lease expired: `leaseTtlMs` after the last
  * message known to have left while connected. Strict mode uses it to stop streams the server
- * will already have handed to someone else.
+ * will already have handed to someone else. Times are monotonic (performance.now()), so a
+ * wall-clock step on the instance neither stops its streams early nor keeps them too long.
  */
 export class LeaseWatchdog {
   readonly #onExpire: () => void;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(onExpire: () => void, now: () => number = Date.now) {
+  constructor(onExpire: () => void, now: () => number = () => performance.now()) {
     this.#onExpire = onExpire;
     this.#now = now;
   }

@@ -92,7 +92,7 @@ export class Session {
       () => this.cancel(status.DEADLINE_EXCEEDED, `no welcome within ${deps.welcomeTimeoutMs} ms`),
       deps.welcomeTimeoutMs,
     );
-    this.#helloAt = Date.now();
+    this.#helloAt = performance.now();
     this.#write({ msg: { $case: "hello", value: deps.hello } });
   }
 
@@ -214,7 +214,7 @@ export class Session {
     const seq = ++this.#heartbeatSeq;
     // Unanswered heartbeats are forgotten after a while; only the newest ones matter for the lease.
     if (this.#heartbeatsInFlight.size >= 64) this.#heartbeatsInFlight.delete(this.#heartbeatsInFlight.keys().next().value!);
-    this.#heartbeatsInFlight.set(seq, Date.now());
+    this.#heartbeatsInFlight.set(seq, performance.now());
     this.#write({ msg: { $case: "heartbeat", value: { metrics: this.#latestMetrics, runningStreams: this.#deps.applier.size, seq } } });
   }
 

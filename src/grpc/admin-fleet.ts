@@ -1,6 +1,7 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { AdminServiceServer } from "../gen/orchestrator/v1/admin.js";
 import type { Logger } from "../log/logger.js";
+import type { About } from "../status/about.js";
 import { fleetStatus } from "../status/fleet-status.js";
 import { instanceInfo, statusToMessage } from "./admin-mappers.js";
 import { NotFoundError, unary } from "./unary.js";
@@ -14,7 +15,7 @@ const MAX_FREEZE_SECONDS = 7 * 24 * 3600;
 export function fleetHandlers(
   coordinator: Coordinator,
   logger: Logger,
-  about: { version: string; startedAt: Date },
+  about: About,
 ): Pick<
   AdminServiceServer,
   "getStatus" | "listInstances" | "getInstance" | "drainInstance" | "undrainInstance" | "freezeRebalancing" | "unfreezeRebalancing" | "rebalance"
@@ -31,7 +32,7 @@ export function fleetHandlers(
   };
 
   return {
-    getStatus: unary("GetStatus", logger, async () => statusToMessage(fleetStatus(coordinator, about.version, about.startedAt))),
+    getStatus: unary("GetStatus", logger, async () => statusToMessage(fleetStatus(coordinator, about))),
     listInstances: unary("ListInstances", logger, async () => ({
       instances: coordinator.view.instancesById().map((e) => instanceInfo(e, coordinator)),
     })),

@@ -58,7 +58,7 @@ export function watchEvents(events: EventLog, limits: WatchLimits = WATCH_LIMITS
       if (e.seq <= replayedUpTo || !filter(e)) return;
       // Back under the high-water mark: it keeps up, even if the buffer never empties.
       if (call.writableLength < call.writableHighWaterMark) behindSince = undefined;
-      const behindMs = behindSince === undefined ? 0 : Date.now() - behindSince;
+      const behindMs = behindSince === undefined ? 0 : Math.round(performance.now() - behindSince);
       if (call.writableLength >= limits.maxBuffered || behindMs > limits.maxBehindMs) {
         stop();
         call.emit("error", {
@@ -67,7 +67,7 @@ export function watchEvents(events: EventLog, limits: WatchLimits = WATCH_LIMITS
         });
         return;
       }
-      if (!call.write({ event: eventFromLog(e) })) behindSince ??= Date.now();
+      if (!call.write({ event: eventFromLog(e) })) behindSince ??= performance.now();
     }
     call.on("drain", () => (behindSince = undefined));
     events.on("event", send);

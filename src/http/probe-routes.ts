@@ -1,3 +1,4 @@
+import type { About } from "../status/about.js";
 import type { HttpReply, HttpRoute } from "./http-server.js";
 
 /** What the probes need to know about the running orchestrator. */
@@ -6,8 +7,7 @@ export interface ProbeSources {
   pingDatabase(): Promise<void>;
   /** The grpc.health.v1 status of the server. */
   grpcStatus(): string;
-  version: string;
-  startedAt: Date;
+  about: About;
 }
 
 async function readiness(sources: ProbeSources): Promise<{ ready: boolean; reason?: string; database: string }> {
@@ -27,8 +27,8 @@ async function readiness(sources: ProbeSources): Promise<{ ready: boolean; reaso
 export function probeRoutes(sources: ProbeSources): Record<string, HttpRoute> {
   const common = () => ({
     grpc: sources.grpcStatus(),
-    version: sources.version,
-    uptime_seconds: Math.round((Date.now() - sources.startedAt.getTime()) / 1000),
+    version: sources.about.version,
+    uptime_seconds: Math.round(sources.about.uptimeSeconds()),
   });
   return {
     "/healthz": (): HttpReply => ({ status: 200, body: { status: "alive", ...common() } }),

@@ -1,5 +1,6 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { OrchestratorMetrics } from "../metrics/metrics.js";
+import type { About } from "../status/about.js";
 import { fleetStatus, reportedState } from "../status/fleet-status.js";
 import type { HttpReply, HttpRoute } from "./http-server.js";
 
@@ -14,11 +15,11 @@ const iso = (at: Date | null) => at?.toISOString() ?? null;
 export function statusRoutes(
   coordinator: Coordinator,
   metrics: OrchestratorMetrics,
-  about: { version: string; startedAt: Date },
+  about: About,
 ): Record<string, HttpRoute> {
   return {
     "/status": (): HttpReply => {
-      const s = fleetStatus(coordinator, about.version, about.startedAt);
+      const s = fleetStatus(coordinator, about);
       const currentLoad = s.streams.assigned + s.streams.revoking;
       return {
         status: 200,

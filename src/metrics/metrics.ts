@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { CoordinatorObserver, DatabaseOperation } from "../coordinator/observer.js";
 import type { RoundDecision } from "../coordinator/round-planner.js";
+import type { About } from "../status/about.js";
 import { fleetStatus } from "../status/fleet-status.js";
 
 /**
@@ -33,12 +34,12 @@ export class OrchestratorMetrics implements CoordinatorObserver {
   }
 
   /** Registers the gauges that read the coordinator at scrape time. */
-  watch(coordinator: Coordinator, about: { version: string; startedAt: Date }): void {
+  watch(coordinator: Coordinator, about: About): void {
     // One scrape reads several gauges; compute the O(instances + streams) summary once per scrape.
     let cached: { at: number; value: ReturnType<typeof fleetStatus> } | undefined;
     const status = () => {
-      const now = Date.now();
-      if (!cached || now - cached.at > 100) cached = { at: now, value: fleetStatus(coordinator, about.version, about.startedAt, now) };
+      const now = performance.now();
+      if (!cached || now - cached.at > 100) cached = { at: now, value: fleetStatus(coordinator, about) };
       return cached.value;
     };
     const registers = [this.registry];

@@ -1,5 +1,6 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { InstanceView } from "../coordinator/instance.js";
+import type { About } from "./about.js";
 
 /** How operators see an instance: its state, with draining shown in place of connected (the proto's InstanceState). */
 export type ReportedState = "connected" | "disconnected" | "draining" | "dead" | "left";
@@ -27,7 +28,7 @@ export interface FleetStatus {
 }
 
 /** Summarises the coordinator's fleet; O(instances + streams). */
-export function fleetStatus(coordinator: Coordinator, version: string, startedAt: Date, now = Date.now()): FleetStatus {
+export function fleetStatus(coordinator: Coordinator, about: About): FleetStatus {
   const { view } = coordinator;
   const instances = { total: 0, connected: 0, disconnected: 0, draining: 0, dead: 0 };
   let totalCapacity = 0;
@@ -61,8 +62,8 @@ export function fleetStatus(coordinator: Coordinator, version: string, startedAt
     frozenUntil: coordinator.freeze?.until ?? null,
     movesLastMinute: coordinator.movesLastMinute(),
     role: "leader",
-    version,
-    startedAt,
-    uptimeSeconds: Math.floor((now - startedAt.getTime()) / 1000),
+    version: about.version,
+    startedAt: about.startedAt,
+    uptimeSeconds: Math.floor(about.uptimeSeconds()),
   };
 }
