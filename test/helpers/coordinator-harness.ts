@@ -69,6 +69,11 @@ export class FakeInstance implements SessionHandle {
     return owned;
   }
 
+  /** What it runs, as a hello's `held` would claim it on reconnect. */
+  held(): InstanceHello["held"] {
+    return [...this.owned()].map(([streamId, epoch]) => ({ streamId, epoch }));
+  }
+
   /** Acknowledges everything received so far; true when there was something new. */
   ackAll(): boolean {
     const last = this.assignments().at(-1)?.seq ?? 0;
@@ -167,10 +172,18 @@ export class CoordinatorHarness {
     await this.settle();
   }
 
-  /** Connects an instance that says hello and heartbeats at `beatEveryMs` (default: the interval). */
-  async connect(id: string, capacity = 20, more: Partial<InstanceHello> & { beatEveryMs?: number | null } = {}): Promise<FakeInstance> {
-    const { beatEveryMs, ...hello } = more;
+  /**
+   * Connects an instance that says hello and heartbeats at `beatEveryMs` (default: the interval).
+   * With `autoAck: false` not even its full set is acknowledged: the test acks by hand.
+   */
+  async connect(
+    id: string,
+    capacity = 20,
+    more: Partial<InstanceHello> & { beatEveryMs?: number | null; autoAck?: boolean } = {},
+  ): Promise<FakeInstance> {
+    const { beatEveryMs, autoAck = true, ...hello } = more;
     const instance = new FakeInstance(this, id);
+    instance.autoAck = autoAck;
     this.instances.push(instance);
     instance.hello(capacity, hello);
     if (beatEveryMs !== null) instance.beat(beatEveryMs ?? this.options.heartbeatIntervalMs);
