@@ -23,6 +23,8 @@ export class FakeInstance implements SessionHandle {
   readonly sent: Sent[] = [];
   endedWith?: EndReason;
   autoAck = true;
+  /** What its heartbeats report (the periodic ones included), like an instance's metrics callback. */
+  metrics: InstanceMetrics | null = null;
   /** Heartbeat period, or undefined when silent. */
   beatEveryMs?: number;
   nextBeatAt = 0;
@@ -86,7 +88,7 @@ export class FakeInstance implements SessionHandle {
     this.harness.coordinator.hello(this, { instanceId: this.id, capacity, held: [], labels: {}, version: "test", ...more });
     return this;
   }
-  heartbeat(runningStreams = this.owned().size, metrics: InstanceMetrics | null = null): boolean {
+  heartbeat(runningStreams = this.owned().size, metrics: InstanceMetrics | null = this.metrics): boolean {
     return this.harness.coordinator.heartbeat(this, this.id, runningStreams, metrics);
   }
   ack(seq: number): void {
