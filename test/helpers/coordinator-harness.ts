@@ -23,6 +23,8 @@ export class FakeInstance implements SessionHandle {
   readonly sent: Sent[] = [];
   endedWith?: EndReason;
   autoAck = true;
+  /** What its heartbeats report (the periodic ones included), like an instance's metrics callback. */
+  metrics: InstanceMetrics | null = null;
   /** Heartbeat period, or undefined when silent. */
   beatEveryMs?: number;
   nextBeatAt = 0;
@@ -69,6 +71,11 @@ export class FakeInstance implements SessionHandle {
     return owned;
   }
 
+  /** What it runs, as a hello's `held` would claim it on reconnect. */
+  held(): InstanceHello["held"] {
+    return [...this.owned()].map(([streamId, epoch]) => ({ streamId, epoch }));
+  }
+
   /** Acknowledges everything received so far; true when there was something new. */
   ackAll(): boolean {
     const last = this.assignments().at(-1)?.seq ?? 0;
@@ -81,7 +88,7 @@ export class FakeInstance implements SessionHandle {
     this.harness.coordinator.hello(this, { instanceId: this.id, capacity, held: [], labels: {}, version: "test", ...more });
     return this;
   }
-  heartbeat(runningStreams = this.owned().size, metrics: InstanceMetrics | null = null): boolean {
+  heartbeat(runningStreams = this.owned().size, metrics: InstanceMetrics | null = this.metrics): boolean {
     return this.harness.coordinator.heartbeat(this, this.id, runningStreams, metrics);
   }
   ack(seq: number): void {
@@ -167,10 +174,18 @@ export class CoordinatorHarness {
     await this.settle();
   }
 
-  /** Connects an instance that says hello and heartbeats at `beatEveryMs` (default: the interval). */
-  async connect(id: string, capacity = 20, more: Partial<InstanceHello> & { beatEveryMs?: number | null } = {}): Promise<FakeInstance> {
-    const { beatEveryMs, ...hello } = more;
+  /**
+   * Connects an instance that says hello and heartbeats at `beatEveryMs` (default: the interval).
+   * With `autoAck: false` not even its full set is acknowledged: the test acks by hand.
+   */
+  async connect(
+    id: string,
+    capacity = 20,
+    more: Partial<InstanceHello> & { beatEveryMs?: number | null; autoAck?: boolean } = {},
+  ): Promise<FakeInstance> {
+    const { beatEveryMs, autoAck = true, ...hello } = more;
     const instance = new FakeInstance(this, id);
+    instance.autoAck = autoAck;
     this.instances.push(instance);
     instance.hello(capacity, hello);
     if (beatEveryMs !== null) instance.beat(beatEveryMs ?? this.options.heartbeatIntervalMs);
