@@ -55,7 +55,7 @@ export class MemoryStore implements CoordinatorStore {
   async loadFleet(): Promise<FleetSnapshot> {
     await this.gate;
     return {
-      instances: [...this.instances.values()].map((r) => ({ ...r })),
+      instances: [...this.instances.values()].map((r) => structuredClone(r)),
       streams: [...this.streams.values()].map((s) => ({ ...s })),
       assignments: new Map([...this.assignments].map(([id, o]) => [id, { ...o }])),
       freeze: this.freeze,
@@ -106,7 +106,8 @@ export class MemoryStore implements CoordinatorStore {
     this.failIf("writeSeen");
     for (const s of seen) {
       const record = this.instances.get(s.id);
-      if (record) this.instances.set(s.id, { ...record, lastSeenAt: s.at, metrics: s.metrics ?? record.metrics });
+      // A copy, as PostgreSQL's serialization makes one: the instance keeps updating its own object.
+      if (record) this.instances.set(s.id, { ...record, lastSeenAt: s.at, metrics: s.metrics ? structuredClone(s.metrics) : record.metrics });
     }
   }
 
