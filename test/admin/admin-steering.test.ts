@@ -101,9 +101,17 @@ describe("steering the fleet: drain, freeze, rebalance, watch", () => {
     const reading = (async () => {
       for await (const message of watch) seen.push({ ...(message.event as { kind: string }), received: Date.now() });
     })().catch(() => undefined);
-    await waitUntil(() => seen.filter((e) => e.kind === "instance.joined").length === 2, 2_000, "history with both joins");
-
     const aStreams = [...a.owned().keys()];
+    // The whole history, up to the grants to a, must have arrived before a breaks: a tail of it
+    // still arriving afterwards would pass for events of the failover.
+    await waitUntil(
+      () =>
+        seen.filter((e) => e.kind === "instance.joined").length === 2 &&
+        aStreams.every((id) => seen.some((e) => e.kind === "stream.assigned" && e.streamId === id && e.instanceId === "a")),
+      2_000,
+      "history with both joins and the grants to a",
+    );
+
     const brokeAt = Date.now();
     a.close();
     await waitUntil(
