@@ -6,9 +6,10 @@ import { DynamicClient } from "../helpers/dynamic-client.js";
 import { ledgerClient, OwnershipLedger } from "../helpers/fleet-of-clients.js";
 import { RawSession } from "../helpers/raw-session.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
-import { sleep, waitUntil } from "../helpers/wait.js";
+import { waitUntil } from "../helpers/wait.js";
 
 const ENV = { HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: "1500", RECONNECT_GRACE_MS: "500" };
+const WATCH_GRACE = 200;
 
 describe("steering the fleet: drain, freeze, rebalance, watch", () => {
   let orchestrator: TestOrchestrator;
@@ -62,8 +63,15 @@ describe("steering the fleet: drain, freeze, rebalance, watch", () => {
     assert.equal(frozen.frozen, true);
     assert.equal((await admin.call("GetStatus", {})).rebalancingFrozen, true);
 
-    join("c", 10);
-    await sleep(800);
+    const c = join("c", 10);
+    let joined = false;
+    c.on("assignment", (e) => (joined ||= e.full && e.acked));
+    // Instead of sleeping: c applied its (empty) full set and the round its hello asked for has
+    // run. A move would have begun with a revocation that round wrote before telling anyone.
+    await waitUntil(() => joined, 3_000, "c to join");
+    await orchestrator.app.coordinator.settled();
+    const revoking = await orchestrator.app.db.selectFrom("assignments").select("stream_id").where("state", "=", "revoking").execute();
+    assert.deepEqual(revoking, [], "no move started");
     assert.deepEqual(sizes(), [4, 4, 0], "nothing moves to the newcomer while frozen");
     const round = await admin.call("Rebalance", {});
     assert.ok(Number(round.deferred) > 0, "the round reports the moves it held back");
@@ -79,7 +87,8 @@ describe("steering the fleet: drain, freeze, rebalance, watch", () => {
   });
 
   test("WatchEvents replays history and reports a failover as it happens", async () => {
-    await boot(4, [["b", 10]]);
+    // A shorter grace than the other tests': the failover below waits for it.
+    await boot(4, [["b", 10]], { RECONNECT_GRACE_MS: String(WATCH_GRACE) });
     await waitUntil(() => sizes()[0] === 4, 3_000, "b to own all");
     // "a" is a bare session, so the test can break its connection the way a crash does.
     const a = new RawSession(orchestrator.grpcAddress).autoAck();
@@ -92,9 +101,17 @@ describe("steering the fleet: drain, freeze, rebalance, watch", () => {
     const reading = (async () => {
       for await (const message of watch) seen.push({ ...(message.event as { kind: string }), received: Date.now() });
     })().catch(() => undefined);
-    await waitUntil(() => seen.filter((e) => e.kind === "instance.joined").length === 2, 2_000, "history with both joins");
-
     const aStreams = [...a.owned().keys()];
+    // The whole history, up to the grants to a, must have arrived before a breaks: a tail of it
+    // still arriving afterwards would pass for events of the failover.
+    await waitUntil(
+      () =>
+        seen.filter((e) => e.kind === "instance.joined").length === 2 &&
+        aStreams.every((id) => seen.some((e) => e.kind === "stream.assigned" && e.streamId === id && e.instanceId === "a")),
+      2_000,
+      "history with both joins and the grants to a",
+    );
+
     const brokeAt = Date.now();
     a.close();
     await waitUntil(
@@ -106,7 +123,7 @@ describe("steering the fleet: drain, freeze, rebalance, watch", () => {
     assert.ok(kinds.indexOf("instance.disconnected") < kinds.indexOf("instance.dead"), kinds.join(","));
     assert.ok(kinds.indexOf("instance.dead") < kinds.indexOf("stream.assigned"), kinds.join(","));
     for (const e of seen.filter((x) => x.received >= brokeAt && x.kind === "stream.assigned" && aStreams.includes(x.streamId ?? ""))) {
-      assert.ok(e.received - brokeAt < 500 + 1_000, "reported as it happened");
+      assert.ok(e.received - brokeAt < WATCH_GRACE + 1_000, "reported as it happened");
     }
     watch.cancel();
     await reading;

@@ -28,8 +28,11 @@ describe("the catalog drives the schedule", () => {
   const removed = (id: string) => (m: Parameters<Parameters<RawSession["waitFor"]>[0]>[0]) =>
     m.msg?.$case === "assignment" && m.msg.value.remove.includes(id) ? m.msg.value : undefined;
 
-  test("a stream added through the API reaches an instance within 1 s", async () => {
-    const started = Date.now();
+  // What instances are told for each kind of change is tested on the in-memory store
+  // (test/coordinator/catalog.test.ts); this checks the chain end to end: the admin API's
+  // answers, the rows in PostgreSQL, and the coordinator's reaction reaching a real session.
+  test("catalog changes through the admin API reach the instance over gRPC within 1 s", async () => {
+    let started = Date.now();
     const response = await admin.upsert([{ id: "radio-1", url: "https://radio.example/one.mp3", name: "One", metadata: { cidade: "Recife" } }]);
     assert.deepEqual(response, { created: 1, updated: 0, unchanged: 0 });
     const stream = await instance.waitFor(added("radio-1"), 1_000);
@@ -37,33 +40,19 @@ describe("the catalog drives the schedule", () => {
     assert.equal(stream.url, "https://radio.example/one.mp3");
     assert.deepEqual(stream.metadata, { cidade: "Recife" });
     assert.ok(stream.epoch > 0);
-  });
 
-  test("upserting the same content changes nothing", async () => {
-    const response = await admin.upsert([{ id: "radio-1", url: "https://radio.example/one.mp3", name: "One", metadata: { cidade: "Recife" } }]);
-    assert.deepEqual(response, { created: 0, updated: 1 - 1, unchanged: 1 });
-  });
+    const same = await admin.upsert([{ id: "radio-1", url: "https://radio.example/one.mp3", name: "One", metadata: { cidade: "Recife" } }]);
+    assert.deepEqual(same, { created: 0, updated: 0, unchanged: 1 });
 
-  test("a new URL restarts the stream on its owner with the same epoch", async () => {
-    const before = await instance.waitFor(added("radio-1"));
-    await admin.upsert([{ id: "radio-1", url: "https://radio.example/one-new.mp3", name: "One", metadata: { cidade: "Recife" } }]);
-    const change = await instance.waitFor((m) =>
-      m.msg?.$case === "assignment" && m.msg.value.add.some((s) => s.url.endsWith("one-new.mp3")) ? m.msg.value : undefined,
-    );
-    assert.deepEqual(change.remove, ["radio-1"]);
-    assert.equal(change.add[0]!.epoch, before.epoch);
-  });
-
-  test("disabling and deleting remove the stream from its owner within 1 s", async () => {
     await admin.upsert([{ id: "radio-2" }, { id: "radio-3" }]);
     await instance.waitFor(added("radio-3"), 1_000);
-    let started = Date.now();
+    started = Date.now();
     await admin.upsert([{ id: "radio-2", enabled: false }]);
     await instance.waitFor(removed("radio-2"), 1_000);
     assert.ok(Date.now() - started < 1_000);
     started = Date.now();
-    const response = await admin.delete(["radio-3", "never-existed"]);
-    assert.deepEqual(response, { deleted: 1, notFound: ["never-existed"] });
+    const deleted = await admin.delete(["radio-3", "never-existed"]);
+    assert.deepEqual(deleted, { deleted: 1, notFound: ["never-existed"] });
     await instance.waitFor(removed("radio-3"), 1_000);
     assert.ok(Date.now() - started < 1_000);
     const rows = await orchestrator.app.db.selectFrom("assignments").select("stream_id").execute();
