@@ -4,8 +4,8 @@ import type { Clock } from "./clock.js";
 import type { Fleet } from "./fleet.js";
 import type { CoordinatorObserver } from "./observer.js";
 import { AssignmentChanges } from "./assignment-changes.js";
-import type { Audit } from "./round-sender.js";
 import type { CoordinatorStore } from "./store-port.js";
+import type { Audit } from "./types.js";
 
 /** What the reloader needs from the coordinator that owns it. */
 export interface CatalogReloaderDeps {
@@ -83,8 +83,8 @@ export class CatalogReloader {
       removed++;
       this.deps.audit({ kind: "stream.removed", instanceId: ownership.instanceId, streamId: id, detail: { reason: row ? "disabled" : "deleted" }, at });
     }
-    // Removals need no acknowledgement here, but the outbox may remember them: an ack frees only streams still being revoked.
-    for (const [instanceId, change] of changes.entries()) fleet.instance(instanceId)?.outbox?.change(change);
+    // No revocations: these streams go to nobody else, so their acknowledgement frees nothing.
+    for (const [instanceId, change] of changes.entries()) fleet.instance(instanceId)?.outbox?.assign({ full: false, ...change }, []);
     this.deps.audit({ kind: "catalog.changed", detail: { streams: ids.length, removed }, at });
     this.deps.requestRound();
   }

@@ -71,9 +71,9 @@ export class Coordinator {
     return this.moves.lastMinute(this.clock.now());
   }
 
-  /** Connected but silent for longer than suspectAfterMs: rounds leave it out (see planRound). */
-  isSuspect(instance: InstanceView): boolean {
-    return this.fleet.instance(instance.id)?.isSuspect(suspectCutoff(this.clock.now(), this.options)) === true;
+  /** Instances not heard from since this instant are suspect now: `instance.isSuspect(coordinator.suspectCutoff())`. */
+  suspectCutoff(): number {
+    return suspectCutoff(this.clock.now(), this.options);
   }
 
   /** Schedules a round; calls made in the same tick share one. */
@@ -196,7 +196,7 @@ export class Coordinator {
     for (const streamId of instance.outbox!.acknowledge(seq)) {
       const ownership = this.fleet.owners.get(streamId);
       if (ownership?.instanceId !== instance.id || !ownership.revoking) continue;
-      this.fleet.clearOwner(streamId);
+      this.fleet.handOver(streamId);
       this.rounds.release({ streamId, instanceId: instance.id });
       this.audit("stream.revoked", instance.id, { seq }, streamId);
       freed++;

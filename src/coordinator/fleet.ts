@@ -78,7 +78,6 @@ export class Fleet implements FleetView {
 
   setOwner(streamId: string, ownership: Ownership): void {
     this.clearOwner(streamId);
-    this.handoffs.delete(streamId);
     this.ownership.set(streamId, ownership);
     this.slots.ownerSet(streamId, ownership.instanceId, ownership.revoking);
     let set = this.byInstance.get(ownership.instanceId);
@@ -86,7 +85,18 @@ export class Fleet implements FleetView {
     set.add(streamId);
   }
 
+  /** The stream has no owner any more (released, disabled, deleted): it was no move, so no handoff either. */
   clearOwner(streamId: string): Ownership | undefined {
+    this.handoffs.delete(streamId);
+    return this.dropOwner(streamId);
+  }
+
+  /** Its owner acknowledged a revocation: free, and the grant that follows continues the move. */
+  handOver(streamId: string): void {
+    this.dropOwner(streamId);
+  }
+
+  private dropOwner(streamId: string): Ownership | undefined {
     const previous = this.ownership.get(streamId);
     if (!previous) return undefined;
     this.ownership.delete(streamId);

@@ -39,6 +39,8 @@ export interface InstanceView {
   readonly sessionId: string | undefined;
   /** Still runs what it owns (connected or disconnected). */
   readonly live: boolean;
+  /** Connected but not heard from since `heardSince` (see Coordinator.suspectCutoff). */
+  isSuspect(heardSince: number): boolean;
 }
 
 /**
@@ -136,7 +138,7 @@ export class Instance implements InstanceView {
    * @returns the session it replaces, if another one was open.
    */
   connect(outbox: SessionOutbox, hello: InstanceHello, now: number, wallNow: number): SessionOutbox | undefined {
-    const previous = this._outbox !== outbox ? this._outbox : undefined;
+    const previous = this._outbox;
     this._outbox = outbox;
     this._state = "connected";
     this._lastSeen = now;

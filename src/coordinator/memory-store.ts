@@ -25,10 +25,14 @@ export class MemoryStore implements CoordinatorStore {
   readonly fail: InjectedFailures = { writeRound: 0, writeSeen: 0, saveFreeze: 0, loadStreams: 0 };
   /** Rounds written so far. */
   rounds = 0;
+  /** Calls made so far, by method (failed ones included). */
+  readonly calls: Record<keyof InjectedFailures, number> = { writeRound: 0, writeSeen: 0, saveFreeze: 0, loadStreams: 0 };
+  /** Writes waiting behind holdWrites() right now, by method. */
+  readonly held: Record<keyof InjectedFailures, number> = { writeRound: 0, writeSeen: 0, saveFreeze: 0, loadStreams: 0 };
   private epoch = 0;
   private gate?: Promise<void>;
 
-  /** Holds every write until the returned function is called. */
+  /** Holds every write (not reads) until the returned function is called. */
   holdWrites(): () => void {
     let open!: () => void;
     this.gate = new Promise((resolve) => (open = resolve));
@@ -53,7 +57,6 @@ export class MemoryStore implements CoordinatorStore {
   }
 
   async loadFleet(): Promise<FleetSnapshot> {
-    await this.gate;
     return {
       instances: [...this.instances.values()].map((r) => structuredClone(r)),
       streams: [...this.streams.values()].map((s) => ({ ...s })),
@@ -63,8 +66,7 @@ export class MemoryStore implements CoordinatorStore {
   }
 
   async loadStreams(ids: string[]): Promise<CatalogStream[]> {
-    await this.gate;
-    this.failIf("loadStreams");
+    await this.enter("loadStreams");
     return ids.flatMap((id) => {
       const stream = this.streams.get(id);
       return stream ? [{ ...stream }] : [];
@@ -72,8 +74,7 @@ export class MemoryStore implements CoordinatorStore {
   }
 
   async writeRound(writes: RoundWrites): Promise<Map<string, number>> {
-    await this.gate;
-    this.failIf("writeRound");
+    await this.enter("writeRound");
     for (const record of writes.instances) {
       const before = this.instances.get(record.id);
       this.instances.set(record.id, {
@@ -102,8 +103,7 @@ export class MemoryStore implements CoordinatorStore {
   }
 
   async writeSeen(seen: SeenWrite[]): Promise<void> {
-    await this.gate;
-    this.failIf("writeSeen");
+    await this.enter("writeSeen");
     for (const s of seen) {
       const record = this.instances.get(s.id);
       // A copy, as PostgreSQL's serialization makes one: the instance keeps updating its own object.
@@ -112,8 +112,7 @@ export class MemoryStore implements CoordinatorStore {
   }
 
   async saveFreeze(freeze: FreezeRecord | null): Promise<void> {
-    await this.gate;
-    this.failIf("saveFreeze");
+    await this.enter("saveFreeze");
     this.freeze = freeze;
   }
 
@@ -122,7 +121,14 @@ export class MemoryStore implements CoordinatorStore {
     return this.events.filter((e) => e.kind === kind);
   }
 
-  private failIf(call: keyof InjectedFailures): void {
+  /** Counts the call, waits while writes are held, then fails it if a failure was injected. */
+  private async enter(call: keyof InjectedFailures): Promise<void> {
+    this.calls[call]++;
+    if (this.gate && call !== "loadStreams") {
+      this.held[call]++;
+      await this.gate;
+      this.held[call]--;
+    }
     if (this.fail[call] <= 0) return;
     this.fail[call]--;
     throw Object.assign(new Error(`injected failure of ${call}`), { code: "08006" });

@@ -5,18 +5,22 @@ import type { RoundDecision } from "./round-planner.js";
  * give away streams the reconnecting instance owns; the hello must not hand
  * them back in its full set, since once the round lands they run elsewhere
  * and nothing would tell this instance to stop. Such streams are withheld
- * from the hello, and sent after all (see RoundSender.returnWithheld) if the
+ * from the hello, and sent after all (see returnWithheld in round-sender.ts) if the
  * round fails or leaves them where they were.
  */
 export class PendingTransfers {
   /** While a round is being written: streams it takes away from their owner, by stream id. */
   private readonly leaving = new Map<string, string>();
   /** Streams left out of a full set because they were leaving, by instance id. */
-  private readonly withheld = new Map<string, Set<string>>();
+  private withheld = new Map<string, Set<string>>();
 
-  /** A round with this decision is being written. */
-  begin(decision: RoundDecision): void {
-    for (const g of decision.grants) if (g.from) this.leaving.set(g.streamId, g.from);
+  /** A round with this decision is being written; `ownerOf` says who owns a stream now. */
+  begin(decision: RoundDecision, ownerOf: (streamId: string) => string | undefined): void {
+    for (const g of decision.grants) {
+      // Only a stream that still has an owner (an orphan's dead one) can be handed back by a hello.
+      const owner = ownerOf(g.streamId);
+      if (owner) this.leaving.set(g.streamId, owner);
+    }
     for (const r of decision.releases) this.leaving.set(r.streamId, r.instanceId);
   }
 
@@ -31,8 +35,8 @@ export class PendingTransfers {
   /** The round is written (or failed): what was withheld meanwhile, by instance. */
   end(): Map<string, Set<string>> {
     this.leaving.clear();
-    const withheld = new Map(this.withheld);
-    this.withheld.clear();
+    const withheld = this.withheld;
+    if (withheld.size) this.withheld = new Map();
     return withheld;
   }
 }

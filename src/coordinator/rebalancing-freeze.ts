@@ -2,7 +2,7 @@ import type { Logger } from "../log/logger.js";
 import { monotonicOf, type Clock } from "./clock.js";
 import type { CoordinatorObserver } from "./observer.js";
 import type { CoordinatorStore, FreezeRecord } from "./store-port.js";
-import type { AuditEvent } from "./types.js";
+import type { Audit } from "./types.js";
 
 /** What a freeze needs from the coordinator that owns it. */
 export interface FreezeDeps {
@@ -10,7 +10,7 @@ export interface FreezeDeps {
   clock: Clock;
   observer: CoordinatorObserver;
   logger: Logger;
-  audit(event: AuditEvent): void;
+  audit: Audit;
   requestRound(): void;
 }
 

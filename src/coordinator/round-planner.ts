@@ -115,9 +115,12 @@ export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Numbe
       const id = streamId(s);
       const before = previous(s);
       // A stream its live owner gave up keeps the reason it was taken for (rebalance, drain, capacity).
+      const target = members[to]!.id;
       const handoff = before ? undefined : fleet.handoffOf(id);
-      const reason: MoveReason = handoff?.reason ?? (before ? "orphan" : "new");
-      decision.grants.push({ streamId: id, instanceId: members[to]!.id, reason, from: before ?? handoff?.from });
+      // Given back to the instance that gave it up (drained, then undrained): no move to report.
+      const moved = handoff?.from !== target ? handoff : undefined;
+      const reason: MoveReason = moved?.reason ?? (before ? "orphan" : "new");
+      decision.grants.push({ streamId: id, instanceId: target, reason, from: before ?? moved?.from });
     }
   }
   // Orphans that found no slot are unchanged to the scheduler (-1 in, -1 out), but

@@ -1,5 +1,5 @@
 import type { Logger } from "../log/logger.js";
-import type { Clock, TimerHandle } from "./clock.js";
+import { wallTimeOf, type Clock, type TimerHandle } from "./clock.js";
 import { suspectCutoff, type CoordinatorOptions } from "./coordinator-options.js";
 import type { EventLog, MoveCounter } from "./event-log.js";
 import type { Fleet } from "./fleet.js";
@@ -134,7 +134,8 @@ export class RoundRunner {
     const { fleet, clock } = this.deps;
     const dirty = [...fleet.instances()].filter((i) => i.needsWrite);
     const { released, pendingEvents: events } = this;
-    const writes = roundWrites(clock, dirty, released, decision, events, new Date(clock.wallNow()));
+    const records = dirty.map((i) => i.takeRecord(wallTimeOf(clock, i.lastSeen)));
+    const writes = roundWrites(records, released, decision, events, new Date(clock.wallNow()));
     if (isEmptyRound(writes)) return undefined;
     this.released = [];
     this.pendingEvents = [];
@@ -173,7 +174,7 @@ export class RoundRunner {
     if (!taken) return decision;
     const { writes, dirty, released, events } = taken;
     let epochs: Map<string, number>;
-    this.transfers.begin(decision);
+    this.transfers.begin(decision, (streamId) => fleet.owners.get(streamId)?.instanceId);
     try {
       epochs = await this.deps.store.writeRound(writes);
     } catch (error) {
@@ -186,7 +187,7 @@ export class RoundRunner {
     const withheld = this.transfers.end();
     // Capacity sheds are not rebalancing: only what the scheduler counted against the limit is charged.
     this.bucket.take(decision.liveMoves, clock.now());
-    applyRound(fleet, decision, epochs);
+    applyRound(fleet, decision, epochs, this.audit, new Date(clock.wallNow()));
     returnWithheld(fleet, withheld, this.audit, new Date(clock.wallNow()));
     this.deps.moves.add(epochs.size, clock.now());
     for (const e of writes.events.slice(events.length)) this.deps.events.append(e);

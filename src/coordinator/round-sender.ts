@@ -1,18 +1,17 @@
 import { AssignmentChanges } from "./assignment-changes.js";
 import type { Fleet } from "./fleet.js";
 import type { RoundDecision } from "./round-planner.js";
-import type { AuditEvent, GrantedStream } from "./types.js";
-
-/** Records an audit event (visible now, persisted with the next round). */
-export type Audit = (event: AuditEvent) => void;
+import type { Audit, GrantedStream } from "./types.js";
 
 /**
  * Applies a persisted round to memory and tells the instances: one
  * assignment message per instance with its grants (fresh epochs) and
  * revocations. An instance that is not connected right now learns it all
- * from the full set it gets on reconnect.
+ * from the full set it gets on reconnect. One that came back with a smaller
+ * capacity while the round was being written is not sent more than it can
+ * run: the grants beyond it are revoked at once, unstarted.
  */
-export function applyRound(fleet: Fleet, decision: RoundDecision, epochs: Map<string, number>): void {
+export function applyRound(fleet: Fleet, decision: RoundDecision, epochs: Map<string, number>, audit: Audit, at: Date): void {
   const changes = new AssignmentChanges();
   for (const r of decision.releases) {
     if (fleet.owners.get(r.streamId)?.instanceId === r.instanceId) fleet.clearOwner(r.streamId);
@@ -32,8 +31,19 @@ export function applyRound(fleet: Fleet, decision: RoundDecision, epochs: Map<st
   }
   for (const [instanceId, change] of changes.entries()) {
     const instance = fleet.instance(instanceId);
-    if (instance?.reachable) instance.outbox!.change(change);
+    if (!instance?.reachable) continue;
+    const excess = overCapacity(fleet, instanceId, instance.capacity, change.add);
+    shedOverCapacity(fleet, audit, instanceId, excess, at);
+    instance.outbox!.assign({ full: false, add: change.add, remove: change.remove }, [...change.remove, ...excess]);
   }
+}
+
+/** Takes out of `add` the grants that would put the instance over `capacity`; returns their ids. */
+function overCapacity(fleet: Fleet, instanceId: string, capacity: number, add: GrantedStream[]): string[] {
+  // Cheap test first: rounds never plan past capacity, so this holds but for the race with a hello.
+  if (fleet.ownedBy(instanceId).size <= capacity) return [];
+  const room = Math.max(0, capacity - (fleet.activeStreamsOf(instanceId).length - add.length));
+  return add.splice(room).map((s) => s.id);
 }
 
 /**
@@ -69,6 +79,6 @@ export function returnWithheld(fleet: Fleet, withheld: Map<string, Set<string>>,
     const add = back.splice(0, Math.max(0, instance.capacity - running));
     const remove = back.map((s) => s.id);
     shedOverCapacity(fleet, audit, instanceId, remove, at);
-    instance.outbox.change({ add, remove });
+    instance.outbox.revoke({ add, remove });
   }
 }

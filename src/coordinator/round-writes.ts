@@ -1,17 +1,10 @@
-import { wallTimeOf, type Clock } from "./clock.js";
-import type { Instance } from "./instance.js";
 import type { RoundDecision } from "./round-planner.js";
-import type { RoundWrites, StreamOwner } from "./store-port.js";
+import type { InstanceRecord, RoundWrites, StreamOwner } from "./store-port.js";
 import type { AuditEvent } from "./types.js";
 
-/**
- * Collects what a round writes: the rows of instances whose membership
- * changed (their dirty marks are taken), acknowledged releases, the decision
- * and its audit trail.
- */
+/** Collects what a round writes: instance rows, acknowledged releases, the decision and its audit trail. */
 export function roundWrites(
-  clock: Clock,
-  dirty: Instance[],
+  instances: InstanceRecord[],
   released: StreamOwner[],
   decision: RoundDecision,
   pendingEvents: AuditEvent[],
@@ -28,7 +21,7 @@ export function roundWrites(
     events.push({ kind: "stream.unassigned", at, streamId: r.streamId, instanceId: r.instanceId, detail: { reason: "no capacity" } });
   }
   return {
-    instances: dirty.map((i) => i.takeRecord(wallTimeOf(clock, i.lastSeen))),
+    instances,
     releases: [...released, ...decision.releases],
     grants: decision.grants.map(({ streamId, instanceId }) => ({ streamId, instanceId })),
     revocations: decision.revocations.map(({ streamId, instanceId }) => ({ streamId, instanceId })),

@@ -1,6 +1,8 @@
 import type { AssignmentChange } from "./assignment-changes.js";
 import type { EndReason, GrantedStream, SessionHandle } from "./types.js";
 
+const NOTHING: readonly string[] = [];
+
 /**
  * Everything the coordinator sends one session goes out here: the outbox
  * numbers assignments (`seq`) and remembers, under each number, the streams
@@ -23,38 +25,38 @@ export class SessionOutbox {
     return this.session.sessionId;
   }
 
-  get peer(): string {
-    return this.session.peer;
-  }
-
   welcome(welcome: { heartbeatIntervalMs: number; leaseTtlMs: number }): void {
     this.session.sendWelcome(welcome);
   }
 
   /**
    * Sends an assignment (a full set, or streams to start and stop).
-   * @param revoking the streams whose stop must be acknowledged before they
-   *   move (by default everything in `remove`; for a full set, the owned
-   *   streams it leaves out).
+   * @param revoking the streams whose stop must be acknowledged before they may
+   *   move: revocations in `remove`, the owned streams a full set leaves out.
+   *   Not every removal is one: a stream removed because it was disabled, or
+   *   restarted with a new URL, goes to nobody else, and must not be freed by
+   *   this message's ack (a later revocation of it would be freed too early).
    * @returns the message's seq.
    */
-  assign(change: { full: boolean; add: GrantedStream[]; remove: string[] }, revoking: readonly string[] = change.remove): number {
+  assign(change: { full: boolean; add: GrantedStream[]; remove: string[] }, revoking: readonly string[]): number {
     this.seq += 1;
     this.session.sendAssignment({ seq: this.seq, ...change });
     if (revoking.length) this.revoked.set(this.seq, revoking);
     return this.seq;
   }
 
-  /** An incremental change: one message with its starts and stops. */
-  change(change: AssignmentChange): number {
-    return this.assign({ full: false, add: change.add, remove: change.remove });
+  /** An incremental change whose removals are all revocations. */
+  revoke(change: AssignmentChange): number {
+    return this.assign({ full: false, add: change.add, remove: change.remove }, change.remove);
   }
 
   /** The instance applied everything up to `seq`: the streams those messages revoked. */
-  acknowledge(seq: number): string[] {
+  acknowledge(seq: number): readonly string[] {
+    if (this.revoked.size === 0) return NOTHING;
     const out: string[] = [];
+    // Insertion order is seq order: stop at the first message not yet applied.
     for (const [s, streamIds] of this.revoked) {
-      if (s > seq) continue;
+      if (s > seq) break;
       this.revoked.delete(s);
       out.push(...streamIds);
     }

@@ -45,7 +45,7 @@ export interface FreezeRecord {
   reason: string;
 }
 
-/** Everything the coordinator needs to pick up where the last run stopped, read in one snapshot. */
+/** Everything the coordinator needs to pick up where the last run stopped: instances, catalog and assignments read in one snapshot, the freeze beside them. */
 export interface FleetSnapshot {
   instances: InstanceRecord[];
   streams: CatalogStream[];

@@ -45,6 +45,9 @@ export interface AuditEvent {
   at: Date;
 }
 
+/** Records an audit event: visible to watchers now, persisted with the next round. */
+export type Audit = (event: AuditEvent) => void;
+
 /** Why a session is being ended by the orchestrator. */
 export type EndReason =
   | { kind: "superseded"; by: string }

@@ -4,9 +4,6 @@ import type { Db } from "./database.js";
 import type { Database, InstanceStatus } from "./schema.js";
 import { inTransaction } from "./transaction.js";
 
-/** The table's status column holds the coordinator's instance state as it is. */
-const statusOf = (record: InstanceRecord): InstanceStatus => record.state;
-
 async function upsertInstances(trx: Transaction<Database>, rows: InstanceRecord[]): Promise<void> {
   if (!rows.length) return;
   const payload = JSON.stringify(
@@ -15,7 +12,8 @@ async function upsertInstances(trx: Transaction<Database>, rows: InstanceRecord[
       capacity: r.capacity,
       labels: r.labels,
       version: r.version,
-      status: statusOf(r),
+      // The status column holds the coordinator's instance state as it is (see postgres-store.ts).
+      status: r.state satisfies InstanceStatus,
       draining: r.draining,
       session_id: r.sessionId,
       connected_at: r.connectedAt?.toISOString() ?? null,

@@ -33,9 +33,10 @@ export function fleetHandlers(
 
   return {
     getStatus: unary("GetStatus", logger, async () => statusToMessage(fleetStatus(coordinator, about))),
-    listInstances: unary("ListInstances", logger, async () => ({
-      instances: coordinator.view.instancesById().map((e) => instanceInfo(e, coordinator)),
-    })),
+    listInstances: unary("ListInstances", logger, async () => {
+      const cutoff = coordinator.suspectCutoff();
+      return { instances: coordinator.view.instancesById().map((e) => instanceInfo(e, coordinator, cutoff)) };
+    }),
     getInstance: unary("GetInstance", logger, async (request) => {
       const entry = entryOf("instance_id", request.instanceId);
       const { view } = coordinator;

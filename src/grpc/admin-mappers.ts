@@ -1,6 +1,5 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { LoggedEvent } from "../coordinator/event-log.js";
-import { wallTimeOf } from "../coordinator/clock.js";
 import type { InstanceView } from "../coordinator/instance.js";
 import type { CatalogStream } from "../coordinator/types.js";
 import type { EventRow } from "../db/schema.js";
@@ -24,7 +23,7 @@ const STATE: Record<ReportedState, InstanceState> = {
 };
 
 /** Maps an in-memory instance to the admin API's InstanceInfo. */
-export function instanceInfo(entry: InstanceView, coordinator: Coordinator): InstanceInfo {
+export function instanceInfo(entry: InstanceView, coordinator: Coordinator, suspectCutoff = coordinator.suspectCutoff()): InstanceInfo {
   return {
     id: entry.id,
     state: STATE[reportedState(entry)],
@@ -40,7 +39,7 @@ export function instanceInfo(entry: InstanceView, coordinator: Coordinator): Ins
     version: entry.version,
     sessionId: entry.sessionId ?? "",
     draining: entry.draining,
-    suspect: coordinator.isSuspect(entry),
+    suspect: entry.isSuspect(suspectCutoff),
   };
 }
 

@@ -55,6 +55,7 @@ export function statusRoutes(
       };
     },
     "/instances": (): HttpReply => {
+      const cutoff = coordinator.suspectCutoff();
       const instances = coordinator.view.instancesById().map((e) => {
         const state = reportedState(e);
         return {
@@ -68,7 +69,7 @@ export function statusRoutes(
           fair_share: coordinator.quotas.get(e.id) ?? 0,
           running_streams: e.runningStreams,
           draining: e.draining,
-          suspect: coordinator.isSuspect(e),
+          suspect: e.isSuspect(cutoff),
           labels: e.labels,
           version: e.version,
           metrics: e.metrics,

@@ -59,7 +59,8 @@ export class OrchestratorMetrics implements CoordinatorObserver {
     } });
     new Gauge({ name: "finger_instances_suspect", help: "Connected instances silent for longer than SUSPECT_AFTER_MS (given no new streams)", registers, collect() {
       let n = 0;
-      for (const e of coordinator.view.instances()) if (coordinator.isSuspect(e)) n++;
+      const cutoff = coordinator.suspectCutoff();
+      for (const e of coordinator.view.instances()) if (e.isSuspect(cutoff)) n++;
       this.set(n);
     } });
     new Gauge({

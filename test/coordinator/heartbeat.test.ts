@@ -36,11 +36,12 @@ describe("heartbeats on the in-memory store", () => {
     const firstWrite = written.lastSeenAt!.getTime();
     assert.ok(h.clock.wallNow() - firstWrite >= 3 * LEASE + BEAT - FLUSH, `written ${h.clock.wallNow() - firstWrite} ms ago`);
 
+    const firstMetrics = structuredClone(beating.metrics);
     beating.metrics = { cpu_percent: 50, memory_percent: 41, load_average: [1, 0.5, 0.3] };
     await h.advance(BEAT);
     assert.deepEqual(entry.metrics, beating.metrics, "kept from the next heartbeat on");
-    // Told by lastSeenAt: MemoryStore keeps the instance's own metrics object, which heartbeats update in place.
     assert.equal(h.store.instances.get("beating")!.lastSeenAt!.getTime(), firstWrite, "the written copy may lag");
+    assert.deepEqual(h.store.instances.get("beating")!.metrics, firstMetrics, "its metrics too");
 
     await h.advance(PERSIST);
     const rewritten = h.store.instances.get("beating")!;

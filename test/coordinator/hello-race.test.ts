@@ -16,13 +16,27 @@ async function raceSetup(h: CoordinatorHarness) {
   const open = h.store.holdWrites();
   h.clock.runFor(GRACE + 100);
   // Let the round start and reach the store, where it waits.
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 20 && h.store.held.writeRound === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(h.store.held.writeRound, 1, "the round giving x's streams away is waiting in the store");
   // x comes back meanwhile, holding what it ran (not settled: the round is still held).
   const back = new FakeInstance(h, "x");
   h.instances.push(back);
   back.hello(10, { held: [...xStreams].map(([streamId, epoch]) => ({ streamId, epoch })) });
   back.beat(h.options.heartbeatIntervalMs);
   return { x, y, back, xStreams, open };
+}
+
+/** The most streams `instance` was ever told to run at once. */
+function mostAtOnce(instance: FakeInstance): number {
+  const running = new Set<string>();
+  let most = 0;
+  for (const a of instance.assignments()) {
+    if (a.full) running.clear();
+    for (const id of a.remove) running.delete(id);
+    for (const s of a.add) running.add(s.id);
+    most = Math.max(most, running.size);
+  }
+  return most;
 }
 
 describe("an instance that comes back while its streams are being given away (in memory)", () => {
@@ -55,5 +69,27 @@ describe("an instance that comes back while its streams are being given away (in
     await h.advance(2_000);
     assert.deepEqual(h.ownedCounts(), { x: 2, y: 2 });
     for (const id of back.owned().keys()) assert.ok(!y.owned().has(id), `${id} runs on both`);
+  });
+
+  test("back with a smaller capacity while a round grants it more, it is never sent more than it can run", async () => {
+    const { h } = harness;
+    await h.addStreams(2);
+    await h.start();
+    const x = await h.connect("x", 10);
+    assert.equal(x.owned().size, 2);
+    const open = h.store.holdWrites();
+    // Two new streams: the round granting them to x (capacity 10) waits in the store.
+    await h.writeCatalog(["n-1", "n-2"].map((id) => ({ id, url: `http://radio.test/${id}`, name: id, metadata: {}, enabled: true })));
+    for (let i = 0; i < 20 && h.store.held.writeRound === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(h.store.held.writeRound, 1);
+    x.drop();
+    const back = new FakeInstance(h, "x");
+    h.instances.push(back);
+    back.hello(2, { held: x.held() });
+    open();
+    await h.settle();
+    assert.ok(mostAtOnce(back) <= 2, `told to run ${mostAtOnce(back)} at once with capacity 2`);
+    assert.equal(back.owned().size, 2);
+    assert.ok(h.eventKinds((e) => e.kind === "stream.revoking").length >= 2, "the grants beyond its capacity are revoked, unstarted");
   });
 });

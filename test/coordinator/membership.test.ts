@@ -40,13 +40,11 @@ describe("membership on the in-memory store: supersede, leases, grace and leave"
     const silent = await h.connect("silent");
     assert.deepEqual(h.ownedCounts(), { healthy: 5, silent: 5 });
     silent.silence();
-    const lastMessage = h.clock.now();
     await h.advance(LEASE);
     assert.equal(healthy.owned().size, 5, "nothing moves while the lease may still be running");
     assert.equal(silent.ended, false);
     await h.advance(100);
     assert.equal(healthy.owned().size, 10);
-    assert.ok(h.clock.now() - lastMessage <= LEASE + 100);
     assert.deepEqual(silent.endedWith, { kind: "lease-expired", leaseTtlMs: LEASE });
     assert.deepEqual(h.eventKinds((e) => e.instanceId === "silent").filter((k) => k.startsWith("instance.")), ["instance.joined", "instance.expired"]);
   });

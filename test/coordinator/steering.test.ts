@@ -64,6 +64,20 @@ describe("drain, rebalance and freeze on the in-memory store", () => {
     assert.deepEqual(written, Array(2).fill({ reason: "capacity", from: "b" }));
   });
 
+  test("streams drained from the only instance and given back to it are no move", async () => {
+    const { h } = harness;
+    await h.addStreams(3);
+    await h.start();
+    await h.connect("x", 10);
+    await h.coordinator.setDraining("x", true);
+    await h.settle();
+    assert.deepEqual(h.ownedCounts(), { x: 0 }, "nowhere to go: they wait unassigned");
+    await h.coordinator.setDraining("x", false);
+    await h.settle();
+    assert.deepEqual(h.ownedCounts(), { x: 3 });
+    assert.deepEqual(grants(h, "x").slice(-3).map((g) => g.detail), Array(3).fill({ reason: "new", from: null }));
+  });
+
   test("a freeze stops moves between live instances but not failover; it can end by itself", async () => {
     const { h } = harness;
     await h.addStreams(8);
@@ -132,6 +146,7 @@ describe("the end of a freeze", () => {
     await h.settle();
     assert.equal(h.coordinator.freeze, undefined);
     assert.deepEqual(h.eventKinds((e) => e.kind.startsWith("rebalancing.")), ["rebalancing.frozen", "rebalancing.unfrozen"]);
+    assert.equal(h.store.calls.saveFreeze, 2, "one write to freeze, one to lift");
     await h.stop();
   });
 

@@ -42,4 +42,21 @@ describe("a step of the wall clock (NTP after a pause, date -s)", () => {
     await h.advance(200);
     assert.equal(h.coordinator.freeze, undefined, "an hour back does not extend it");
   });
+
+  test("a restart keeps the last-seen times people read, even across a step", async () => {
+    const { h } = harness;
+    await h.addStreams(2);
+    await h.start();
+    const a = await h.connect("a", 10);
+    a.silence();
+    await h.advance(500);
+    await h.stop();
+    const written = h.store.instances.get("a")!.lastSeenAt!.getTime();
+    h.clock.stepWall(HOUR);
+    await h.restart();
+    const restored = h.coordinator.view.instance("a")!;
+    assert.equal(h.coordinator.wallTimeOf(restored.lastSeen).getTime(), written, "shown as it was written");
+    assert.equal(h.store.instances.get("a")!.lastSeenAt!.getTime(), written, "rewritten unchanged by the first round");
+  });
 });
+
