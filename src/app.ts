@@ -2,6 +2,7 @@ import type { Server } from "@grpc/grpc-js";
 import type { Config } from "./config/config.js";
 import { describeDatabaseError, pingDatabase, type Db } from "./db/database.js";
 import { openDatabase, type OpenDatabase } from "./db/open-database.js";
+import { OrchestratorLock } from "./db/orchestrator-lock.js";
 import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "./grpc/grpc-server.js";
 import { HealthState } from "./grpc/health.js";
 import { addReflection } from "./grpc/reflection.js";
@@ -42,6 +43,7 @@ export class OrchestratorApp {
   readonly about = aboutThisRun(VERSION);
   readonly metrics = new OrchestratorMetrics();
   private database?: OpenDatabase;
+  private lock?: OrchestratorLock;
   private grpc?: Server;
   private http?: HttpShim;
   private coordinatorRef?: Coordinator;
@@ -94,6 +96,8 @@ export class OrchestratorApp {
     try {
       this.database = await openDatabase(this.config, this.logger.child({ component: "db" }), this.config.dbPoolSize);
       this.logger.child({ component: "db" }).info({ applied: this.database.applied }, "migrations up to date");
+      this.checkNotStopping();
+      this.lock = await OrchestratorLock.acquire(this.database.url, this.config.dbSchema, this.logger.child({ component: "db" }));
       this.checkNotStopping();
       const coordinator = new Coordinator(new PostgresStore(this.db), this.config, this.logger.child({ component: "coordinator" }), systemClock, this.metrics);
       this.metrics.watch(coordinator, this.about);
@@ -170,6 +174,7 @@ export class OrchestratorApp {
       this.grpc ? shutdownGrpcServer(this.grpc, budget) : undefined,
       this.http?.close(),
     ]);
+    await this.lock?.release();
     await this.database?.close();
     this.database = undefined;
     this.logger.info("orchestrator stopped");
