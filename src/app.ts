@@ -1,6 +1,7 @@
 import type { Server } from "@grpc/grpc-js";
 import type { Config } from "./config/config.js";
-import { describeDatabaseError, pingDatabase, type Db } from "./db/database.js";
+import { pingDatabase, type Db } from "./db/database.js";
+import { describeDatabaseError } from "./db/database-errors.js";
 import { openDatabase, type OpenDatabase } from "./db/open-database.js";
 import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "./grpc/grpc-server.js";
 import { HealthState } from "./grpc/health.js";

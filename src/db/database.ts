@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import pRetry from "p-retry";
+import { classifyDatabaseError } from "./database-errors.js";
 import type { Database } from "./schema.js";
 
 /** The application's handle on PostgreSQL. */
@@ -73,21 +74,8 @@ export async function waitForDatabase(pool: pg.Pool, timeoutMs: number): Promise
       retries: 1_000,
       minTimeout: 200,
       maxTimeout: 2_000,
-      shouldRetry: (error) => Date.now() - started < timeoutMs && isTransient(error),
+      // Anything that makes the database unavailable may pass while it starts; a wrong password or database name will not.
+      shouldRetry: (error) => Date.now() - started < timeoutMs && classifyDatabaseError(error)?.kind === "unavailable",
     },
   );
-}
-
-/** Connection problems worth waiting out; wrong passwords or database names are not. */
-function isTransient(error: unknown): boolean {
-  const code = (error as { code?: string }).code ?? "";
-  // 28xxx: authentication, 3D000: unknown database — retrying cannot fix those.
-  return !/^(28|3D)/.test(code);
-}
-
-/** A one-line description of a database error, for the start-up failure message. */
-export function describeDatabaseError(error: unknown): string {
-  const e = error as { code?: string; message?: string; errors?: Array<{ message?: string }> };
-  const message = e.message || e.errors?.map((x) => x.message).join(", ") || String(error);
-  return e.code ? `${message} (${e.code})` : message;
 }

@@ -1,7 +1,8 @@
 import type pg from "pg";
 import { redactUrl, type Config } from "../config/config.js";
 import type { Logger } from "../log/logger.js";
-import { createDatabase, describeDatabaseError, waitForDatabase, type Db } from "./database.js";
+import { createDatabase, waitForDatabase, type Db } from "./database.js";
+import { describeDatabaseError } from "./database-errors.js";
 import type { EmbeddedDatabase } from "./embedded-postgres.js";
 import { migrateToLatest } from "./migrate.js";
 
