@@ -111,7 +111,7 @@ export class OrchestratorApp {
         connect: (call) => void new InstanceSession(call, coordinator, this.config.helloTimeoutMs, sessionLogger),
       };
       this.grpc.addService(OrchestratorServiceService, orchestrator);
-      this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), this.about));
+      this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), this.about, this.config.adminCallTimeoutMs));
       const grpcPort = await bindGrpcServer(this.grpc, this.config.bindHost, this.config.grpcPort);
       this.checkNotStopping();
       this.http = new HttpShim(

@@ -1,7 +1,9 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import pRetry from "p-retry";
+import { QUERY_TIMEOUT_MARGIN_MS } from "../config/config.js";
 import { classifyDatabaseError } from "./database-errors.js";
+import { kyselyPool } from "./kysely-pool.js";
 import type { Database } from "./schema.js";
 
 /** The application's handle on PostgreSQL. */
@@ -25,20 +27,33 @@ export interface DatabaseOptions {
   schema?: string;
   poolSize: number;
   statementTimeoutMs: number;
+  /** Client-side bound of every query; by default a little above the statement timeout. */
+  queryTimeoutMs?: number;
   applicationName?: string;
 }
+
+/** The longest wait for a new connection (or a free one when the pool is full). */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * Creates a Kysely instance over a pg pool whose sessions time out statements
  * and idle transactions, so no transaction can hang or hold locks forever.
+ * Those are the server's timeouts; a server that does not answer at all
+ * (stopped, frozen, cut off) is caught on this side: connecting and every
+ * query are bounded, and TCP keepalive notices a peer that vanished while a
+ * connection was idle.
  */
 export function createDatabase(options: DatabaseOptions): { db: Db; pool: pg.Pool } {
+  const queryTimeoutMs = options.queryTimeoutMs ?? options.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS;
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize,
     statement_timeout: options.statementTimeoutMs,
     idle_in_transaction_session_timeout: options.statementTimeoutMs,
-    connectionTimeoutMillis: 5_000,
+    query_timeout: queryTimeoutMs,
+    connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, queryTimeoutMs),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: options.applicationName ?? "finger-orchestrator",
     options: `-c search_path=${options.schema ?? DEFAULT_SCHEMA}`,
     types,
@@ -49,7 +64,7 @@ export function createDatabase(options: DatabaseOptions): { db: Db; pool: pg.Poo
   // mid-transaction would be an unhandled 'error' and kill the process. The
   // query in flight still fails, and the transaction is retried.
   pool.on("connect", (client) => client.on("error", () => undefined));
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: kyselyPool(pool, queryTimeoutMs) }) }), pool };
 }
 
 /** One round trip on a pooled connection: throws when the database does not answer. */
@@ -57,8 +72,11 @@ export async function pingDatabase(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query("select 1");
-  } finally {
     client.release();
+  } catch (error) {
+    // A connection that failed its ping (or whose ping is still in flight after a timeout) is not handed out again.
+    client.release(error as Error);
+    throw error;
   }
 }
 

@@ -51,7 +51,13 @@ export async function openDatabase(config: Config, logger: Logger, poolSize: num
     }
   };
   try {
-    created = createDatabase({ url, schema: config.dbSchema, poolSize, statementTimeoutMs: config.dbStatementTimeoutMs });
+    created = createDatabase({
+      url,
+      schema: config.dbSchema,
+      poolSize,
+      statementTimeoutMs: config.dbStatementTimeoutMs,
+      queryTimeoutMs: config.dbQueryTimeoutMs,
+    });
     const { db, pool } = created;
     await waitForDatabase(pool, config.dbConnectTimeoutMs).catch((error: unknown) => {
       throw new Error(`database ${redactUrl(url)} unreachable: ${describeDatabaseError(error)}`);
