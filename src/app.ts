@@ -1,6 +1,7 @@
 import type { Server } from "@grpc/grpc-js";
 import type { Config } from "./config/config.js";
-import { describeDatabaseError, pingDatabase, type Db } from "./db/database.js";
+import { pingDatabase, type Db } from "./db/database.js";
+import { describeDatabaseError } from "./db/database-errors.js";
 import { openDatabase, type OpenDatabase } from "./db/open-database.js";
 import { OrchestratorLock } from "./db/orchestrator-lock.js";
 import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "./grpc/grpc-server.js";
@@ -114,7 +115,7 @@ export class OrchestratorApp {
         connect: (call) => void new InstanceSession(call, coordinator, this.config.helloTimeoutMs, sessionLogger),
       };
       this.grpc.addService(OrchestratorServiceService, orchestrator);
-      this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), this.about));
+      this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), this.about, this.config.adminCallTimeoutMs));
       const grpcPort = await bindGrpcServer(this.grpc, this.config.bindHost, this.config.grpcPort);
       this.checkNotStopping();
       this.http = new HttpShim(

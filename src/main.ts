@@ -4,7 +4,7 @@ import { createLogger } from "./log/logger.js";
 
 /** Prints a configuration or start-up mistake as one line and exits 1. */
 function fail(message: string): never {
-  process.stderr.write(`finger-orchestrator: ${message}\n`);
+  process.stderr.write(`finger-orchestrator: ${message.replace(/\s*\n\s*/g, " ")}\n`);
   process.exit(1);
 }
 
@@ -43,8 +43,21 @@ async function main(): Promise<void> {
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
 
+  // Every intended end calls process.exit. An event loop that runs empty means a step
+  // awaits what can no longer happen (e.g. the exit of a child that already exited):
+  // without this node would end with code 0, and no supervisor would restart it.
+  let started = false;
+  process.on("beforeExit", () => {
+    if (app.stopRequested) {
+      logger.error("shutdown stopped half-way with nothing left to wait for");
+      process.exit(1);
+    }
+    fail(started ? "stopped serving with nothing left to wait for" : "cannot start: start-up stopped half-way with nothing left to wait for (LOG_LEVEL=debug shows its last steps)");
+  });
+
   try {
     await app.start();
+    started = true;
   } catch (error) {
     // A signal during start-up: the signal handler stops and exits.
     if (app.stopRequested) return;

@@ -12,6 +12,14 @@ const positiveMs = (fallback: number) =>
   whole("must be a whole number of milliseconds").min(1, "must be at least 1 ms").max(86_400_000, "must be at most one day").default(fallback);
 const text = z.string().trim().min(1);
 
+/**
+ * How much longer than the server's statement timeout the client waits for an
+ * answer by default: a slow statement is ended by the server first (a clean
+ * error, its locks released, the connection still usable); only a server that
+ * says nothing at all meets the client-side bound.
+ */
+export const QUERY_TIMEOUT_MARGIN_MS = 5_000;
+
 /** Variables read from the environment, named as operators set them. */
 const envSchema = z.object({
   GRPC_PORT: port(50051),
@@ -42,6 +50,8 @@ const envSchema = z.object({
   DB_POOL_SIZE: whole("must be a whole number").min(1, "must be at least 1").max(200, "must be at most 200").default(10),
   DB_STATEMENT_TIMEOUT_MS: positiveMs(30_000),
   DB_CONNECT_TIMEOUT_MS: positiveMs(15_000),
+  DB_QUERY_TIMEOUT_MS: whole("must be a whole number of milliseconds").min(1, "must be at least 1 ms").max(86_400_000, "must be at most one day").optional(),
+  ADMIN_CALL_TIMEOUT_MS: positiveMs(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
   SHUTDOWN_TIMEOUT_MS: positiveMs(10_000),
@@ -74,6 +84,10 @@ export interface Config {
   streamsSyncIntervalMs: number;
   dbStatementTimeoutMs: number;
   dbConnectTimeoutMs: number;
+  /** Client-side bound of every database query, for a server that does not answer. */
+  dbQueryTimeoutMs: number;
+  /** How long an AdminService unary call may take before it ends with UNAVAILABLE. */
+  adminCallTimeoutMs: number;
   logLevel: string;
   logFormat: "json" | "pretty";
   shutdownTimeoutMs: number;
@@ -129,6 +143,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
       `invalid SUSPECT_AFTER_MS=${suspectAfterMs}: must be larger than HEARTBEAT_INTERVAL_MS=${e.HEARTBEAT_INTERVAL_MS} and at most LEASE_TTL_MS=${e.LEASE_TTL_MS}`,
     );
   }
+  const dbQueryTimeoutMs = e.DB_QUERY_TIMEOUT_MS ?? e.DB_STATEMENT_TIMEOUT_MS + QUERY_TIMEOUT_MARGIN_MS;
+  if (dbQueryTimeoutMs <= e.DB_STATEMENT_TIMEOUT_MS) {
+    throw new ConfigError(
+      `invalid DB_QUERY_TIMEOUT_MS=${dbQueryTimeoutMs}: must be larger than DB_STATEMENT_TIMEOUT_MS=${e.DB_STATEMENT_TIMEOUT_MS} (lower both to give up sooner)`,
+    );
+  }
   if (e.STREAMS_SOURCE_TABLE && e.STREAMS_SOURCE_TABLE.split(".")[0] === e.DB_SCHEMA) {
     throw new ConfigError(`invalid STREAMS_SOURCE_TABLE=${JSON.stringify(e.STREAMS_SOURCE_TABLE)}: must not be in the orchestrator's own schema ${e.DB_SCHEMA}`);
   }
@@ -150,6 +170,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     streamsSyncIntervalMs: e.STREAMS_SYNC_INTERVAL_MS,
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    dbQueryTimeoutMs,
+    adminCallTimeoutMs: e.ADMIN_CALL_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT ?? (isTty && !production ? "pretty" : "json"),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

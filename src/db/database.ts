@@ -1,6 +1,9 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import pRetry from "p-retry";
+import { QUERY_TIMEOUT_MARGIN_MS } from "../config/config.js";
+import { classifyDatabaseError } from "./database-errors.js";
+import { kyselyPool } from "./kysely-pool.js";
 import type { Database } from "./schema.js";
 
 /** The application's handle on PostgreSQL. */
@@ -24,20 +27,33 @@ export interface DatabaseOptions {
   schema?: string;
   poolSize: number;
   statementTimeoutMs: number;
+  /** Client-side bound of every query; by default a little above the statement timeout. */
+  queryTimeoutMs?: number;
   applicationName?: string;
 }
+
+/** The longest wait for a new connection (or a free one when the pool is full). */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * Creates a Kysely instance over a pg pool whose sessions time out statements
  * and idle transactions, so no transaction can hang or hold locks forever.
+ * Those are the server's timeouts; a server that does not answer at all
+ * (stopped, frozen, cut off) is caught on this side: connecting and every
+ * query are bounded, and TCP keepalive notices a peer that vanished while a
+ * connection was idle.
  */
 export function createDatabase(options: DatabaseOptions): { db: Db; pool: pg.Pool } {
+  const queryTimeoutMs = options.queryTimeoutMs ?? options.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS;
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize,
     statement_timeout: options.statementTimeoutMs,
     idle_in_transaction_session_timeout: options.statementTimeoutMs,
-    connectionTimeoutMillis: 5_000,
+    query_timeout: queryTimeoutMs,
+    connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, queryTimeoutMs),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: options.applicationName ?? "finger-orchestrator",
     options: `-c search_path=${options.schema ?? DEFAULT_SCHEMA}`,
     types,
@@ -48,7 +64,7 @@ export function createDatabase(options: DatabaseOptions): { db: Db; pool: pg.Poo
   // mid-transaction would be an unhandled 'error' and kill the process. The
   // query in flight still fails, and the transaction is retried.
   pool.on("connect", (client) => client.on("error", () => undefined));
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: kyselyPool(pool, queryTimeoutMs) }) }), pool };
 }
 
 /** One round trip on a pooled connection: throws when the database does not answer. */
@@ -56,8 +72,11 @@ export async function pingDatabase(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query("select 1");
-  } finally {
     client.release();
+  } catch (error) {
+    // A connection that failed its ping (or whose ping is still in flight after a timeout) is not handed out again.
+    client.release(error as Error);
+    throw error;
   }
 }
 
@@ -73,21 +92,8 @@ export async function waitForDatabase(pool: pg.Pool, timeoutMs: number): Promise
       retries: 1_000,
       minTimeout: 200,
       maxTimeout: 2_000,
-      shouldRetry: (error) => Date.now() - started < timeoutMs && isTransient(error),
+      // Anything that makes the database unavailable may pass while it starts; a wrong password or database name will not.
+      shouldRetry: (error) => Date.now() - started < timeoutMs && classifyDatabaseError(error)?.kind === "unavailable",
     },
   );
-}
-
-/** Connection problems worth waiting out; wrong passwords or database names are not. */
-function isTransient(error: unknown): boolean {
-  const code = (error as { code?: string }).code ?? "";
-  // 28xxx: authentication, 3D000: unknown database — retrying cannot fix those.
-  return !/^(28|3D)/.test(code);
-}
-
-/** A one-line description of a database error, for the start-up failure message. */
-export function describeDatabaseError(error: unknown): string {
-  const e = error as { code?: string; message?: string; errors?: Array<{ message?: string }> };
-  const message = e.message || e.errors?.map((x) => x.message).join(", ") || String(error);
-  return e.code ? `${message} (${e.code})` : message;
 }

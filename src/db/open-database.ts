@@ -1,7 +1,8 @@
 import type pg from "pg";
 import { redactUrl, type Config } from "../config/config.js";
 import type { Logger } from "../log/logger.js";
-import { createDatabase, describeDatabaseError, waitForDatabase, type Db } from "./database.js";
+import { createDatabase, waitForDatabase, type Db } from "./database.js";
+import { describeDatabaseError } from "./database-errors.js";
 import type { EmbeddedDatabase } from "./embedded-postgres.js";
 import { migrateToLatest } from "./migrate.js";
 
@@ -50,7 +51,13 @@ export async function openDatabase(config: Config, logger: Logger, poolSize: num
     }
   };
   try {
-    created = createDatabase({ url, schema: config.dbSchema, poolSize, statementTimeoutMs: config.dbStatementTimeoutMs });
+    created = createDatabase({
+      url,
+      schema: config.dbSchema,
+      poolSize,
+      statementTimeoutMs: config.dbStatementTimeoutMs,
+      queryTimeoutMs: config.dbQueryTimeoutMs,
+    });
     const { db, pool } = created;
     await waitForDatabase(pool, config.dbConnectTimeoutMs).catch((error: unknown) => {
       throw new Error(`database ${redactUrl(url)} unreachable: ${describeDatabaseError(error)}`);

@@ -1,22 +1,28 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { Db } from "../db/database.js";
-import type { AdminServiceServer } from "../gen/orchestrator/v1/admin.js";
+import { AdminServiceService, type AdminServiceServer } from "../gen/orchestrator/v1/admin.js";
 import type { Logger } from "../log/logger.js";
 import type { About } from "../status/about.js";
 import { catalogHandlers } from "./admin-catalog.js";
 import { fleetHandlers } from "./admin-fleet.js";
+import { withCallDeadlines } from "./call-deadline.js";
 import { watchEvents } from "./watch-events.js";
 
-/** The operator API: every AdminService method, wired to the database and the coordinator. */
+/**
+ * The operator API: every AdminService method, wired to the database and the
+ * coordinator; each unary call ends within `callTimeoutMs`.
+ */
 export function adminService(
   db: Db,
   coordinator: Coordinator,
   logger: Logger,
   about: About,
+  callTimeoutMs: number,
 ): AdminServiceServer {
-  return {
+  const service: AdminServiceServer = {
     ...catalogHandlers(db, coordinator, logger),
     ...fleetHandlers(coordinator, logger, about),
     watchEvents: watchEvents(coordinator.events),
   };
+  return withCallDeadlines(AdminServiceService, service, callTimeoutMs, logger);
 }

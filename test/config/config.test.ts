@@ -24,6 +24,17 @@ describe("configuration", () => {
     assert.throws(() => loadConfig({ SUSPECT_AFTER_MS: "soon" }, false), /SUSPECT_AFTER_MS="soon"/);
   });
 
+  test("database calls are bounded on the client a little above the statement timeout, admin calls by ADMIN_CALL_TIMEOUT_MS", () => {
+    const defaults = loadConfig({}, false);
+    assert.equal(defaults.dbQueryTimeoutMs, 35_000);
+    assert.equal(defaults.adminCallTimeoutMs, 10_000);
+    assert.equal(loadConfig({ DB_STATEMENT_TIMEOUT_MS: "2000" }, false).dbQueryTimeoutMs, 7_000);
+    assert.equal(loadConfig({ DB_STATEMENT_TIMEOUT_MS: "2000", DB_QUERY_TIMEOUT_MS: "2500" }, false).dbQueryTimeoutMs, 2_500);
+    assert.throws(() => loadConfig({ DB_QUERY_TIMEOUT_MS: "30000" }, false), /DB_QUERY_TIMEOUT_MS=30000: must be larger than DB_STATEMENT_TIMEOUT_MS=30000/);
+    assert.throws(() => loadConfig({ DB_QUERY_TIMEOUT_MS: "soon" }, false), /DB_QUERY_TIMEOUT_MS="soon": must be a whole number of milliseconds/);
+    assert.throws(() => loadConfig({ ADMIN_CALL_TIMEOUT_MS: "0" }, false), /ADMIN_CALL_TIMEOUT_MS="0": must be at least 1 ms/);
+  });
+
   test("a terminal gets pretty logs unless in production", () => {
     assert.equal(loadConfig({}, true).logFormat, "pretty");
     assert.equal(loadConfig({ NODE_ENV: "production" }, true).logFormat, "json");
