@@ -85,7 +85,7 @@ export async function pingDatabase(pool: pg.Pool): Promise<void> {
  * @throws Error naming the cause (refused, authentication, unknown database...).
  */
 export async function waitForDatabase(pool: pg.Pool, timeoutMs: number): Promise<void> {
-  const started = Date.now();
+  const started = performance.now();
   await pRetry(
     () => pingDatabase(pool),
     {
@@ -93,7 +93,7 @@ export async function waitForDatabase(pool: pg.Pool, timeoutMs: number): Promise
       minTimeout: 200,
       maxTimeout: 2_000,
       // Anything that makes the database unavailable may pass while it starts; a wrong password or database name will not.
-      shouldRetry: (error) => Date.now() - started < timeoutMs && classifyDatabaseError(error)?.kind === "unavailable",
+      shouldRetry: (error) => performance.now() - started < timeoutMs && classifyDatabaseError(error)?.kind === "unavailable",
     },
   );
 }
