@@ -3,6 +3,7 @@ import type { Config } from "./config/config.js";
 import { pingDatabase, type Db } from "./db/database.js";
 import { describeDatabaseError } from "./db/database-errors.js";
 import { openDatabase, type OpenDatabase } from "./db/open-database.js";
+import { EventsPruner } from "./db/events-retention.js";
 import { OrchestratorLock } from "./db/orchestrator-lock.js";
 import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "./grpc/grpc-server.js";
 import { HealthState } from "./grpc/health.js";
@@ -45,6 +46,7 @@ export class OrchestratorApp {
   readonly metrics = new OrchestratorMetrics();
   private database?: OpenDatabase;
   private lock?: OrchestratorLock;
+  private pruner?: EventsPruner;
   private grpc?: Server;
   private http?: HttpShim;
   private coordinatorRef?: Coordinator;
@@ -106,6 +108,8 @@ export class OrchestratorApp {
       await coordinator.start();
       this.checkNotStopping();
       await this.startSync(coordinator);
+      this.pruner = new EventsPruner(this.db, { retentionDays: this.config.eventsRetentionDays }, this.logger.child({ component: "retention" }));
+      this.pruner.start();
       this.checkNotStopping();
       this.grpc = createGrpcServer();
       this.health.addToServer(this.grpc);
@@ -168,6 +172,7 @@ export class OrchestratorApp {
     if (!this.startFailed) await this.starting;
     this.health.set("NOT_SERVING");
     await this.sync?.stop();
+    await this.pruner?.stop();
     // Sessions get go_away and end first, so the gRPC server has no open streams to wait for.
     await this.coordinatorRef?.stop();
     const budget = Math.max(1_000, this.config.shutdownTimeoutMs - 3_000);

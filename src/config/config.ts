@@ -52,6 +52,7 @@ const envSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: positiveMs(15_000),
   DB_QUERY_TIMEOUT_MS: whole("must be a whole number of milliseconds").min(1, "must be at least 1 ms").max(86_400_000, "must be at most one day").optional(),
   ADMIN_CALL_TIMEOUT_MS: positiveMs(10_000),
+  EVENTS_RETENTION_DAYS: whole("must be a whole number of days").min(0, "must not be negative (0 keeps events forever)").max(36_500, "must be at most 36500").default(30),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
   SHUTDOWN_TIMEOUT_MS: positiveMs(10_000),
@@ -88,6 +89,8 @@ export interface Config {
   dbQueryTimeoutMs: number;
   /** How long an AdminService unary call may take before it ends with UNAVAILABLE. */
   adminCallTimeoutMs: number;
+  /** Audit events older than this many days are pruned; 0 keeps them forever. */
+  eventsRetentionDays: number;
   logLevel: string;
   logFormat: "json" | "pretty";
   shutdownTimeoutMs: number;
@@ -172,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
     dbQueryTimeoutMs,
     adminCallTimeoutMs: e.ADMIN_CALL_TIMEOUT_MS,
+    eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT ?? (isTty && !production ? "pretty" : "json"),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
