@@ -18,7 +18,8 @@ import { parseArgs } from "./lib/args.js";
 import type { VirtualInstance } from "./lib/instances.js";
 import { ORCHESTRATOR_ROLE, startBenchPostgres, type BenchPostgres } from "./lib/postgres.js";
 import { metricValue, runMain, type OrchestratorChild } from "./lib/process.js";
-import { finish, int, printHeader, printTable, sleep, waitUntil, type TargetResult } from "./lib/report.js";
+import { finish, int, printHeader, printTable, type TargetResult } from "./lib/report.js";
+import { pollUntil, sleep } from "../test/helpers/wait.js";
 import { autoCapacity, balancedFleet, orchestratorOnFreshDatabase } from "./lib/scenario.js";
 
 const { quick, flags } = parseArgs("database", "Statements per heartbeat and database round trips per membership change, from pg_stat_statements.", {
@@ -170,7 +171,7 @@ async function membershipPart(pg: BenchPostgres, streams: number): Promise<Chang
       await joiner.connect();
       joiner.heartbeatEvery(flags.heartbeatIntervalMs);
       const share = Math.floor(streams / (flags.fleet + 1));
-      if (!(await waitUntil(() => joiner.owned.size >= share, 30_000, 2))) throw new Error(`joiner holds ${joiner.owned.size} of ${share} after 30 s`);
+      if (!(await pollUntil(() => joiner.owned.size >= share, 30_000, 2))) throw new Error(`joiner holds ${joiner.owned.size} of ${share} after 30 s`);
       let elapsed = performance.now() - t0;
       await fleet.quiet(500, 10_000);
       outcomes.push({ streams, change: "join", moved, counted: await countStatements(pg, o.database), rounds: (await rounds()) - roundsBefore, ms: elapsed });
@@ -189,7 +190,7 @@ async function membershipPart(pg: BenchPostgres, streams: number): Promise<Chang
       await resetStatements(pg);
       t0 = performance.now();
       victim.kill();
-      if (!(await waitUntil(() => placed >= orphans.size, flags.reconnectGraceMs + 30_000, 2))) throw new Error(`${placed} of ${orphans.size} orphans placed`);
+      if (!(await pollUntil(() => placed >= orphans.size, flags.reconnectGraceMs + 30_000, 2))) throw new Error(`${placed} of ${orphans.size} orphans placed`);
       elapsed = performance.now() - t0;
       await fleet.quiet(500, 10_000);
       outcomes.push({ streams, change: "death", moved: orphans.size, counted: await countStatements(pg, o.database), rounds: (await rounds()) - roundsBefore2, ms: elapsed });

@@ -16,7 +16,8 @@ import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
 import type { VirtualInstance } from "./lib/instances.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { metricValue, runMain } from "./lib/process.js";
-import { finish, int, ms, printHeader, printTable, summarize, waitUntil, type TargetResult } from "./lib/report.js";
+import { finish, int, ms, printHeader, printTable, summarize, type TargetResult } from "./lib/report.js";
+import { pollUntil } from "../test/helpers/wait.js";
 import { autoCapacity, balancedFleet, orchestratorOnFreshDatabase } from "./lib/scenario.js";
 
 const { quick, flags } = parseArgs(
@@ -143,7 +144,7 @@ async function scenario(name: "broken" | "silent", cluster: Awaited<ReturnType<t
       lastMessage.set(v, v.lastSentAt);
     }
     const reference = name === "broken" ? flags.reconnectGraceMs : flags.leaseTtlMs;
-    await waitUntil(() => ackedAt.size >= orphanOf.size, reference + 20_000, 5);
+    await pollUntil(() => ackedAt.size >= orphanOf.size, reference + 20_000, 5);
     const after = await orchestrator.metrics();
     const fromFault: number[] = [];
     const fromLast: number[] = [];

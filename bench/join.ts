@@ -13,7 +13,8 @@ import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
 import type { VirtualInstance } from "./lib/instances.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { metricValue, runMain } from "./lib/process.js";
-import { finish, int, ms, printHeader, printTable, sleep, summarize, waitUntil, type TargetResult } from "./lib/report.js";
+import { finish, int, ms, printHeader, printTable, summarize, type TargetResult } from "./lib/report.js";
+import { pollUntil, sleep } from "../test/helpers/wait.js";
 import { autoCapacity, balancedFleet, orchestratorOnFreshDatabase } from "./lib/scenario.js";
 
 const { quick, flags } = parseArgs("join", "Time for a new instance to hold its fair share of a balanced fleet, and streams moved.", {
@@ -77,10 +78,10 @@ runMain(async () => {
     });
     const t0 = performance.now();
     await admin.upsert([id]);
-    if (!(await waitUntil(() => !Number.isNaN(ackedAt), 10_000, 1))) throw new Error(`reference stream ${id} not placed within 10 s`);
+    if (!(await pollUntil(() => !Number.isNaN(ackedAt), 10_000, 1))) throw new Error(`reference stream ${id} not placed within 10 s`);
     references.push(ackedAt - t0);
     await admin.deleteStreams([id]);
-    await waitUntil(() => !fleet.owners().owner.has(id), 10_000, 5);
+    await pollUntil(() => !fleet.owners().owner.has(id), 10_000, 5);
     await fleet.quiet(200, 5_000);
   }
   const reference = summarize(references);
@@ -115,7 +116,7 @@ runMain(async () => {
     await joiner.connect();
     joiner.heartbeatEvery(flags.heartbeatIntervalMs);
     const welcomeMs = joiner.welcomedAt - t0;
-    if (!(await waitUntil(() => joiner.owned.size >= expectedAtLeast, 60_000, 2))) {
+    if (!(await pollUntil(() => joiner.owned.size >= expectedAtLeast, 60_000, 2))) {
       throw new Error(`joiner-${j} holds ${joiner.owned.size} streams after 60 s, expected at least ${expectedAtLeast}`);
     }
     await fleet.quiet(500, 10_000);

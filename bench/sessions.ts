@@ -24,7 +24,8 @@ import { startBenchPostgres } from "./lib/postgres.js";
 import { startProbe, type ProbeChild, type ProbeResult } from "./lib/probe-child.js";
 import { ProcessWindow, SelfCpu, memory } from "./lib/proc.js";
 import { metricValue, runMain, startEchoServer, type NodeChild } from "./lib/process.js";
-import { finish, int, mib, ms, printHeader, printTable, sleep, summarize, type TargetResult } from "./lib/report.js";
+import { finish, int, mib, ms, printHeader, printTable, summarize, type TargetResult } from "./lib/report.js";
+import { sleep } from "../test/helpers/wait.js";
 import { autoCapacity, balancedFleet, orchestratorOnFreshDatabase } from "./lib/scenario.js";
 
 const { quick, flags } = parseArgs("sessions", "Many concurrent sessions heartbeating: orchestrator CPU and memory, heartbeat round trip.", {

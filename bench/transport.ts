@@ -18,7 +18,8 @@ import { VirtualFleet } from "./lib/virtual-fleet.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { ProcessWindow, SelfCpu } from "./lib/proc.js";
 import { runMain, startEchoServer } from "./lib/process.js";
-import { finish, int, ms, printHeader, printTable, sleep, summarize, type TargetResult } from "./lib/report.js";
+import { finish, int, ms, printHeader, printTable, summarize, type TargetResult } from "./lib/report.js";
+import { sleep } from "../test/helpers/wait.js";
 import { orchestratorOnFreshDatabase } from "./lib/scenario.js";
 
 const { quick, flags } = parseArgs("transport", "Round trips per second: the orchestrator against a bare grpc-js echo, same harness.", {

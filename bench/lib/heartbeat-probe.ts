@@ -18,7 +18,8 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Channels } from "./instances.js";
 import { RoundTripWindow, VirtualFleet } from "./virtual-fleet.js";
-import { sleep, summarize } from "./report.js";
+import { summarize } from "./report.js";
+import { sleep } from "../../test/helpers/wait.js";
 
 const env = (name: string, fallback?: string): string => {
   const value = process.env[name] ?? fallback;

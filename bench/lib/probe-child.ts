@@ -1,6 +1,7 @@
 /** The heartbeat probe (bench/lib/heartbeat-probe.ts) as a child process, with its window controls. */
 import { spawnNode, type NodeChild } from "./process.js";
-import { sleep, type Summary } from "./report.js";
+import { type Summary } from "./report.js";
+import { sleep } from "../../test/helpers/wait.js";
 
 export interface ProbeResult {
   rtt: Summary;

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import path from "node:path";
-import { sleep } from "./report.js";
+import { sleep } from "../../test/helpers/wait.js";
 import { freePort } from "../../src/net/free-port.js";
 import { orchestratorNodeFlags } from "../../scripts/orchestrator-node-flags.js";
 

@@ -111,15 +111,3 @@ export function finish(result: BenchResult): void {
   }
   console.log(`${RESULT_MARKER}${JSON.stringify(result)}`);
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` every `everyMs` until it returns true; false when `timeoutMs` passed first. */
-export async function waitUntil(check: () => boolean, timeoutMs: number, everyMs = 10): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (check()) return true;
-    if (performance.now() >= deadline) return false;
-    await sleep(everyMs);
-  }
-}

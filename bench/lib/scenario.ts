@@ -7,7 +7,7 @@ import { Channels, type VirtualInstance } from "./instances.js";
 import { VirtualFleet } from "./virtual-fleet.js";
 import type { BenchPostgres } from "./postgres.js";
 import { startOrchestrator, type OrchestratorChild, type OrchestratorEnv } from "./process.js";
-import { sleep, waitUntil } from "./report.js";
+import { pollUntil, sleep } from "../../test/helpers/wait.js";
 
 let databases = 0;
 
@@ -71,7 +71,7 @@ export async function balancedFleet(o: BalancedFleetOptions): Promise<BalancedFl
   const admin = new Admin(o.address);
   const placeStart = performance.now();
   const streamIds = await admin.createStreams(o.streams);
-  const placed = await waitUntil(() => fleet.balance(members).total >= o.streams, 120_000, 20);
+  const placed = await pollUntil(() => fleet.balance(members).total >= o.streams, 120_000, 20);
   const b = fleet.balance(members);
   if (!placed) throw new Error(`only ${b.total} of ${o.streams} streams placed after 120 s`);
   await fleet.quiet(300, 30_000);

@@ -3,7 +3,7 @@
  * who runs what from their side, and round trips inside a window.
  */
 import { Channels, VirtualInstance, type InstanceHooks } from "./instances.js";
-import { sleep } from "./report.js";
+import { sleep } from "../../test/helpers/wait.js";
 
 /** Many virtual instances and what they run. */
 export class VirtualFleet {
