@@ -10,7 +10,8 @@ import path from "node:path";
 import pg from "pg";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../src/db/embedded-postgres.js";
 import { createLogger } from "../../src/log/logger.js";
-import { freePort, onCleanup } from "./process.js";
+import { freePort } from "../../src/net/free-port.js";
+import { onCleanup } from "./process.js";
 
 /** The role the orchestrator connects as. Loopback only, throw-away cluster: not a credential. */
 export const ORCHESTRATOR_ROLE = "finger";

@@ -1,5 +1,5 @@
 /** The heartbeat probe (bench/lib/heartbeat-probe.ts) as a child process, with its window controls. */
-import { spawnNode, type NodeChild } from "./process.js";
+import { spawnBenchChild, type NodeChild } from "./process.js";
 import { type Summary } from "./report.js";
 import { sleep } from "../../test/helpers/wait.js";
 
@@ -23,24 +23,22 @@ export async function startProbe(address: string, count: number, prefix: string,
   let ready: () => void = () => undefined;
   const isReady = new Promise<void>((resolve) => (ready = resolve));
   let deliver: (r: ProbeResult) => void = () => undefined;
-  const node = spawnNode(
-    "bench/lib/heartbeat-probe.ts",
-    [],
-    { PROBE_ADDRESS: address, PROBE_COUNT: String(count), PROBE_PREFIX: prefix, PROBE_CAPACITY: String(capacity), PROBE_INTERVAL_MS: String(intervalMs) },
-    (line) => {
+  const node = spawnBenchChild("bench/lib/heartbeat-probe.ts", {
+    env: { PROBE_ADDRESS: address, PROBE_COUNT: String(count), PROBE_PREFIX: prefix, PROBE_CAPACITY: String(capacity), PROBE_INTERVAL_MS: String(intervalMs) },
+    onLine: (line) => {
       if (line.trim() === "probe ready") ready();
       if (line.startsWith("PROBE_RESULT ")) deliver(JSON.parse(line.slice("PROBE_RESULT ".length)) as ProbeResult);
     },
-  );
+  });
   const failed = (what: string) =>
     node.exited.then(({ code }) => {
-      throw new Error(`heartbeat probe exited with code ${code} ${what}:\n${node.tail()}`);
+      throw new Error(`heartbeat probe exited with code ${code} ${what}:\n${node.output()}`);
     });
   await Promise.race([
     isReady,
     failed("before it was ready"),
     sleep(120_000).then(() => {
-      throw new Error(`heartbeat probe not ready within 120 s:\n${node.tail()}`);
+      throw new Error(`heartbeat probe not ready within 120 s:\n${node.output()}`);
     }),
   ]);
   return {

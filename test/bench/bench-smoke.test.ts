@@ -1,33 +1,13 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import path from "node:path";
+import { runScript } from "../helpers/process.js";
 
 /**
  * The system benchmarks still run end to end (orchestrator child process,
  * embedded PostgreSQL, virtual instances) at tiny sizes. Nothing here is timed:
  * a missed target is a benchmark result, not a test failure.
  */
-const root = path.resolve(import.meta.dirname, "../..");
 const MARKER = "BENCH_RESULT ";
-
-function runBench(script: string, args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `bench/${script}.ts`, ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
-    const timer = setTimeout(() => child.kill("SIGINT"), 100_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
 
 const cases: Array<[string, string[]]> = [
   ["failover", ["--instances", "10", "--streams", "100", "--batch", "10"]],
@@ -40,7 +20,8 @@ const cases: Array<[string, string[]]> = [
 describe("benchmarks run end to end at tiny sizes", { timeout: 600_000 }, () => {
   for (const [bench, args] of cases) {
     test(bench, { timeout: 120_000 }, async () => {
-      const { code, output } = await runBench(bench, ["--quick", ...args]);
+      const { code, stdout, stderr } = await runScript(`bench/${bench}.ts`, ["--quick", ...args], {}, { interruptAfterMs: 100_000 });
+      const output = stdout + stderr;
       assert.equal(code, 0, output);
       const line = output.split("\n").find((l) => l.startsWith(MARKER));
       assert.ok(line, `no result line in:\n${output}`);

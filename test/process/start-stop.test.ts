@@ -7,13 +7,13 @@ import { credentials } from "@grpc/grpc-js";
 import pg from "pg";
 import { HealthCheckResponse_ServingStatus, HealthClient } from "../../src/gen/grpc/health/v1/health.js";
 import { ReflectionClient } from "../helpers/reflection-client.js";
-import { freePort, spawnOrchestrator, waitForHttp200, type OrchestratorProcess } from "../helpers/process.js";
+import { freePort, spawnOrchestrator, waitForHttp200, type NodeChild } from "../helpers/process.js";
 
 describe("the orchestrator process on its embedded database", () => {
   let dataDir: string;
   let env: Record<string, string>;
   let pgPort: number;
-  let running: OrchestratorProcess | undefined;
+  let running: NodeChild | undefined;
 
   before(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), "finger-proc-"));
@@ -31,7 +31,7 @@ describe("the orchestrator process on its embedded database", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function stop(proc: OrchestratorProcess): Promise<number> {
+  async function stop(proc: NodeChild): Promise<number> {
     const sent = Date.now();
     proc.child.kill("SIGTERM");
     const { code, at } = await proc.exited;
