@@ -15,7 +15,7 @@
  *     per change, which must not grow with the number of streams.
  */
 import { parseArgs } from "./lib/args.js";
-import type { VirtualInstance } from "./lib/instances.js";
+import type { LoadInstance } from "./lib/load-instance.js";
 import { ORCHESTRATOR_ROLE, startBenchPostgres, type BenchPostgres } from "./lib/postgres.js";
 import { metricValue, runMain, type OrchestratorChild } from "./lib/process.js";
 import { finish, int, printHeader, printTable, type TargetResult } from "./lib/report.js";
@@ -158,7 +158,7 @@ async function membershipPart(pg: BenchPostgres, streams: number): Promise<Chang
     try {
       // Join: one new instance, until it holds its share and nothing moves any more.
       await fleet.quiet(1_000, 10_000);
-      const joiner: VirtualInstance = fleet.add("joiner", capacity, true);
+      const joiner: LoadInstance = fleet.add("joiner", capacity, true);
       let moved = 0;
       fleet.on({
         assignment: (inst, c) => {

@@ -13,7 +13,7 @@
  */
 import pg from "pg";
 import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
-import type { VirtualInstance } from "./lib/instances.js";
+import type { LoadInstance } from "./lib/load-instance.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { metricValue, runMain } from "./lib/process.js";
 import { finish, int, ms, printHeader, printTable, summarize, type TargetResult } from "./lib/report.js";
@@ -117,8 +117,8 @@ async function scenario(name: "broken" | "silent", cluster: Awaited<ReturnType<t
   });
   try {
     const victims = members.filter((_, i) => isVictim(i));
-    const victimSet = new Set<VirtualInstance>(victims);
-    const orphanOf = new Map<string, VirtualInstance>();
+    const victimSet = new Set<LoadInstance>(victims);
+    const orphanOf = new Map<string, LoadInstance>();
     for (const v of victims) for (const id of v.owned.keys()) orphanOf.set(id, v);
     const ackedAt = new Map<string, number>();
     let extraMoves = 0;
@@ -136,7 +136,7 @@ async function scenario(name: "broken" | "silent", cluster: Awaited<ReturnType<t
       },
     });
     const before = await orchestrator.metrics();
-    const lastMessage = new Map<VirtualInstance, number>();
+    const lastMessage = new Map<LoadInstance, number>();
     t0 = performance.now();
     for (const v of victims) {
       if (name === "broken") v.kill();

@@ -10,7 +10,7 @@
  * created through UpsertStreams until its owner acknowledged it.
  */
 import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
-import type { VirtualInstance } from "./lib/instances.js";
+import type { LoadInstance } from "./lib/load-instance.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { metricValue, runMain } from "./lib/process.js";
 import { finish, int, ms, printHeader, printTable, summarize, type TargetResult } from "./lib/report.js";
@@ -77,7 +77,7 @@ runMain(async () => {
       },
     });
     const t0 = performance.now();
-    await admin.upsert([id]);
+    await admin.upsertStreams([id]);
     if (!(await pollUntil(() => !Number.isNaN(ackedAt), 10_000, 1))) throw new Error(`reference stream ${id} not placed within 10 s`);
     references.push(ackedAt - t0);
     await admin.deleteStreams([id]);
@@ -92,7 +92,7 @@ runMain(async () => {
   const outcomes: JoinOutcome[] = [];
   let fleetSize = flags.instances;
   for (let j = 0; j < flags.joins; j++) {
-    const joiner: VirtualInstance = fleet.add(`joiner-${j}`, capacity, true);
+    const joiner: LoadInstance = fleet.add(`joiner-${j}`, capacity, true);
     const timeline: Array<[number, number]> = [];
     let firstAdd = Number.NaN;
     let revokedFromOthers = 0;

@@ -18,8 +18,8 @@
 import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
-import { Channels, type VirtualInstance } from "./lib/instances.js";
-import { RoundTripWindow, VirtualFleet } from "./lib/virtual-fleet.js";
+import { Channels, type LoadInstance } from "./lib/load-instance.js";
+import { RoundTripWindow, LoadFleet } from "./lib/load-fleet.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { startProbe, type ProbeChild, type ProbeResult } from "./lib/probe-child.js";
 import { ProcessWindow, SelfCpu, memory } from "./lib/proc.js";
@@ -82,8 +82,8 @@ interface WindowResult {
 
 async function measure(
   server: string,
-  fleet: VirtualFleet,
-  members: VirtualInstance[],
+  fleet: LoadFleet,
+  members: LoadInstance[],
   probe: ProbeChild,
   serverPid: number,
   postmasterPid: number | undefined,
@@ -194,7 +194,7 @@ async function echoRun(): Promise<WindowResult> {
   favour(echo.pid);
   const idleRss = memory(echo.pid).rss;
   console.log(`[echo] pid ${echo.pid} on ${echo.address}, idle RSS ${mib(idleRss)}`);
-  const fleet = new VirtualFleet(new Channels(echo.address, flags.perChannel));
+  const fleet = new LoadFleet(new Channels(echo.address, flags.perChannel));
   const members = Array.from({ length: flags.instances - flags.probes }, (_, i) => fleet.add(`echo-${i}`, 10));
   let probe: ProbeChild | undefined;
   try {

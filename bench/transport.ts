@@ -1,7 +1,7 @@
 /**
  * Transport ceiling: `node --import tsx bench/transport.ts [--quick]`.
  *
- * The same client harness (virtual instances on the generated stub, same
+ * The same client harness (load instances on the generated stub, same
  * channel options) drives two servers with the same concurrency: every stream
  * keeps exactly one heartbeat (seq set) in flight and sends the next one as soon
  * as its heartbeat_ack arrives, for N seconds.
@@ -13,8 +13,8 @@
  * the bare echo (target >= 0.7). Client and servers share the machine's cores.
  */
 import { parseArgs } from "./lib/args.js";
-import { Channels } from "./lib/instances.js";
-import { VirtualFleet } from "./lib/virtual-fleet.js";
+import { Channels } from "./lib/load-instance.js";
+import { LoadFleet } from "./lib/load-fleet.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { ProcessWindow, SelfCpu } from "./lib/proc.js";
 import { runMain, startEchoServer } from "./lib/process.js";
@@ -42,7 +42,7 @@ interface Run {
 }
 
 async function drive(server: Run["server"], address: string, pid: number, streams: number, label: string): Promise<Run> {
-  const fleet = new VirtualFleet(new Channels(address, flags.perChannel));
+  const fleet = new LoadFleet(new Channels(address, flags.perChannel));
   const members = Array.from({ length: streams }, (_, i) => fleet.add(`${label}-${i}`, 10));
   await fleet.connectAll(members, flags.batch);
   const channels = fleet.channels.all.length;

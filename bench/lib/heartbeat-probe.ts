@@ -16,8 +16,8 @@
  * and this process's own event-loop delay, in ms).
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { Channels } from "./instances.js";
-import { RoundTripWindow, VirtualFleet } from "./virtual-fleet.js";
+import { Channels } from "./load-instance.js";
+import { RoundTripWindow, LoadFleet } from "./load-fleet.js";
 import { summarize } from "./report.js";
 import { sleep } from "../../test/helpers/wait.js";
 
@@ -29,7 +29,7 @@ const env = (name: string, fallback?: string): string => {
 
 const count = Number(env("PROBE_COUNT", "100"));
 const intervalMs = Number(env("PROBE_INTERVAL_MS", "1000"));
-const fleet = new VirtualFleet(new Channels(env("PROBE_ADDRESS"), 1));
+const fleet = new LoadFleet(new Channels(env("PROBE_ADDRESS"), 1));
 const members = Array.from({ length: count }, (_, i) => fleet.add(`${env("PROBE_PREFIX", "probe")}-${String(i).padStart(4, "0")}`, Number(env("PROBE_CAPACITY", "10"))));
 
 const window = new RoundTripWindow(fleet);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import type { InstanceClient } from "../../src/client/index.js";
 import { AdminClient, streamIds } from "../helpers/admin-client.js";
-import { ledgerClient, OwnershipLedger } from "../helpers/fleet-of-clients.js";
+import { ledgerClient, StreamRunLog } from "../helpers/fleet-of-clients.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 import { waitUntil } from "../helpers/wait.js";
 
@@ -23,7 +23,7 @@ describe("HTTP /status, /instances and /metrics", () => {
     const admin = new AdminClient(orchestrator.grpcAddress);
     await admin.upsert([...streamIds(6).map((id) => ({ id })), { id: "off", enabled: false }]);
     admin.close();
-    const ledger = new OwnershipLedger();
+    const ledger = new StreamRunLog();
     clients.push(ledgerClient(ledger, orchestrator.grpcAddress, "finger_app_1", 2), ledgerClient(ledger, orchestrator.grpcAddress, "finger_app_2", 3));
     for (const c of clients) c.start();
     await waitUntil(() => clients[0]!.running().size === 2 && clients[1]!.running().size === 3, 3_000, "2 and 3");
