@@ -12,7 +12,7 @@
  * stream before it, and the target allows 500 ms on top.
  */
 import pg from "pg";
-import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
+import { DATABASE_FLAGS, parseArgs, TIMING_FLAGS } from "./lib/args.js";
 import type { LoadInstance } from "./lib/load-instance.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { metricValue, runMain } from "./lib/process.js";
@@ -30,6 +30,7 @@ const { quick, flags } = parseArgs(
     deadPercent: { help: "share of the instances that die, in %", full: 10 },
     scenarios: { help: "comma-separated: broken, silent", full: "broken,silent" },
     ...TIMING_FLAGS,
+    ...DATABASE_FLAGS,
     slackMs: { help: "allowed time on top of the grace or lease", full: 500 },
     perChannel: { help: "sessions per channel for survivors (victims always have their own)", full: 1 },
     batch: { help: "hellos in flight during the ramp", full: 250 },
@@ -188,7 +189,7 @@ runMain(async () => {
   for (const s of scenarios) if (s !== "broken" && s !== "silent") throw new Error(`unknown scenario ${s}`);
   if (!(flags.deadPercent > 0 && flags.deadPercent <= 100)) throw new Error("--dead-percent must be above 0 and at most 100");
   printHeader("failover: orphaned streams acknowledged by a new owner", { ...flags, capacity: autoCapacity(flags.streams, flags.instances, flags.capacity) }, quick);
-  const cluster = await startBenchPostgres();
+  const cluster = await startBenchPostgres(flags.databaseUrl);
   const outcomes: Outcome[] = [];
   for (const s of scenarios) outcomes.push(await scenario(s as "broken" | "silent", cluster));
   await cluster.stop();

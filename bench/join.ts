@@ -9,7 +9,7 @@
  * rounds; the reference is one placement measured in the same fleet: a new stream
  * created through UpsertStreams until its owner acknowledged it.
  */
-import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
+import { DATABASE_FLAGS, parseArgs, TIMING_FLAGS } from "./lib/args.js";
 import type { LoadInstance } from "./lib/load-instance.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { metricValue, runMain } from "./lib/process.js";
@@ -24,9 +24,11 @@ const { quick, flags } = parseArgs("join", "Time for a new instance to hold its 
   joins: { help: "instances joining one after the other", full: 3, quick: 2 },
   references: { help: "single-stream placements timed as the reference", full: 5, quick: 3 },
   ...TIMING_FLAGS,
+  ...DATABASE_FLAGS,
   liveMovesPerSecond: { help: "LIVE_MOVES_PER_SECOND (the default)", full: 50 },
   liveMovesBurst: { help: "LIVE_MOVES_BURST (the default)", full: 200 },
   perChannel: { help: "sessions per channel for the fleet (joiners have their own)", full: 1 },
+  refillMs: { help: "pause after the references and after each join, so the live-move budget refills and every join starts alike", full: 1_000, quick: 200 },
   batch: { help: "hellos in flight during the ramp", full: 250 },
 });
 
@@ -47,7 +49,7 @@ interface JoinOutcome {
 runMain(async () => {
   const capacity = autoCapacity(flags.streams, flags.instances, flags.capacity);
   printHeader("join: one instance joins a balanced fleet", { ...flags, capacity }, quick);
-  const pg = await startBenchPostgres();
+  const pg = await startBenchPostgres(flags.databaseUrl);
   const orchestrator = await orchestratorOnFreshDatabase(pg, "join", {
     HEARTBEAT_INTERVAL_MS: flags.heartbeatIntervalMs,
     LEASE_TTL_MS: flags.leaseTtlMs,
@@ -87,7 +89,7 @@ runMain(async () => {
   const reference = summarize(references);
   console.log(`reference: one new stream placed and acknowledged in ${ms(reference.p50)} ms (median of ${references.length}; min ${ms(reference.min)}, max ${ms(reference.max)})`);
   // Tokens used by the references' moves (none expected) refill before the first join.
-  await sleep(1_000);
+  await sleep(flags.refillMs);
 
   const outcomes: JoinOutcome[] = [];
   let fleetSize = flags.instances;
@@ -137,7 +139,7 @@ runMain(async () => {
       serverRevocations: metricValue(after, "finger_stream_moves_total", 'action="revoking"') - metricValue(before, "finger_stream_moves_total", 'action="revoking"'),
     });
     // Let the rate limiter's bucket refill so every join starts alike.
-    await sleep(1_000);
+    await sleep(flags.refillMs);
   }
   const { duplicates } = fleet.owners();
   fleet.close();

@@ -17,7 +17,7 @@
  */
 import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
+import { DATABASE_FLAGS, parseArgs, TIMING_FLAGS } from "./lib/args.js";
 import { Channels, type LoadInstance } from "./lib/load-instance.js";
 import { RoundTripWindow, LoadFleet } from "./lib/load-fleet.js";
 import { startBenchPostgres } from "./lib/postgres.js";
@@ -34,9 +34,11 @@ const { quick, flags } = parseArgs("sessions", "Many concurrent sessions heartbe
   warmupSeconds: { help: "steady heartbeating before the window", full: 3, quick: 1 },
   streams: { help: "streams in the catalog (placed before measuring)", full: 20_000, quick: 1_000 },
   ...TIMING_FLAGS,
+  ...DATABASE_FLAGS,
   perChannel: { help: "sessions per channel (1: a TCP connection per instance)", full: 1 },
   batch: { help: "hellos in flight during the ramp", full: 500, quick: 100 },
   probes: { help: "instances run by the separate latency probe process (counted in --instances)", full: 100, quick: 5 },
+  probeSettleMs: { help: "the probe is ready once its instances got no assignment for this long (their share moves to them first)", full: 1_000, quick: 300 },
   orchestrator: { help: "measure the orchestrator (0: skip, e.g. to look at the echo alone)", full: 1 },
   echo: { help: "also measure the bare echo server as the reference (0: skip)", full: 1 },
   serverNice: {
@@ -120,7 +122,7 @@ async function measure(
   const clientCpu = self.percent();
   const after = metrics ? await metrics() : "";
   // Acks of the window's last heartbeats may still be on their way.
-  await sleep(1_000);
+  await fleet.answered(windowEnd, 1_000);
   fleet.on({});
   const probeResult = await probed;
   return {
@@ -152,7 +154,7 @@ async function measure(
 }
 
 async function orchestratorRun(): Promise<WindowResult> {
-  const pg = await startBenchPostgres();
+  const pg = await startBenchPostgres(flags.databaseUrl);
   const orchestrator = await orchestratorOnFreshDatabase(pg, "sessions", {
     HEARTBEAT_INTERVAL_MS: flags.heartbeatIntervalMs,
     LEASE_TTL_MS: flags.leaseTtlMs,
@@ -173,7 +175,7 @@ async function orchestratorRun(): Promise<WindowResult> {
   });
   let probe: ProbeChild | undefined;
   try {
-    probe = await startProbe(orchestrator.grpcAddress, flags.probes, "probe", autoCapacity(flags.streams, flags.instances, 0), flags.heartbeatIntervalMs);
+    probe = await startProbe(orchestrator.grpcAddress, flags.probes, "probe", autoCapacity(flags.streams, flags.instances, 0), flags.heartbeatIntervalMs, flags.probeSettleMs);
     favour(probe.pid);
     console.log(`[orchestrator] probe: ${flags.probes} instances in their own process, welcome and settled`);
     const result = await measure("orchestrator", fleet, members, probe, orchestrator.pid, pg.postmasterPid, connectMs, idleRss, orchestrator.metrics);
@@ -200,7 +202,7 @@ async function echoRun(): Promise<WindowResult> {
   try {
     const ramp = await fleet.connectAll(members, flags.batch, (m) => m.heartbeatEvery(flags.heartbeatIntervalMs));
     console.log(`[echo] ${members.length.toLocaleString("en-US")} sessions connected in ${(ramp.ms / 1000).toFixed(1)} s (${ramp.perSecond.toFixed(0)}/s)`);
-    probe = await startProbe(echo.address, flags.probes, "probe", 10, flags.heartbeatIntervalMs);
+    probe = await startProbe(echo.address, flags.probes, "probe", 10, flags.heartbeatIntervalMs, flags.probeSettleMs);
     favour(probe.pid);
     return await measure("bare echo", fleet, members, probe, echo.pid, undefined, ramp.ms, idleRss);
   } finally {

@@ -3,7 +3,7 @@
  * who runs what from their side, and round trips inside a window.
  */
 import { Channels, LoadInstance, type LoadInstanceHooks } from "./load-instance.js";
-import { sleep } from "../../test/helpers/wait.js";
+import { pollUntil, sleep } from "../../test/helpers/wait.js";
 
 /** Many load instances and what they run. */
 export class LoadFleet {
@@ -107,6 +107,14 @@ export class LoadFleet {
       await sleep(Math.max(10, quietMs - idle));
     }
     return false;
+  }
+
+  /**
+   * Resolves once every heartbeat sent up to `at` (the end of a measured window)
+   * has its ack, or after `timeoutMs`: an ack later than that is not waited for.
+   */
+  async answered(at: number, timeoutMs: number): Promise<void> {
+    await pollUntil(() => !this.instances.some((i) => i.awaitsAckSentBefore(at)), timeoutMs);
   }
 
   /** Every connected instance says leave (its streams move at once, no grace), then the channels close. */

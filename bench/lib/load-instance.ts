@@ -183,6 +183,12 @@ export class LoadInstance {
     this.send({ $case: "heartbeat", value: { metrics: METRICS, runningStreams: this.owned.size, seq } });
   }
 
+  /** A heartbeat sent at or before `at` (performance.now()) still waits for its ack; the few newest are tracked. */
+  awaitsAckSentBefore(at: number): boolean {
+    for (const sentAt of this.inFlight.values()) if (sentAt <= at) return true;
+    return false;
+  }
+
   /** Heartbeats every `intervalMs`, the first after `firstDelayMs` (spreads a fleet's heartbeats evenly). */
   heartbeatEvery(intervalMs: number, firstDelayMs = Math.random() * intervalMs): void {
     clearInterval(this.timer);

@@ -18,13 +18,13 @@ export interface ProbeChild extends NodeChild {
   endWindow(): Promise<ProbeResult>;
 }
 
-/** Starts `count` probe instances against `address`; resolves once they are welcome and settled. */
-export async function startProbe(address: string, count: number, prefix: string, capacity: number, intervalMs: number): Promise<ProbeChild> {
+/** Starts `count` probe instances against `address`; resolves once they are welcome and no assignment reached them for `settleMs`. */
+export async function startProbe(address: string, count: number, prefix: string, capacity: number, intervalMs: number, settleMs: number): Promise<ProbeChild> {
   let ready: () => void = () => undefined;
   const isReady = new Promise<void>((resolve) => (ready = resolve));
   let deliver: (r: ProbeResult) => void = () => undefined;
   const node = spawnBenchChild("bench/lib/heartbeat-probe.ts", {
-    env: { PROBE_ADDRESS: address, PROBE_COUNT: String(count), PROBE_PREFIX: prefix, PROBE_CAPACITY: String(capacity), PROBE_INTERVAL_MS: String(intervalMs) },
+    env: { PROBE_ADDRESS: address, PROBE_COUNT: String(count), PROBE_PREFIX: prefix, PROBE_CAPACITY: String(capacity), PROBE_INTERVAL_MS: String(intervalMs), PROBE_SETTLE_MS: String(settleMs) },
     onLine: (line) => {
       if (line.trim() === "probe ready") ready();
       if (line.startsWith("PROBE_RESULT ")) deliver(JSON.parse(line.slice("PROBE_RESULT ".length)) as ProbeResult);

@@ -34,12 +34,17 @@ export function machineDescription(): string {
   return `${model}, ${cpus.length} cores, ${gib} GiB, node ${process.version}, ${os.platform()} ${os.release()} ${os.arch()}; load average ${load}`;
 }
 
+/** The URL without its password, for messages and headers. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]+):[^@/]*@/, "$1:***@");
+}
+
 /** Prints the title, the machine and the parameters every program starts with. */
 export function printHeader(title: string, params: Record<string, unknown>, quick: boolean): void {
   console.log(`== ${title}${quick ? " (--quick)" : ""}`);
   console.log(`machine: ${machineDescription()}`);
   console.log(`started: ${new Date().toISOString()}`);
-  const entries = Object.entries(params).map(([k, v]) => `${k}=${typeof v === "number" ? v.toLocaleString("en-US") : String(v)}`);
+  const entries = Object.entries(params).map(([k, v]) => `${k}=${typeof v === "number" ? v.toLocaleString("en-US") : redactUrl(String(v))}`);
   console.log(`parameters: ${entries.join(", ")}`);
   console.log("");
 }

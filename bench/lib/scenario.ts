@@ -2,6 +2,7 @@
  * Setup shared by the fleet benchmarks: an orchestrator on a fresh database,
  * and a balanced fleet of load instances on it.
  */
+import { randomBytes } from "node:crypto";
 import { SimulatorAdmin, simStreamIds } from "../../src/simulator/admin-api.js";
 import { Channels, type LoadInstance } from "./load-instance.js";
 import { LoadFleet } from "./load-fleet.js";
@@ -10,6 +11,8 @@ import { startOrchestrator, type OrchestratorChild, type OrchestratorEnv } from 
 import { pollUntil, sleep } from "../../test/helpers/wait.js";
 
 let databases = 0;
+// Runs sharing one server (--database-url) must not pick the same names.
+const run = randomBytes(3).toString("hex");
 
 /** An orchestrator child process on a database of its own (`database`: its name, `databaseUrl`: how it connects). */
 export async function orchestratorOnFreshDatabase(
@@ -17,7 +20,7 @@ export async function orchestratorOnFreshDatabase(
   label: string,
   env: OrchestratorEnv,
 ): Promise<OrchestratorChild & { database: string; databaseUrl: string }> {
-  const database = `bench_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${++databases}`;
+  const database = `bench_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${run}_${++databases}`;
   const databaseUrl = await pg.createDatabase(database);
   return Object.assign(await startOrchestrator(databaseUrl, env), { database, databaseUrl });
 }
