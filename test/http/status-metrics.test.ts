@@ -61,10 +61,20 @@ describe("HTTP /status, /instances and /metrics", () => {
   });
 
   test("/metrics parses as Prometheus text and its numbers match the state", async () => {
-    await new Promise((r) => setTimeout(r, 500)); // let a couple of heartbeats arrive
-    const response = await fetch(`${orchestrator.httpBase}/metrics`);
-    assert.match(response.headers.get("content-type") ?? "", /text\/plain/);
-    const families = new Map(parsePrometheus(await response.text()).map((f) => [f.name, f]));
+    // Scrapes until a couple of heartbeats arrived, then checks that scrape.
+    let families = new Map<string, Family>();
+    const heartbeats = () => Number(families.get("finger_heartbeats_received_total")?.metrics[0]?.value ?? 0);
+    await waitUntil(
+      async () => {
+        const response = await fetch(`${orchestrator.httpBase}/metrics`);
+        assert.match(response.headers.get("content-type") ?? "", /text\/plain/);
+        families = new Map(parsePrometheus(await response.text()).map((f) => [f.name, f]));
+        return heartbeats() >= 2;
+      },
+      3_000,
+      "two heartbeats in /metrics",
+      50,
+    );
     const value = (name: string, labels: Record<string, string> = {}) => {
       const family = families.get(name);
       assert.ok(family, `${name} missing`);
