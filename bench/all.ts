@@ -1,14 +1,14 @@
 /**
  * Every system benchmark in sequence: `node --import tsx bench/all.ts [--quick] [--only a,b]`.
  *
- * Each runs in a child process of its own (its own orchestrator, PostgreSQL and
- * client harness, all gone before the next starts), its output passed through;
+ * Each runs in a child process of its own (its own orchestrator, PostgreSQL unless
+ * --database-url names one, and client harness, all gone before the next starts), its output passed through;
  * at the end a combined summary lists every target as met or MISSED. Exit code 1
  * when a benchmark failed to run (a missed target is a result, not a failure).
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { parseArgs } from "./lib/args.js";
+import { DATABASE_FLAGS, EMBEDDED, parseArgs } from "./lib/args.js";
 import { machineDescription, printTable, RESULT_MARKER, type BenchResult } from "./lib/report.js";
 
 const BENCHES = ["failover", "join", "sessions", "transport", "database"] as const;
@@ -16,6 +16,7 @@ const projectRoot = path.resolve(import.meta.dirname, "..");
 
 const { quick, flags } = parseArgs("all", "Runs the system benchmarks one after the other and summarizes their targets.", {
   only: { help: `comma-separated subset of ${BENCHES.join(", ")}`, full: BENCHES.join(",") },
+  ...DATABASE_FLAGS,
 });
 
 interface Outcome {
@@ -31,7 +32,8 @@ let interrupted = false;
 function run(bench: string): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `bench/${bench}.ts`, ...(quick ? ["--quick"] : [])], {
+    const args = [...(quick ? ["--quick"] : []), ...(flags.databaseUrl === EMBEDDED ? [] : ["--database-url", flags.databaseUrl])];
+    const child = spawn(process.execPath, ["--import", "tsx", `bench/${bench}.ts`, ...args], {
       cwd: projectRoot,
       stdio: ["ignore", "pipe", "inherit"],
     });

@@ -2,7 +2,8 @@
  * Database work benchmark: `node --import tsx bench/database.ts [--quick]`.
  *
  * Counts what the orchestrator asks of PostgreSQL, from PostgreSQL itself
- * (pg_stat_statements, preloaded in the embedded cluster the benchmark starts):
+ * (pg_stat_statements, preloaded in the embedded cluster the benchmark starts;
+ * a server given with --database-url must preload it too):
  * the orchestrator connects as a role of its own, and only that role's calls are
  * summed, so the benchmark's counting queries never count.
  *
@@ -14,11 +15,12 @@
  *     in a fleet with 1,000 and with 10,000 streams; statements and transactions
  *     per change, which must not grow with the number of streams.
  */
-import { parseArgs } from "./lib/args.js";
-import type { VirtualInstance } from "./lib/instances.js";
-import { ORCHESTRATOR_ROLE, startBenchPostgres, type BenchPostgres } from "./lib/postgres.js";
+import { DATABASE_FLAGS, parseArgs } from "./lib/args.js";
+import type { LoadInstance } from "./lib/load-instance.js";
+import { startBenchPostgres, type BenchPostgres } from "./lib/postgres.js";
 import { metricValue, runMain, type OrchestratorChild } from "./lib/process.js";
-import { finish, int, printHeader, printTable, sleep, waitUntil, type TargetResult } from "./lib/report.js";
+import { finish, int, printHeader, printTable, type TargetResult } from "./lib/report.js";
+import { pollUntil, sleep } from "../test/helpers/wait.js";
 import { autoCapacity, balancedFleet, orchestratorOnFreshDatabase } from "./lib/scenario.js";
 
 const { quick, flags } = parseArgs("database", "Statements per heartbeat and database round trips per membership change, from pg_stat_statements.", {
@@ -31,6 +33,8 @@ const { quick, flags } = parseArgs("database", "Statements per heartbeat and dat
   leaseTtlMs: { help: "LEASE_TTL_MS", full: 3_000 },
   reconnectGraceMs: { help: "RECONNECT_GRACE_MS", full: 1_000 },
   perChannel: { help: "sessions per channel (the dying instance always has its own)", full: 1 },
+  settleMs: { help: "no assignment for this long before a count starts, so the setup's work is not counted", full: 1_000, quick: 300 },
+  ...DATABASE_FLAGS,
 });
 
 /** Backends flush their statistics when idle; pg_stat_statements is updated at once, this is slack for the last commit. */
@@ -45,8 +49,12 @@ interface Counted {
   byQuery: Array<{ query: string; calls: number }>;
 }
 
-async function resetStatements(pg: BenchPostgres): Promise<void> {
-  await pg.query("select pg_stat_statements_reset()");
+/** Forgets what the orchestrator's role ran in its database (only that: on a shared server others keep theirs). */
+async function resetStatements(pg: BenchPostgres, database: string): Promise<void> {
+  await pg.query("select pg_stat_statements_reset((select oid from pg_roles where rolname = $1), (select oid from pg_database where datname = $2), 0)", [
+    pg.role,
+    database,
+  ]);
 }
 
 /** Calls the orchestrator's role made in its database since the last reset. */
@@ -59,7 +67,7 @@ async function countStatements(pg: BenchPostgres, database: string): Promise<Cou
        join pg_database d on d.oid = s.dbid
       where r.rolname = $1 and d.datname = $2
       order by s.calls desc`,
-    [ORCHESTRATOR_ROLE, database],
+    [pg.role, database],
   );
   const byQuery = rows.map((r) => ({ query: r.query.replace(/\s+/g, " ").trim(), calls: Number(r.calls) }));
   const sum = (f: (q: string) => boolean) => byQuery.filter((r) => f(r.query)).reduce((n, r) => n + r.calls, 0);
@@ -112,8 +120,8 @@ async function heartbeatPart(pg: BenchPostgres): Promise<HeartbeatOutcome> {
       log: (line) => console.log(`[heartbeats] ${line}`),
     });
     try {
-      await fleet.quiet(1_000, 10_000);
-      await resetStatements(pg);
+      await fleet.quiet(flags.settleMs, 10_000);
+      await resetStatements(pg, o.database);
       const sent = () => members.reduce((n, m) => n + m.heartbeatsSent, 0);
       const before = sent();
       await sleep(flags.heartbeatSeconds * 1000);
@@ -156,8 +164,8 @@ async function membershipPart(pg: BenchPostgres, streams: number): Promise<Chang
     const outcomes: ChangeOutcome[] = [];
     try {
       // Join: one new instance, until it holds its share and nothing moves any more.
-      await fleet.quiet(1_000, 10_000);
-      const joiner: VirtualInstance = fleet.add("joiner", capacity, true);
+      await fleet.quiet(flags.settleMs, 10_000);
+      const joiner: LoadInstance = fleet.add("joiner", capacity, true);
       let moved = 0;
       fleet.on({
         assignment: (inst, c) => {
@@ -165,18 +173,18 @@ async function membershipPart(pg: BenchPostgres, streams: number): Promise<Chang
         },
       });
       const roundsBefore = await rounds();
-      await resetStatements(pg);
+      await resetStatements(pg, o.database);
       let t0 = performance.now();
       await joiner.connect();
       joiner.heartbeatEvery(flags.heartbeatIntervalMs);
       const share = Math.floor(streams / (flags.fleet + 1));
-      if (!(await waitUntil(() => joiner.owned.size >= share, 30_000, 2))) throw new Error(`joiner holds ${joiner.owned.size} of ${share} after 30 s`);
+      if (!(await pollUntil(() => joiner.owned.size >= share, 30_000, 2))) throw new Error(`joiner holds ${joiner.owned.size} of ${share} after 30 s`);
       let elapsed = performance.now() - t0;
       await fleet.quiet(500, 10_000);
       outcomes.push({ streams, change: "join", moved, counted: await countStatements(pg, o.database), rounds: (await rounds()) - roundsBefore, ms: elapsed });
 
       // Death: the first instance's connection breaks; after the grace its streams move.
-      await fleet.quiet(1_000, 10_000);
+      await fleet.quiet(flags.settleMs, 10_000);
       const victim = members[0]!;
       const orphans = new Set(victim.owned.keys());
       let placed = 0;
@@ -186,10 +194,10 @@ async function membershipPart(pg: BenchPostgres, streams: number): Promise<Chang
         },
       });
       const roundsBefore2 = await rounds();
-      await resetStatements(pg);
+      await resetStatements(pg, o.database);
       t0 = performance.now();
       victim.kill();
-      if (!(await waitUntil(() => placed >= orphans.size, flags.reconnectGraceMs + 30_000, 2))) throw new Error(`${placed} of ${orphans.size} orphans placed`);
+      if (!(await pollUntil(() => placed >= orphans.size, flags.reconnectGraceMs + 30_000, 2))) throw new Error(`${placed} of ${orphans.size} orphans placed`);
       elapsed = performance.now() - t0;
       await fleet.quiet(500, 10_000);
       outcomes.push({ streams, change: "death", moved: orphans.size, counted: await countStatements(pg, o.database), rounds: (await rounds()) - roundsBefore2, ms: elapsed });
@@ -204,7 +212,7 @@ async function membershipPart(pg: BenchPostgres, streams: number): Promise<Chang
 runMain(async () => {
   const sizes = flags.sizes.split(",").map((s) => Number(s.trim())).filter((n) => n > 0);
   printHeader("database: statements per heartbeat and per membership change (pg_stat_statements)", flags, quick);
-  const pg = await startBenchPostgres({ statements: true });
+  const pg = await startBenchPostgres(flags.databaseUrl, { statements: true });
 
   const hb = await heartbeatPart(pg);
   const changes: ChangeOutcome[] = [];

@@ -12,11 +12,12 @@
  * stream before it, and the target allows 500 ms on top.
  */
 import pg from "pg";
-import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
-import type { VirtualInstance } from "./lib/instances.js";
+import { DATABASE_FLAGS, parseArgs, TIMING_FLAGS } from "./lib/args.js";
+import type { LoadInstance } from "./lib/load-instance.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { metricValue, runMain } from "./lib/process.js";
-import { finish, int, ms, printHeader, printTable, summarize, waitUntil, type TargetResult } from "./lib/report.js";
+import { finish, int, ms, printHeader, printTable, summarize, type TargetResult } from "./lib/report.js";
+import { pollUntil } from "../test/helpers/wait.js";
 import { autoCapacity, balancedFleet, orchestratorOnFreshDatabase } from "./lib/scenario.js";
 
 const { quick, flags } = parseArgs(
@@ -29,6 +30,7 @@ const { quick, flags } = parseArgs(
     deadPercent: { help: "share of the instances that die, in %", full: 10 },
     scenarios: { help: "comma-separated: broken, silent", full: "broken,silent" },
     ...TIMING_FLAGS,
+    ...DATABASE_FLAGS,
     slackMs: { help: "allowed time on top of the grace or lease", full: 500 },
     perChannel: { help: "sessions per channel for survivors (victims always have their own)", full: 1 },
     batch: { help: "hellos in flight during the ramp", full: 250 },
@@ -116,8 +118,8 @@ async function scenario(name: "broken" | "silent", cluster: Awaited<ReturnType<t
   });
   try {
     const victims = members.filter((_, i) => isVictim(i));
-    const victimSet = new Set<VirtualInstance>(victims);
-    const orphanOf = new Map<string, VirtualInstance>();
+    const victimSet = new Set<LoadInstance>(victims);
+    const orphanOf = new Map<string, LoadInstance>();
     for (const v of victims) for (const id of v.owned.keys()) orphanOf.set(id, v);
     const ackedAt = new Map<string, number>();
     let extraMoves = 0;
@@ -135,7 +137,7 @@ async function scenario(name: "broken" | "silent", cluster: Awaited<ReturnType<t
       },
     });
     const before = await orchestrator.metrics();
-    const lastMessage = new Map<VirtualInstance, number>();
+    const lastMessage = new Map<LoadInstance, number>();
     t0 = performance.now();
     for (const v of victims) {
       if (name === "broken") v.kill();
@@ -143,7 +145,7 @@ async function scenario(name: "broken" | "silent", cluster: Awaited<ReturnType<t
       lastMessage.set(v, v.lastSentAt);
     }
     const reference = name === "broken" ? flags.reconnectGraceMs : flags.leaseTtlMs;
-    await waitUntil(() => ackedAt.size >= orphanOf.size, reference + 20_000, 5);
+    await pollUntil(() => ackedAt.size >= orphanOf.size, reference + 20_000, 5);
     const after = await orchestrator.metrics();
     const fromFault: number[] = [];
     const fromLast: number[] = [];
@@ -187,7 +189,7 @@ runMain(async () => {
   for (const s of scenarios) if (s !== "broken" && s !== "silent") throw new Error(`unknown scenario ${s}`);
   if (!(flags.deadPercent > 0 && flags.deadPercent <= 100)) throw new Error("--dead-percent must be above 0 and at most 100");
   printHeader("failover: orphaned streams acknowledged by a new owner", { ...flags, capacity: autoCapacity(flags.streams, flags.instances, flags.capacity) }, quick);
-  const cluster = await startBenchPostgres();
+  const cluster = await startBenchPostgres(flags.databaseUrl);
   const outcomes: Outcome[] = [];
   for (const s of scenarios) outcomes.push(await scenario(s as "broken" | "silent", cluster));
   await cluster.stop();

@@ -9,11 +9,12 @@
  * rounds; the reference is one placement measured in the same fleet: a new stream
  * created through UpsertStreams until its owner acknowledged it.
  */
-import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
-import type { VirtualInstance } from "./lib/instances.js";
+import { DATABASE_FLAGS, parseArgs, TIMING_FLAGS } from "./lib/args.js";
+import type { LoadInstance } from "./lib/load-instance.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { metricValue, runMain } from "./lib/process.js";
-import { finish, int, ms, printHeader, printTable, sleep, summarize, waitUntil, type TargetResult } from "./lib/report.js";
+import { finish, int, ms, printHeader, printTable, summarize, type TargetResult } from "./lib/report.js";
+import { pollUntil, sleep } from "../test/helpers/wait.js";
 import { autoCapacity, balancedFleet, orchestratorOnFreshDatabase } from "./lib/scenario.js";
 
 const { quick, flags } = parseArgs("join", "Time for a new instance to hold its fair share of a balanced fleet, and streams moved.", {
@@ -23,9 +24,11 @@ const { quick, flags } = parseArgs("join", "Time for a new instance to hold its 
   joins: { help: "instances joining one after the other", full: 3, quick: 2 },
   references: { help: "single-stream placements timed as the reference", full: 5, quick: 3 },
   ...TIMING_FLAGS,
+  ...DATABASE_FLAGS,
   liveMovesPerSecond: { help: "LIVE_MOVES_PER_SECOND (the default)", full: 50 },
   liveMovesBurst: { help: "LIVE_MOVES_BURST (the default)", full: 200 },
   perChannel: { help: "sessions per channel for the fleet (joiners have their own)", full: 1 },
+  refillMs: { help: "pause after the references and after each join, so the live-move budget refills and every join starts alike", full: 1_000, quick: 200 },
   batch: { help: "hellos in flight during the ramp", full: 250 },
 });
 
@@ -46,7 +49,7 @@ interface JoinOutcome {
 runMain(async () => {
   const capacity = autoCapacity(flags.streams, flags.instances, flags.capacity);
   printHeader("join: one instance joins a balanced fleet", { ...flags, capacity }, quick);
-  const pg = await startBenchPostgres();
+  const pg = await startBenchPostgres(flags.databaseUrl);
   const orchestrator = await orchestratorOnFreshDatabase(pg, "join", {
     HEARTBEAT_INTERVAL_MS: flags.heartbeatIntervalMs,
     LEASE_TTL_MS: flags.leaseTtlMs,
@@ -76,22 +79,22 @@ runMain(async () => {
       },
     });
     const t0 = performance.now();
-    await admin.upsert([id]);
-    if (!(await waitUntil(() => !Number.isNaN(ackedAt), 10_000, 1))) throw new Error(`reference stream ${id} not placed within 10 s`);
+    await admin.upsertStreams([id]);
+    if (!(await pollUntil(() => !Number.isNaN(ackedAt), 10_000, 1))) throw new Error(`reference stream ${id} not placed within 10 s`);
     references.push(ackedAt - t0);
     await admin.deleteStreams([id]);
-    await waitUntil(() => !fleet.owners().owner.has(id), 10_000, 5);
+    await pollUntil(() => !fleet.owners().owner.has(id), 10_000, 5);
     await fleet.quiet(200, 5_000);
   }
   const reference = summarize(references);
   console.log(`reference: one new stream placed and acknowledged in ${ms(reference.p50)} ms (median of ${references.length}; min ${ms(reference.min)}, max ${ms(reference.max)})`);
   // Tokens used by the references' moves (none expected) refill before the first join.
-  await sleep(1_000);
+  await sleep(flags.refillMs);
 
   const outcomes: JoinOutcome[] = [];
   let fleetSize = flags.instances;
   for (let j = 0; j < flags.joins; j++) {
-    const joiner: VirtualInstance = fleet.add(`joiner-${j}`, capacity, true);
+    const joiner: LoadInstance = fleet.add(`joiner-${j}`, capacity, true);
     const timeline: Array<[number, number]> = [];
     let firstAdd = Number.NaN;
     let revokedFromOthers = 0;
@@ -115,7 +118,7 @@ runMain(async () => {
     await joiner.connect();
     joiner.heartbeatEvery(flags.heartbeatIntervalMs);
     const welcomeMs = joiner.welcomedAt - t0;
-    if (!(await waitUntil(() => joiner.owned.size >= expectedAtLeast, 60_000, 2))) {
+    if (!(await pollUntil(() => joiner.owned.size >= expectedAtLeast, 60_000, 2))) {
       throw new Error(`joiner-${j} holds ${joiner.owned.size} streams after 60 s, expected at least ${expectedAtLeast}`);
     }
     await fleet.quiet(500, 10_000);
@@ -136,7 +139,7 @@ runMain(async () => {
       serverRevocations: metricValue(after, "finger_stream_moves_total", 'action="revoking"') - metricValue(before, "finger_stream_moves_total", 'action="revoking"'),
     });
     // Let the rate limiter's bucket refill so every join starts alike.
-    await sleep(1_000);
+    await sleep(flags.refillMs);
   }
   const { duplicates } = fleet.owners();
   fleet.close();

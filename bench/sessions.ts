@@ -17,14 +17,15 @@
  */
 import os from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { parseArgs, TIMING_FLAGS } from "./lib/args.js";
-import { Channels, type VirtualInstance } from "./lib/instances.js";
-import { RoundTripWindow, VirtualFleet } from "./lib/virtual-fleet.js";
+import { DATABASE_FLAGS, parseArgs, TIMING_FLAGS } from "./lib/args.js";
+import { Channels, type LoadInstance } from "./lib/load-instance.js";
+import { RoundTripWindow, LoadFleet } from "./lib/load-fleet.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { startProbe, type ProbeChild, type ProbeResult } from "./lib/probe-child.js";
 import { ProcessWindow, SelfCpu, memory } from "./lib/proc.js";
 import { metricValue, runMain, startEchoServer, type NodeChild } from "./lib/process.js";
-import { finish, int, mib, ms, printHeader, printTable, sleep, summarize, type TargetResult } from "./lib/report.js";
+import { finish, int, mib, ms, printHeader, printTable, summarize, type TargetResult } from "./lib/report.js";
+import { sleep } from "../test/helpers/wait.js";
 import { autoCapacity, balancedFleet, orchestratorOnFreshDatabase } from "./lib/scenario.js";
 
 const { quick, flags } = parseArgs("sessions", "Many concurrent sessions heartbeating: orchestrator CPU and memory, heartbeat round trip.", {
@@ -33,9 +34,11 @@ const { quick, flags } = parseArgs("sessions", "Many concurrent sessions heartbe
   warmupSeconds: { help: "steady heartbeating before the window", full: 3, quick: 1 },
   streams: { help: "streams in the catalog (placed before measuring)", full: 20_000, quick: 1_000 },
   ...TIMING_FLAGS,
+  ...DATABASE_FLAGS,
   perChannel: { help: "sessions per channel (1: a TCP connection per instance)", full: 1 },
   batch: { help: "hellos in flight during the ramp", full: 500, quick: 100 },
   probes: { help: "instances run by the separate latency probe process (counted in --instances)", full: 100, quick: 5 },
+  probeSettleMs: { help: "the probe is ready once its instances got no assignment for this long (their share moves to them first)", full: 1_000, quick: 300 },
   orchestrator: { help: "measure the orchestrator (0: skip, e.g. to look at the echo alone)", full: 1 },
   echo: { help: "also measure the bare echo server as the reference (0: skip)", full: 1 },
   serverNice: {
@@ -81,8 +84,8 @@ interface WindowResult {
 
 async function measure(
   server: string,
-  fleet: VirtualFleet,
-  members: VirtualInstance[],
+  fleet: LoadFleet,
+  members: LoadInstance[],
   probe: ProbeChild,
   serverPid: number,
   postmasterPid: number | undefined,
@@ -119,7 +122,7 @@ async function measure(
   const clientCpu = self.percent();
   const after = metrics ? await metrics() : "";
   // Acks of the window's last heartbeats may still be on their way.
-  await sleep(1_000);
+  await fleet.answered(windowEnd, 1_000);
   fleet.on({});
   const probeResult = await probed;
   return {
@@ -151,7 +154,7 @@ async function measure(
 }
 
 async function orchestratorRun(): Promise<WindowResult> {
-  const pg = await startBenchPostgres();
+  const pg = await startBenchPostgres(flags.databaseUrl);
   const orchestrator = await orchestratorOnFreshDatabase(pg, "sessions", {
     HEARTBEAT_INTERVAL_MS: flags.heartbeatIntervalMs,
     LEASE_TTL_MS: flags.leaseTtlMs,
@@ -172,7 +175,7 @@ async function orchestratorRun(): Promise<WindowResult> {
   });
   let probe: ProbeChild | undefined;
   try {
-    probe = await startProbe(orchestrator.grpcAddress, flags.probes, "probe", autoCapacity(flags.streams, flags.instances, 0), flags.heartbeatIntervalMs);
+    probe = await startProbe(orchestrator.grpcAddress, flags.probes, "probe", autoCapacity(flags.streams, flags.instances, 0), flags.heartbeatIntervalMs, flags.probeSettleMs);
     favour(probe.pid);
     console.log(`[orchestrator] probe: ${flags.probes} instances in their own process, welcome and settled`);
     const result = await measure("orchestrator", fleet, members, probe, orchestrator.pid, pg.postmasterPid, connectMs, idleRss, orchestrator.metrics);
@@ -193,13 +196,13 @@ async function echoRun(): Promise<WindowResult> {
   favour(echo.pid);
   const idleRss = memory(echo.pid).rss;
   console.log(`[echo] pid ${echo.pid} on ${echo.address}, idle RSS ${mib(idleRss)}`);
-  const fleet = new VirtualFleet(new Channels(echo.address, flags.perChannel));
+  const fleet = new LoadFleet(new Channels(echo.address, flags.perChannel));
   const members = Array.from({ length: flags.instances - flags.probes }, (_, i) => fleet.add(`echo-${i}`, 10));
   let probe: ProbeChild | undefined;
   try {
     const ramp = await fleet.connectAll(members, flags.batch, (m) => m.heartbeatEvery(flags.heartbeatIntervalMs));
     console.log(`[echo] ${members.length.toLocaleString("en-US")} sessions connected in ${(ramp.ms / 1000).toFixed(1)} s (${ramp.perSecond.toFixed(0)}/s)`);
-    probe = await startProbe(echo.address, flags.probes, "probe", 10, flags.heartbeatIntervalMs);
+    probe = await startProbe(echo.address, flags.probes, "probe", 10, flags.heartbeatIntervalMs, flags.probeSettleMs);
     favour(probe.pid);
     return await measure("bare echo", fleet, members, probe, echo.pid, undefined, ramp.ms, idleRss);
   } finally {

@@ -1,7 +1,7 @@
 /**
  * Transport ceiling: `node --import tsx bench/transport.ts [--quick]`.
  *
- * The same client harness (virtual instances on the generated stub, same
+ * The same client harness (load instances on the generated stub, same
  * channel options) drives two servers with the same concurrency: every stream
  * keeps exactly one heartbeat (seq set) in flight and sends the next one as soon
  * as its heartbeat_ack arrives, for N seconds.
@@ -12,13 +12,14 @@
  * Reported: round trips per second for both, and the orchestrator's fraction of
  * the bare echo (target >= 0.7). Client and servers share the machine's cores.
  */
-import { parseArgs } from "./lib/args.js";
-import { Channels } from "./lib/instances.js";
-import { VirtualFleet } from "./lib/virtual-fleet.js";
+import { DATABASE_FLAGS, parseArgs } from "./lib/args.js";
+import { Channels } from "./lib/load-instance.js";
+import { LoadFleet } from "./lib/load-fleet.js";
 import { startBenchPostgres } from "./lib/postgres.js";
 import { ProcessWindow, SelfCpu } from "./lib/proc.js";
 import { runMain, startEchoServer } from "./lib/process.js";
-import { finish, int, ms, printHeader, printTable, sleep, summarize, type TargetResult } from "./lib/report.js";
+import { finish, int, ms, printHeader, printTable, summarize, type TargetResult } from "./lib/report.js";
+import { sleep } from "../test/helpers/wait.js";
 import { orchestratorOnFreshDatabase } from "./lib/scenario.js";
 
 const { quick, flags } = parseArgs("transport", "Round trips per second: the orchestrator against a bare grpc-js echo, same harness.", {
@@ -28,6 +29,8 @@ const { quick, flags } = parseArgs("transport", "Round trips per second: the orc
   perChannel: { help: "streams per channel (1,000: all on one connection, how the orientation figures were taken; 1: a connection each)", full: 1_000 },
   batch: { help: "hellos in flight during the ramp", full: 250 },
   target: { help: "orchestrator / echo target", full: 0.7 },
+  settleMs: { help: "pause after each run, so its sessions are gone before the next is measured (half of it between echo and orchestrator)", full: 1_000, quick: 300 },
+  ...DATABASE_FLAGS,
 });
 
 interface Run {
@@ -41,7 +44,7 @@ interface Run {
 }
 
 async function drive(server: Run["server"], address: string, pid: number, streams: number, label: string): Promise<Run> {
-  const fleet = new VirtualFleet(new Channels(address, flags.perChannel));
+  const fleet = new LoadFleet(new Channels(address, flags.perChannel));
   const members = Array.from({ length: streams }, (_, i) => fleet.add(`${label}-${i}`, 10));
   await fleet.connectAll(members, flags.batch);
   const channels = fleet.channels.all.length;
@@ -67,7 +70,8 @@ async function drive(server: Run["server"], address: string, pid: number, stream
   proc.stop();
   const clientCpu = self.percent();
   running = false;
-  await sleep(200);
+  // The last round trips come back before the sessions leave.
+  await fleet.answered(performance.now(), 200);
   await fleet.leaveAll();
   const lost = fleet.sessionsLost;
   if (lost) console.log(`[${server} ${streams}] ${lost} sessions ended by the server, e.g. ${members.find((m) => m.endReason)?.endReason}`);
@@ -87,20 +91,21 @@ async function drive(server: Run["server"], address: string, pid: number, stream
 runMain(async () => {
   const levels = flags.streams.split(",").map((s) => Number(s.trim())).filter((n) => n > 0);
   printHeader("transport: round trips per second, orchestrator vs bare grpc-js echo", flags, quick);
-  const echo = await startEchoServer();
-  const pg = await startBenchPostgres();
-  const orchestrator = await orchestratorOnFreshDatabase(pg, "transport", {
-    HEARTBEAT_INTERVAL_MS: 1_000,
-    LEASE_TTL_MS: 3_000,
-    RECONNECT_GRACE_MS: 1_000,
-  });
+  // The two servers start side by side; nothing is measured before both are up.
+  const [echo, { pg, orchestrator }] = await Promise.all([
+    startEchoServer(),
+    startBenchPostgres(flags.databaseUrl).then(async (pg) => ({
+      pg,
+      orchestrator: await orchestratorOnFreshDatabase(pg, "transport", { HEARTBEAT_INTERVAL_MS: 1_000, LEASE_TTL_MS: 3_000, RECONNECT_GRACE_MS: 1_000 }),
+    })),
+  ]);
   console.log(`echo pid ${echo.pid} on ${echo.address}; orchestrator pid ${orchestrator.pid} on ${orchestrator.grpcAddress}\n`);
   const runs: Array<{ echo: Run; orchestrator: Run }> = [];
   for (const n of levels) {
     const e = await drive("bare echo", echo.address, echo.pid, n, `echo${n}`);
-    await sleep(500);
+    await sleep(flags.settleMs / 2);
     const o = await drive("orchestrator", orchestrator.grpcAddress, orchestrator.pid, n, `t${n}`);
-    await sleep(1_000);
+    await sleep(flags.settleMs);
     runs.push({ echo: e, orchestrator: o });
   }
   await orchestrator.stop();

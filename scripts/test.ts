@@ -1,17 +1,18 @@
 /**
- * `npm test`: checks that generated code is fresh, lints the protos,
- * type-checks, then runs every test file with node's test runner against one
- * real PostgreSQL server (embedded, unless DATABASE_URL names one).
+ * `npm test`: checks that generated code is fresh, lints the protos and
+ * type-checks (side by side, while the test database starts), then runs every
+ * test file with node's test runner against one real PostgreSQL server
+ * (embedded, unless DATABASE_URL names one), and prints how long it all took.
  * Each test file creates its own database on that server.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startEmbeddedPostgres } from "../src/db/embedded-postgres.js";
-import { createLogger } from "../src/log/logger.js";
-import { freePort } from "../src/net/free-port.js";
+import { startThrowawayPostgres } from "../test/helpers/throwaway-postgres.js";
 
+const started = performance.now();
 const root = path.resolve(import.meta.dirname, "..");
 const bin = (name: string) => path.join(root, "node_modules/.bin", name);
 
@@ -23,6 +24,27 @@ function run(step: string, command: string, args: string[]): void {
   }
 }
 
+class StepFailed extends Error {}
+
+/**
+ * Runs a check alongside the others; its output is held until it ends so that
+ * parallel checks do not interleave. Rejects with StepFailed when it fails.
+ */
+function check(step: string, command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      process.stdout.write(output);
+      if (code === 0) resolve();
+      else reject(new StepFailed(`npm test: ${step} failed`));
+    });
+  });
+}
+
 function listFiles(dir: string, suffix: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
     .map((f) => path.join(dir, f))
@@ -30,11 +52,10 @@ function listFiles(dir: string, suffix: string): string[] {
     .sort();
 }
 
-function checkGeneratedCode(): void {
+async function checkGeneratedCode(): Promise<void> {
   const out = mkdtempSync(path.join(tmpdir(), "finger-gen-"));
   try {
-    const gen = spawnSync(bin("buf"), ["generate", "-o", out], { cwd: root, stdio: "inherit" });
-    if (gen.status !== 0) process.exit(1);
+    await check("buf generate", bin("buf"), ["generate", "-o", out]);
     const fresh = listFiles(path.join(out, "src/gen"), "").map((f) => path.relative(path.join(out, "src/gen"), f));
     const committed = listFiles(path.join(root, "src/gen"), "").map((f) => path.relative(path.join(root, "src/gen"), f));
     const stale = [...new Set([...fresh, ...committed])].filter((f) => {
@@ -44,13 +65,53 @@ function checkGeneratedCode(): void {
         return true;
       }
     });
-    if (stale.length) {
-      process.stderr.write(`npm test: src/gen is stale (${stale.join(", ")}); run \`npm run generate\` and commit\n`);
-      process.exit(1);
-    }
+    if (stale.length) throw new StepFailed(`npm test: src/gen is stale (${stale.join(", ")}); run \`npm run generate\` and commit`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/**
+ * tsc remembers what it checked (in the temp folder, one file per checkout, as
+ * node_modules may be shared between worktrees), so a run after a small change
+ * re-checks only what the change can affect.
+ */
+function typeCheck(): Promise<void> {
+  const buildInfo = path.join(tmpdir(), `finger-tsc-${createHash("sha256").update(root).digest("hex").slice(0, 16)}.tsbuildinfo`);
+  return check("tsc --noEmit", bin("tsc"), ["--noEmit", "-p", "tsconfig.json", "--incremental", "--tsBuildInfoFile", buildInfo]);
+}
+
+/** The server the test files make their databases on. */
+async function startTestDatabase(): Promise<{ url: string; stop(): Promise<void> }> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => undefined };
+  // The database benchmark's smoke test counts statements in pg_stat_statements, which must be
+  // preloaded; many test files with an orchestrator each may need more than 100 connections.
+  return startThrowawayPostgres("test", ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.max=10000", "-c", "max_connections=200"]);
+}
+
+// Naming any reporter replaces node's default, which CI reads the summary lines of; so the
+// default is named again: spec on a terminal and TAP otherwise before node 23, spec from 23.
+const defaultReporter = Number(process.versions.node.split(".")[0]) >= 23 || process.stdout.isTTY ? "spec" : "tap";
+
+/** Runs the test files; resolves with the runner's exit code and how many tests it counted. */
+async function runTests(files: string[], databaseUrl: string): Promise<{ code: number; tests: string }> {
+  const countFile = path.join(mkdtempSync(path.join(tmpdir(), "finger-test-count-")), "tests");
+  const reporters = [`--test-reporter=${defaultReporter}`, "--test-reporter-destination=stdout"];
+  reporters.push("--test-reporter=./scripts/test-count-reporter.mjs", `--test-reporter-destination=${countFile}`);
+  const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...reporters, ...files], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, TEST_DATABASE_URL: databaseUrl },
+  });
+  const code = await new Promise<number>((resolve) => child.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0))));
+  let tests = "?";
+  try {
+    tests = readFileSync(countFile, "utf8").trim() || "?";
+  } catch {
+    // the runner died before its reporters finished
+  }
+  rmSync(path.dirname(countFile), { recursive: true, force: true });
+  return { code, tests };
 }
 
 async function main(): Promise<void> {
@@ -58,38 +119,23 @@ async function main(): Promise<void> {
   if (process.platform === "linux" && spawnSync("which", ["apt-get"]).status === 0) {
     run("installing system packages", "bash", [path.join(root, "scripts/install-system-deps.sh")]);
   }
-  checkGeneratedCode();
-  run("buf lint", bin("buf"), ["lint"]);
-  run("tsc --noEmit", bin("tsc"), ["--noEmit", "-p", "tsconfig.json"]);
-
   const files = process.argv.slice(2).length ? process.argv.slice(2) : listFiles(path.join(root, "test"), ".test.ts");
-  let databaseUrl = process.env.DATABASE_URL;
-  let stopDatabase = async () => {};
-  let dataDir: string | undefined;
-  let code = 1;
-  try {
-    if (!databaseUrl) {
-      dataDir = mkdtempSync(path.join(tmpdir(), "finger-test-pg-"));
-      const embedded = await startEmbeddedPostgres({
-        dataDir,
-        port: await freePort(),
-        database: "postgres",
-        logger: createLogger({ level: "warn", format: "json" }),
-      });
-      databaseUrl = embedded.url;
-      stopDatabase = () => embedded.stop();
-    }
-    const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], {
-      cwd: root,
-      stdio: "inherit",
-      env: { ...process.env, TEST_DATABASE_URL: databaseUrl },
-    });
-    code = await new Promise<number>((resolve) => child.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0))));
-  } finally {
-    await stopDatabase();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  const [database, ...checks] = await Promise.allSettled([startTestDatabase(), checkGeneratedCode(), check("buf lint", bin("buf"), ["lint"]), typeCheck()]);
+  const failed = checks.filter((c): c is PromiseRejectedResult => c.status === "rejected");
+  if (database.status === "rejected" || failed.length) {
+    if (database.status === "fulfilled") await database.value.stop();
+    else failed.push(database);
+    for (const f of failed) process.stderr.write(`${f.reason instanceof StepFailed ? f.reason.message : String(f.reason)}\n`);
+    process.exit(1);
   }
-  process.exit(code);
+  let result = { code: 1, tests: "?" };
+  try {
+    result = await runTests(files, database.value.url);
+  } finally {
+    await database.value.stop();
+  }
+  process.stdout.write(`npm test: ${result.tests} tests in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  process.exit(result.code);
 }
 
 await main();

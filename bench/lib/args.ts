@@ -80,3 +80,14 @@ export const TIMING_FLAGS = {
   leaseTtlMs: { help: "LEASE_TTL_MS", full: 3_000 },
   reconnectGraceMs: { help: "RECONNECT_GRACE_MS", full: 1_000 },
 } as const satisfies Record<string, FlagSpec<number>>;
+
+/** `--database-url`'s value that means "start an embedded cluster of the run's own". */
+export const EMBEDDED = "embedded";
+
+/** Where the run's databases live, for every benchmark that starts an orchestrator. */
+export const DATABASE_FLAGS = {
+  databaseUrl: {
+    help: "PostgreSQL to make the run's databases on: embedded (a cluster of the run's own, removed at the end) or a running server's superuser URL, e.g. a test server",
+    full: EMBEDDED,
+  },
+} as const satisfies Record<string, FlagSpec<string>>;

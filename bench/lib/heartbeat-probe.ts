@@ -1,7 +1,8 @@
 /**
  * Heartbeat latency probe, run as a child process next to a benchmark's load
  * fleet: `node --import tsx bench/lib/heartbeat-probe.ts` with PROBE_ADDRESS,
- * PROBE_COUNT, PROBE_PREFIX, PROBE_CAPACITY and PROBE_INTERVAL_MS.
+ * PROBE_COUNT, PROBE_PREFIX, PROBE_CAPACITY, PROBE_INTERVAL_MS and PROBE_SETTLE_MS
+ * (how long no assignment must arrive before it says it is ready).
  *
  * One harness process driving thousands of sessions stalls now and then (its
  * own timers, keepalives and parsing batch up on two shared cores), and every
@@ -16,9 +17,9 @@
  * and this process's own event-loop delay, in ms).
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { Channels } from "./instances.js";
-import { RoundTripWindow, VirtualFleet } from "./virtual-fleet.js";
-import { sleep, summarize } from "./report.js";
+import { Channels } from "./load-instance.js";
+import { RoundTripWindow, LoadFleet } from "./load-fleet.js";
+import { summarize } from "./report.js";
 
 const env = (name: string, fallback?: string): string => {
   const value = process.env[name] ?? fallback;
@@ -28,7 +29,7 @@ const env = (name: string, fallback?: string): string => {
 
 const count = Number(env("PROBE_COUNT", "100"));
 const intervalMs = Number(env("PROBE_INTERVAL_MS", "1000"));
-const fleet = new VirtualFleet(new Channels(env("PROBE_ADDRESS"), 1));
+const fleet = new LoadFleet(new Channels(env("PROBE_ADDRESS"), 1));
 const members = Array.from({ length: count }, (_, i) => fleet.add(`${env("PROBE_PREFIX", "probe")}-${String(i).padStart(4, "0")}`, Number(env("PROBE_CAPACITY", "10"))));
 
 const window = new RoundTripWindow(fleet);
@@ -39,11 +40,12 @@ process.on("SIGUSR1", () => {
   loop.enable();
 });
 process.on("SIGUSR2", () => {
-  window.close();
+  const closedAt = performance.now();
+  window.close(closedAt);
   loop.disable();
   const sent = members.reduce((n, m) => n + m.heartbeatsSent, 0);
   // Acks of the window's last heartbeats may still be on their way.
-  void sleep(1_000).then(() => {
+  void fleet.answered(closedAt, 1_000).then(() => {
     const result = { rtt: summarize(window.rtts), acked: window.rtts.length, sent, lost: fleet.sessionsLost, loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6 };
     process.stdout.write(`PROBE_RESULT ${JSON.stringify(result)}\n`);
   });
@@ -55,5 +57,5 @@ process.on("SIGTERM", () => {
 
 await fleet.connectAll(members, 20, (m) => m.heartbeatEvery(intervalMs));
 // Joining instances take their share of streams through moves; wait until those are done.
-await fleet.quiet(1_000, 60_000);
+await fleet.quiet(Number(env("PROBE_SETTLE_MS", "1000")), 60_000);
 process.stdout.write("probe ready\n");

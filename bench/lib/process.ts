@@ -2,14 +2,15 @@
  * Child processes of a benchmark (the orchestrator under test, the bare echo
  * server) and cleanup that runs however the benchmark ends.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync } from "node:fs";
-import path from "node:path";
-import { sleep } from "./report.js";
-import { freePort } from "../../src/net/free-port.js";
-import { orchestratorNodeFlags } from "../../scripts/orchestrator-node-flags.js";
-
-export const projectRoot = path.resolve(import.meta.dirname, "../..");
+import {
+  freePort,
+  spawnNode,
+  spawnOrchestrator,
+  waitForHttp200,
+  type NodeChild,
+  type SpawnOptions,
+} from "../../test/helpers/process.js";
+import { sleep } from "../../test/helpers/wait.js";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 let cleaning: Promise<void> | undefined;
@@ -52,69 +53,35 @@ export function runMain(main: () => Promise<void>): void {
     },
     async (error: unknown) => {
       process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      // A child that died first is the likelier cause (e.g. an orchestrator crash behind ECONNREFUSED).
+      for (const { script, node } of children) {
+        if (node.child.exitCode !== null) process.stderr.write(`${script} (pid ${node.pid}) had exited with code ${node.child.exitCode}:\n${node.output()}\n`);
+      }
       await runCleanups();
       process.exit(1);
     },
   );
 }
 
-export { freePort };
+export type { NodeChild };
 
-/** A node child process running a TypeScript file through tsx, its output kept as a short tail. */
-export interface NodeChild {
-  child: ChildProcess;
-  pid: number;
-  /** The last lines it printed (stdout and stderr). */
-  tail(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM, then SIGKILL after `graceMs`. */
-  stop(graceMs?: number): Promise<void>;
+/**
+ * Only the last lines of a child's output are kept, for error messages;
+ * BENCH_CHILD_LOG=file keeps it all (e.g. with --trace-gc in BENCH_ORCHESTRATOR_NODE_ARGS).
+ */
+const CHILD_OUTPUT = { keepLines: 40, logFile: process.env.BENCH_CHILD_LOG } as const;
+
+/** A child of the benchmark (a tsx entry point), stopped when the benchmark ends. */
+export function spawnBenchChild(script: string, options: Omit<SpawnOptions, "keepLines" | "logFile"> = {}): NodeChild {
+  return superviseChild(script, spawnNode(script, { ...options, ...CHILD_OUTPUT }));
 }
 
-export function spawnNode(
-  script: string,
-  args: string[],
-  env: Record<string, string>,
-  onLine?: (line: string) => void,
-  nodeArgs: string[] = [],
-): NodeChild {
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script, ...args], {
-    cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const lines: string[] = [];
-  // BENCH_CHILD_LOG=file keeps children's whole output (e.g. with --trace-gc in BENCH_ORCHESTRATOR_NODE_ARGS).
-  const logFile = process.env.BENCH_CHILD_LOG;
-  const keep = (chunk: Buffer) => {
-    if (logFile) appendFileSync(logFile, chunk);
-    for (const line of chunk.toString().split("\n")) {
-      if (!line.trim()) continue;
-      onLine?.(line);
-      lines.push(line.length > 2_000 ? `${line.slice(0, 2_000)}...` : line);
-      if (lines.length > 40) lines.shift();
-    }
-  };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
-  let stopping: Promise<void> | undefined;
-  const stop = (graceMs = 15_000) => {
-    stopping ??= (async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
-      if (!done) {
-        child.kill("SIGKILL");
-        await exited;
-      }
-    })();
-    return stopping;
-  };
-  onCleanup(() => stop(5_000));
-  return { child, pid: child.pid!, tail: () => lines.join("\n"), exited, stop };
+const children: Array<{ script: string; node: NodeChild }> = [];
+
+function superviseChild(script: string, node: NodeChild): NodeChild {
+  children.push({ script, node });
+  onCleanup(() => node.stop(5_000));
+  return node;
 }
 
 /** The orchestrator under test, as an operator runs it, on free loopback ports. */
@@ -137,25 +104,13 @@ export async function startOrchestrator(databaseUrl: string, env: OrchestratorEn
     BIND_HOST: "127.0.0.1",
     // BENCH_LOG_LEVEL=info (with BENCH_CHILD_LOG) keeps the orchestrator's audit trail of a run.
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
-    LOG_FORMAT: "json",
   };
   for (const [k, v] of Object.entries(env)) vars[k] = String(v);
   // For profiling the orchestrator under load, e.g. BENCH_ORCHESTRATOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = [...orchestratorNodeFlags(), ...(process.env.BENCH_ORCHESTRATOR_NODE_ARGS ?? "").split(" ").filter(Boolean)];
-  const node = spawnNode("src/main.ts", [], vars, undefined, nodeArgs);
+  const nodeArgs = (process.env.BENCH_ORCHESTRATOR_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const node = superviseChild("the orchestrator", spawnOrchestrator(vars, { nodeArgs, ...CHILD_OUTPUT }));
   const httpBase = `http://127.0.0.1:${httpPort}`;
-  const deadline = performance.now() + 60_000;
-  for (;;) {
-    if (node.child.exitCode !== null) throw new Error(`orchestrator exited with code ${node.child.exitCode}:\n${node.tail()}`);
-    try {
-      const response = await fetch(`${httpBase}/readyz`);
-      if (response.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (performance.now() > deadline) throw new Error(`orchestrator not ready within 60 s:\n${node.tail()}`);
-    await sleep(100);
-  }
+  await waitForHttp200(`${httpBase}/readyz`, 60_000, node);
   return {
     ...node,
     grpcAddress: `127.0.0.1:${grpcPort}`,
@@ -183,23 +138,21 @@ export async function startEchoServer(streamsPerSession = 0): Promise<NodeChild 
   const port = new Promise<number>((resolve) => (resolvePort = resolve));
   // BENCH_ECHO_NODE_ARGS does for the echo what BENCH_ORCHESTRATOR_NODE_ARGS does for the orchestrator.
   const nodeArgs = (process.env.BENCH_ECHO_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const node = spawnNode(
-    "bench/lib/echo-server.ts",
-    [],
-    { STREAMS_PER_SESSION: String(streamsPerSession) },
-    (line) => {
+  const node = spawnBenchChild("bench/lib/echo-server.ts", {
+    env: { STREAMS_PER_SESSION: String(streamsPerSession) },
+    onLine: (line) => {
       const m = /^listening (\d+)$/.exec(line.trim());
       if (m) resolvePort(Number(m[1]));
     },
     nodeArgs,
-  );
+  });
   const bound = await Promise.race([
     port,
     node.exited.then(({ code }) => {
-      throw new Error(`echo server exited with code ${code}:\n${node.tail()}`);
+      throw new Error(`echo server exited with code ${code}:\n${node.output()}`);
     }),
     sleep(30_000).then(() => {
-      throw new Error(`echo server did not start within 30 s:\n${node.tail()}`);
+      throw new Error(`echo server did not start within 30 s:\n${node.output()}`);
     }),
   ]);
   return { ...node, address: `127.0.0.1:${bound}` };

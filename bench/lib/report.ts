@@ -34,12 +34,17 @@ export function machineDescription(): string {
   return `${model}, ${cpus.length} cores, ${gib} GiB, node ${process.version}, ${os.platform()} ${os.release()} ${os.arch()}; load average ${load}`;
 }
 
+/** The URL without its password, for messages and headers. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]+):[^@/]*@/, "$1:***@");
+}
+
 /** Prints the title, the machine and the parameters every program starts with. */
 export function printHeader(title: string, params: Record<string, unknown>, quick: boolean): void {
   console.log(`== ${title}${quick ? " (--quick)" : ""}`);
   console.log(`machine: ${machineDescription()}`);
   console.log(`started: ${new Date().toISOString()}`);
-  const entries = Object.entries(params).map(([k, v]) => `${k}=${typeof v === "number" ? v.toLocaleString("en-US") : String(v)}`);
+  const entries = Object.entries(params).map(([k, v]) => `${k}=${typeof v === "number" ? v.toLocaleString("en-US") : redactUrl(String(v))}`);
   console.log(`parameters: ${entries.join(", ")}`);
   console.log("");
 }
@@ -110,16 +115,4 @@ export function finish(result: BenchResult): void {
     for (const t of result.targets) console.log(`  ${t.met ? "met   " : "MISSED"}  ${t.name}: ${t.value} (target ${t.target})`);
   }
   console.log(`${RESULT_MARKER}${JSON.stringify(result)}`);
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` every `everyMs` until it returns true; false when `timeoutMs` passed first. */
-export async function waitUntil(check: () => boolean, timeoutMs: number, everyMs = 10): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (check()) return true;
-    if (performance.now() >= deadline) return false;
-    await sleep(everyMs);
-  }
 }

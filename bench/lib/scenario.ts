@@ -1,15 +1,18 @@
 /**
  * Setup shared by the fleet benchmarks: an orchestrator on a fresh database,
- * and a balanced fleet of virtual instances on it.
+ * and a balanced fleet of load instances on it.
  */
-import { Admin } from "./admin.js";
-import { Channels, type VirtualInstance } from "./instances.js";
-import { VirtualFleet } from "./virtual-fleet.js";
+import { randomBytes } from "node:crypto";
+import { SimulatorAdmin, simStreamIds } from "../../src/simulator/admin-api.js";
+import { Channels, type LoadInstance } from "./load-instance.js";
+import { LoadFleet } from "./load-fleet.js";
 import type { BenchPostgres } from "./postgres.js";
 import { startOrchestrator, type OrchestratorChild, type OrchestratorEnv } from "./process.js";
-import { sleep, waitUntil } from "./report.js";
+import { pollUntil, sleep } from "../../test/helpers/wait.js";
 
 let databases = 0;
+// Runs sharing one server (--database-url) must not pick the same names.
+const run = randomBytes(3).toString("hex");
 
 /** An orchestrator child process on a database of its own (`database`: its name, `databaseUrl`: how it connects). */
 export async function orchestratorOnFreshDatabase(
@@ -17,7 +20,7 @@ export async function orchestratorOnFreshDatabase(
   label: string,
   env: OrchestratorEnv,
 ): Promise<OrchestratorChild & { database: string; databaseUrl: string }> {
-  const database = `bench_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${++databases}`;
+  const database = `bench_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${run}_${++databases}`;
   const databaseUrl = await pg.createDatabase(database);
   return Object.assign(await startOrchestrator(databaseUrl, env), { database, databaseUrl });
 }
@@ -34,7 +37,7 @@ export interface BalancedFleetOptions {
   streams: number;
   /** Sessions per channel; 1 gives every instance its own TCP connection. */
   perChannel: number;
-  /** Hellos in flight while connecting (see VirtualFleet.connectAll). */
+  /** Hellos in flight while connecting (see LoadFleet.connectAll). */
   batch: number;
   heartbeatMs: number;
   /** Instances that must have a channel of their own whatever perChannel says. */
@@ -44,10 +47,11 @@ export interface BalancedFleetOptions {
 }
 
 export interface BalancedFleet {
-  fleet: VirtualFleet;
-  admin: Admin;
+  fleet: LoadFleet;
+  /** The simulator's admin calls: batched catalog writes, as a load generator needs. */
+  admin: SimulatorAdmin;
   streamIds: string[];
-  members: VirtualInstance[];
+  members: LoadInstance[];
   connectMs: number;
   placeMs: number;
 }
@@ -60,18 +64,19 @@ export interface BalancedFleet {
  */
 export async function balancedFleet(o: BalancedFleetOptions): Promise<BalancedFleet> {
   const log = o.log ?? ((line: string) => console.log(line));
-  const fleet = new VirtualFleet(new Channels(o.address, o.perChannel));
-  const members: VirtualInstance[] = [];
+  const fleet = new LoadFleet(new Channels(o.address, o.perChannel));
+  const members: LoadInstance[] = [];
   for (let i = 0; i < o.instances; i++) {
     members.push(fleet.add(`${o.idPrefix ?? "vi"}-${String(i).padStart(5, "0")}`, o.capacity, o.dedicated?.(i) ?? false));
   }
   const ramp = await fleet.connectAll(members, o.batch, (m) => m.heartbeatEvery(o.heartbeatMs));
   log(`setup: ${o.instances.toLocaleString("en-US")} instances connected in ${(ramp.ms / 1000).toFixed(1)} s (${ramp.perSecond.toFixed(0)}/s, ${fleet.channels.all.length.toLocaleString("en-US")} channels)`);
 
-  const admin = new Admin(o.address);
+  const admin = new SimulatorAdmin(o.address);
   const placeStart = performance.now();
-  const streamIds = await admin.createStreams(o.streams);
-  const placed = await waitUntil(() => fleet.balance(members).total >= o.streams, 120_000, 20);
+  const streamIds = simStreamIds(o.streams, "st");
+  await admin.upsertStreams(streamIds);
+  const placed = await pollUntil(() => fleet.balance(members).total >= o.streams, 120_000, 20);
   const b = fleet.balance(members);
   if (!placed) throw new Error(`only ${b.total} of ${o.streams} streams placed after 120 s`);
   await fleet.quiet(300, 30_000);

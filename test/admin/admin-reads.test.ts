@@ -4,7 +4,7 @@ import { status } from "@grpc/grpc-js";
 import type { InstanceClient } from "../../src/client/index.js";
 import { AdminClient, streamIds } from "../helpers/admin-client.js";
 import { DynamicClient } from "../helpers/dynamic-client.js";
-import { ledgerClient, OwnershipLedger } from "../helpers/fleet-of-clients.js";
+import { ledgerClient, StreamRunLog } from "../helpers/fleet-of-clients.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 import { waitUntil } from "../helpers/wait.js";
 
@@ -28,7 +28,7 @@ describe("AdminService reads, discovered through reflection", () => {
     await stub.upsert(streamIds(7).map((id) => ({ id, metadata: { cidade: "Recife" } })));
     await stub.upsert([{ id: "off", enabled: false }]);
     stub.close();
-    const ledger = new OwnershipLedger();
+    const ledger = new StreamRunLog();
     clients.push(ledgerClient(ledger, orchestrator.grpcAddress, "a", 2), ledgerClient(ledger, orchestrator.grpcAddress, "b", 3));
     for (const c of clients) c.start();
     await waitUntil(() => clients[0]!.running().size === 2 && clients[1]!.running().size === 3, 3_000, "a 2, b 3");

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { InstanceClient } from "../../src/client/index.js";
 import { AdminClient, streamIds } from "../helpers/admin-client.js";
 import { DynamicClient } from "../helpers/dynamic-client.js";
-import { ledgerClient, OwnershipLedger } from "../helpers/fleet-of-clients.js";
+import { ledgerClient, StreamRunLog } from "../helpers/fleet-of-clients.js";
 import { RawSession } from "../helpers/raw-session.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 import { waitUntil } from "../helpers/wait.js";
@@ -14,7 +14,7 @@ const WATCH_GRACE = 200;
 describe("steering the fleet: drain, freeze, rebalance, watch", () => {
   let orchestrator: TestOrchestrator;
   let admin: DynamicClient;
-  let ledger: OwnershipLedger;
+  let ledger: StreamRunLog;
   const clients: InstanceClient[] = [];
 
   async function boot(streams: number, instances: Array<[string, number]>, env: Record<string, string> = {}) {
@@ -22,7 +22,7 @@ describe("steering the fleet: drain, freeze, rebalance, watch", () => {
     const stub = new AdminClient(orchestrator.grpcAddress);
     await stub.upsert(streamIds(streams).map((id) => ({ id })));
     stub.close();
-    ledger = new OwnershipLedger();
+    ledger = new StreamRunLog();
     for (const [id, capacity] of instances) join(id, capacity, 100);
     admin = await DynamicClient.connect(orchestrator.grpcAddress, "orchestrator.v1.AdminService");
   }

@@ -8,7 +8,8 @@ function runMigrate(env: Record<string, string>): Promise<ScriptResult> {
   return runScript("src/cli/migrate.ts", [], { LOG_FORMAT: "json", ...env });
 }
 
-describe("npm run migrate", () => {
+// The two runs share nothing (the second has no database at all), so they run side by side.
+describe("npm run migrate", { concurrency: true }, () => {
   let database: TestDatabase;
   before(async () => {
     database = await createTestDatabase();

@@ -2,7 +2,8 @@ import { afterEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AssignmentApplier, planAssignment, type RunningStream, type StopReason } from "../../src/client/index.js";
 import type { Assignment } from "../../src/gen/orchestrator/v1/orchestrator.js";
-import { deferred, releaseAllDeferred, sleep, stream } from "./fakes.js";
+import { deferred, releaseAllDeferred, stream } from "./fakes.js";
+import { sleep } from "../helpers/wait.js";
 
 afterEach(releaseAllDeferred);
 

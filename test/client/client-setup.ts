@@ -7,7 +7,8 @@ import {
   type RunningStream,
   type StopReason,
 } from "../../src/client/index.js";
-import { FakeTransport, releaseAllDeferred, waitFor, type FakeCall } from "./fakes.js";
+import { FakeTransport, releaseAllDeferred, type FakeCall } from "./fakes.js";
+import { waitUntil } from "../helpers/wait.js";
 
 const clients: InstanceClient[] = [];
 
@@ -49,10 +50,9 @@ export async function connect(s: ReturnType<typeof setup>, heartbeatMs = 60_000,
   s.client.start();
   const call = await s.transport.call(0);
   call.welcome("s1", heartbeatMs, leaseMs);
-  await waitFor(() => s.client.connected, 2_000, "welcome not processed");
+  await waitUntil(() => s.client.connected, 2_000, "the welcome to be processed");
   return call;
 }
-
 
 /** Registers the clean-up of every client set up in the calling file. */
 export function closeClientsAfterEach(): void {

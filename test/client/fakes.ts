@@ -7,9 +7,12 @@ import { EventEmitter } from "node:events";
 import { Metadata, status } from "@grpc/grpc-js";
 import type { ConnectCall, ConnectTransport } from "../../src/client/index.js";
 import type { ConnectRequest, ConnectResponse, Stream } from "../../src/gen/orchestrator/v1/orchestrator.js";
+import { waitUntil } from "../helpers/wait.js";
 
 export class FakeCall extends EventEmitter implements ConnectCall {
   readonly written: ConnectRequest[] = [];
+  /** Date.now() of each write, so a test can time from when the client sent, not from when it noticed. */
+  readonly writtenAt: number[] = [];
   halfClosed = false;
   cancelled = false;
   finished = false;
@@ -20,6 +23,7 @@ export class FakeCall extends EventEmitter implements ConnectCall {
     // A real grpc-js stream errors on write after end; the client must never do it.
     if (this.halfClosed) throw new Error("write after end");
     this.written.push(message);
+    this.writtenAt.push(Date.now());
     setImmediate(() => callback?.(null));
     this.emit("written", message);
     return true;
@@ -94,21 +98,10 @@ export class FakeTransport implements ConnectTransport {
 
   /** Waits for the call with this index (0-based) to be opened. */
   async call(index: number, timeoutMs = 2_000): Promise<FakeCall> {
-    await waitFor(() => this.calls.length > index, timeoutMs, `call #${index} was never opened`);
+    await waitUntil(() => this.calls.length > index, timeoutMs, `call #${index} to be opened`);
     return this.calls[index]!;
   }
 }
-
-/** Polls until `predicate` holds; fails the test with `message` after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 2_000, message = "condition not met"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${message}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const unreleased = new Set<() => void>();
 

@@ -11,7 +11,8 @@ import {
   type ConnectRequest,
   type ConnectResponse,
 } from "../../src/gen/orchestrator/v1/orchestrator.js";
-import { stream, waitFor } from "./fakes.js";
+import { stream } from "./fakes.js";
+import { waitUntil } from "../helpers/wait.js";
 
 type Call = ServerDuplexStream<ConnectRequest, ConnectResponse>;
 
@@ -71,18 +72,18 @@ describe("InstanceClient over grpc-js", () => {
     client.on("superseded", (e) => superseded.push(e.details));
     try {
       client.start();
-      await waitFor(() => stub.kinds(1).includes("ack") && stub.kinds(1).includes("heartbeat"), 5_000, "ack and heartbeat");
+      await waitUntil(() => stub.kinds(1).includes("ack") && stub.kinds(1).includes("heartbeat"), 5_000, "ack and heartbeat");
       assert.deepEqual(stub.kinds(1).slice(0, 2), ["hello", "ack"]);
       assert.deepEqual(stub.received.find((r) => r.kind === "ack")?.value, { seq: 1 });
       assert.equal(client.sessionId, "s1");
 
       // ABORTED "superseded" arrives through grpc-js as both 'error' and 'status'.
       stub.calls[0]?.emit("error", { code: status.ABORTED, details: "superseded by another connection" });
-      await waitFor(() => superseded.length === 1, 5_000, "superseded event");
+      await waitUntil(() => superseded.length === 1, 5_000, "superseded event");
       assert.equal(disconnects[0]?.code, status.ABORTED);
       assert.deepEqual(stops, [["a", "superseded"]]);
 
-      await waitFor(() => client.connected && stub.kinds(2).includes("ack"), 5_000, "second session");
+      await waitUntil(() => client.connected && stub.kinds(2).includes("ack"), 5_000, "second session");
       assert.deepEqual((stub.received.find((r) => r.session === 2)?.value as { held: unknown[] }).held, []);
       assert.equal(client.running().get("a")?.epoch, 2);
 
@@ -114,7 +115,7 @@ describe("InstanceClient over grpc-js", () => {
     client.on("disconnected", (e) => disconnects.push(e));
     try {
       client.start();
-      await waitFor(() => disconnects.length >= 2, 10_000, "two failed attempts");
+      await waitUntil(() => disconnects.length >= 2, 10_000, "two failed attempts");
       assert.ok(disconnects.every((d) => d.code === status.UNAVAILABLE && d.sessionId === undefined));
       assert.equal(client.connected, false);
     } finally {

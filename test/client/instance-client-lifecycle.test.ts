@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import { InstanceClient } from "../../src/client/index.js";
 import { closeClientsAfterEach, connect, setup } from "./client-setup.js";
-import { sleep, stream, waitFor } from "./fakes.js";
+import { stream } from "./fakes.js";
+import { sleep, waitUntil } from "../helpers/wait.js";
 
 closeClientsAfterEach();
 
@@ -12,18 +13,17 @@ describe("InstanceClient: strict mode, close and options", () => {
     const s = setup({ strict: true, welcomeTimeoutMs: 60_000 });
     const lost: string[][] = [];
     s.client.on("leaseLost", (e) => lost.push(e.stopped));
-    // The lease counts from the hello (the last message known to have left), so the
-    // earliest allowed stop is measured from just before it was sent.
-    const beforeHello = Date.now();
     const call = await connect(s, 60_000, 300);
     call.assign(1, true, [stream("a")]);
-    await waitFor(() => call.acks().length === 1);
+    await waitUntil(() => call.acks().length === 1);
+    // The lease runs from the last message the server confirmed: the hello (by its welcome), not the ack.
+    const confirmedAt = call.writtenAt[0]!;
     call.finish(status.UNAVAILABLE, "network down");
     await s.transport.call(1); // hangs without a welcome, like an unreachable server
     await sleep(30);
     assert.deepEqual(s.stopped, [], "not before the lease ran out");
-    await waitFor(() => s.stopped.length === 1, 2_000);
-    assert.ok(Date.now() - beforeHello >= 295, `stopped ${Date.now() - beforeHello} ms after the hello`);
+    await waitUntil(() => s.stopped.length === 1, 2_000);
+    assert.ok(Date.now() - confirmedAt >= 295, `stopped ${Date.now() - confirmedAt} ms after the hello; the lease is 300 ms`);
     assert.deepEqual(s.stopped, [["a", "lease-lost"]]);
     assert.deepEqual(lost, [["a"]]);
   });
@@ -32,7 +32,7 @@ describe("InstanceClient: strict mode, close and options", () => {
     const s = setup({ welcomeTimeoutMs: 60_000 });
     const call = await connect(s, 60_000, 20);
     call.assign(1, true, [stream("a")]);
-    await waitFor(() => call.acks().length === 1);
+    await waitUntil(() => call.acks().length === 1);
     call.finish(status.UNAVAILABLE);
     await s.transport.call(1);
     await sleep(100);
@@ -42,9 +42,9 @@ describe("InstanceClient: strict mode, close and options", () => {
 
   test("strict mode does not fire when the client reconnects in time", async () => {
     const s = setup({ strict: true });
-    const call = await connect(s, 60_000, 80);
+    const call = await connect(s, 60_000, 300);
     call.assign(1, true, [stream("a")]);
-    await waitFor(() => call.acks().length === 1);
+    await waitUntil(() => call.acks().length === 1);
     call.finish(status.UNAVAILABLE);
     (await s.transport.call(1)).welcome("s2", 60_000, 80);
     await sleep(150);
@@ -58,7 +58,7 @@ describe("InstanceClient: strict mode, close and options", () => {
     call.on("written", (m) => order.push(m.msg?.$case ?? ""));
     call.on("halfClosed", () => order.push("half-close"));
     call.assign(1, true, [stream("a"), stream("b")]);
-    await waitFor(() => call.acks().length === 1);
+    await waitUntil(() => call.acks().length === 1);
     order.length = 0;
     const closing = s.client.close("maintenance");
     assert.equal(s.client.close(), closing, "the same promise");
@@ -93,7 +93,7 @@ describe("InstanceClient: strict mode, close and options", () => {
     const s = setup({ backoff: { initialMs: 5_000, maxMs: 5_000 } });
     s.client.start();
     (await s.transport.call(0)).finish(status.UNAVAILABLE);
-    await waitFor(() => s.events.disconnected.length === 1);
+    await waitUntil(() => s.events.disconnected.length === 1);
     const began = Date.now();
     await s.client.close();
     assert.ok(Date.now() - began < 1_000);

@@ -2,7 +2,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import { closeClientsAfterEach, connect, setup } from "./client-setup.js";
-import { deferred, sleep, stream, waitFor } from "./fakes.js";
+import { deferred, stream } from "./fakes.js";
+import { sleep, waitUntil } from "../helpers/wait.js";
 
 closeClientsAfterEach();
 
@@ -34,7 +35,7 @@ describe("InstanceClient", () => {
     assert.deepEqual(call.acks(), [], "no ack while onStart runs");
     assert.equal(s.events.assignment.length, 0);
     gate.resolve();
-    await waitFor(() => call.acks().length === 1);
+    await waitUntil(() => call.acks().length === 1);
     assert.deepEqual(call.acks(), [1]);
     assert.deepEqual(s.events.assignment, [
       { seq: 1, full: true, added: ["a"], removed: [], updated: [], failed: [], acked: true },
@@ -58,7 +59,7 @@ describe("InstanceClient", () => {
     assert.deepEqual(begun, ["a"], "the second assignment waits for the first");
     gates.get("b")?.resolve();
     gates.get("a")?.resolve();
-    await waitFor(() => call.acks().length === 2);
+    await waitUntil(() => call.acks().length === 2);
     assert.deepEqual(call.acks(), [1, 2]);
     assert.deepEqual(begun, ["a", "b"]);
   });
@@ -68,7 +69,7 @@ describe("InstanceClient", () => {
     const s = setup({ onEpochChange: (st, previous) => void epochChanges.push([st.id, previous, st.epoch]) });
     const first = await connect(s);
     first.assign(1, true, [stream("a", 1), stream("b", 1)]);
-    await waitFor(() => first.acks().length === 1);
+    await waitUntil(() => first.acks().length === 1);
     first.finish(status.UNAVAILABLE, "connection reset");
 
     const second = await s.transport.call(1);
@@ -81,7 +82,7 @@ describe("InstanceClient", () => {
 
     second.welcome("s2");
     second.assign(1, true, [stream("a", 2), stream("c", 2)]);
-    await waitFor(() => second.acks().length === 1);
+    await waitUntil(() => second.acks().length === 1);
     assert.deepEqual(s.started.map((st) => st.id), ["a", "b", "c"], "a was not restarted");
     assert.deepEqual(s.stopped, [["b", "revoked"]]);
     assert.deepEqual(epochChanges, [["a", 1, 2]]);
@@ -93,9 +94,9 @@ describe("InstanceClient", () => {
     const s = setup({ metrics: () => ({ cpuPercent: 12.5, memoryPercent: 40 }) });
     const call = await connect(s, 20);
     call.assign(1, true, [stream("a"), stream("b")]);
-    await waitFor(() => call.acks().length === 1);
+    await waitUntil(() => call.acks().length === 1);
     const before = call.kinds().filter((k) => k === "heartbeat").length;
-    await waitFor(() => call.kinds().filter((k) => k === "heartbeat").length >= before + 2);
+    await waitUntil(() => call.kinds().filter((k) => k === "heartbeat").length >= before + 2);
     const beat = call.written.findLast((m) => m.msg?.$case === "heartbeat")?.msg;
     assert.equal(beat?.$case, "heartbeat");
     if (beat?.$case !== "heartbeat") return;
@@ -107,7 +108,7 @@ describe("InstanceClient", () => {
   test("a failing metrics callback still sends the heartbeat, without metrics", async () => {
     const s = setup({ metrics: () => { throw new Error("no /proc"); } });
     const call = await connect(s, 15);
-    await waitFor(() => call.kinds().includes("heartbeat"));
+    await waitUntil(() => call.kinds().includes("heartbeat"));
     const beat = call.written.find((m) => m.msg?.$case === "heartbeat")?.msg;
     assert.ok(beat?.$case === "heartbeat" && beat.value.metrics === undefined);
   });
@@ -140,7 +141,7 @@ describe("InstanceClient", () => {
     const s = setup({ onStart: (st) => { if (st.id === "bad") throw new Error("ffmpeg missing"); } });
     const call = await connect(s);
     call.assign(1, true, [stream("good"), stream("bad")]);
-    await waitFor(() => call.acks().length === 1);
+    await waitUntil(() => call.acks().length === 1);
     assert.deepEqual(s.events.assignment[0]?.failed, ["bad"]);
     assert.deepEqual([...s.client.running().keys()], ["good"]);
     call.finish(status.UNAVAILABLE);
@@ -153,7 +154,7 @@ describe("InstanceClient", () => {
     const call = await connect(s);
     const sentAt = Date.now();
     call.send({ $case: "goAway", value: { reason: "draining", reconnectAfterMs: 80 } });
-    await waitFor(() => call.halfClosed);
+    await waitUntil(() => call.halfClosed);
     const next = await s.transport.call(1);
     assert.ok(Date.now() - sentAt >= 75, `reconnected after ${Date.now() - sentAt} ms`);
     assert.equal(call.cancelled, false, "the server ended the call, no need to cancel");
@@ -164,10 +165,10 @@ describe("InstanceClient", () => {
     const s = setup({ backoff: { initialMs: 1, maxMs: 300 } });
     const call = await connect(s);
     call.assign(1, true, [stream("a")]);
-    await waitFor(() => call.acks().length === 1);
+    await waitUntil(() => call.acks().length === 1);
     const endedAt = Date.now();
     call.finish(status.ABORTED, "superseded by a newer session");
-    await waitFor(() => s.events.superseded.length === 1);
+    await waitUntil(() => s.events.superseded.length === 1);
     assert.deepEqual(s.stopped, [["a", "superseded"]]);
     assert.equal(s.client.running().size, 0);
     await sleep(100);
@@ -180,7 +181,7 @@ describe("InstanceClient", () => {
     const s = setup({ superseded: { reconnect: false } });
     const call = await connect(s);
     call.finish(status.ABORTED, "superseded");
-    await waitFor(() => s.events.superseded.length === 1);
+    await waitUntil(() => s.events.superseded.length === 1);
     await sleep(50);
     assert.equal(s.transport.calls.length, 1);
   });
@@ -190,7 +191,7 @@ describe("InstanceClient", () => {
     s.client.start();
     const call = await s.transport.call(0);
     call.finish(status.INVALID_ARGUMENT, "capacity must be at most 10000");
-    await waitFor(() => s.events.rejected.length === 1);
+    await waitUntil(() => s.events.rejected.length === 1);
     assert.deepEqual(s.events.rejected, ["capacity must be at most 10000"]);
     assert.match(s.events.errors[0]?.message ?? "", /capacity must be at most 10000/);
     await sleep(50);
@@ -202,7 +203,7 @@ describe("InstanceClient", () => {
     s.client.removeAllListeners("error");
     s.client.start();
     (await s.transport.call(0)).finish(status.INVALID_ARGUMENT, "bad");
-    await waitFor(() => s.events.rejected.length === 1);
+    await waitUntil(() => s.events.rejected.length === 1);
   });
 
   test("a throwing event listener neither crashes the process nor stops reconnecting", async () => {
@@ -211,11 +212,11 @@ describe("InstanceClient", () => {
     s.client.on("disconnected", () => { throw new Error("listener bug"); });
     const call = await connect(s);
     call.assign(1, true, [stream("a")]);
-    await waitFor(() => call.acks().length === 1);
+    await waitUntil(() => call.acks().length === 1);
     call.finish(status.UNAVAILABLE);
     const next = await s.transport.call(1);
     next.welcome("s2");
-    await waitFor(() => s.client.connected && s.client.sessionId === "s2");
+    await waitUntil(() => s.client.connected && s.client.sessionId === "s2");
   });
 
   test("transient failures reconnect with backoff until a session is welcomed", async () => {
@@ -226,7 +227,7 @@ describe("InstanceClient", () => {
     s.client.start();
     const fourth = await s.transport.call(3);
     fourth.welcome("s4");
-    await waitFor(() => s.client.connected);
+    await waitUntil(() => s.client.connected);
     assert.deepEqual(s.events.disconnected.map((e) => [e.code, e.sessionId]), [
       [status.UNAVAILABLE, undefined],
       [status.UNAVAILABLE, undefined],
@@ -249,11 +250,11 @@ describe("InstanceClient", () => {
     const call = await connect(s);
     call.assign(1, true, [stream("a")]);
     call.assign(2, false, [stream("late")]);
-    await waitFor(() => s.transport.calls.length === 1 && call.written.length === 1);
+    await waitUntil(() => s.transport.calls.length === 1 && call.written.length === 1);
     call.finish(status.UNAVAILABLE, "reset");
-    await waitFor(() => s.events.disconnected.length === 1);
+    await waitUntil(() => s.events.disconnected.length === 1);
     gate.resolve();
-    await waitFor(() => s.events.assignment.length === 1);
+    await waitUntil(() => s.events.assignment.length === 1);
     assert.equal(s.events.assignment[0]?.acked, false);
     assert.deepEqual(call.acks(), []);
     const next = await s.transport.call(1);

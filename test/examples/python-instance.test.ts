@@ -227,7 +227,7 @@ print(json.dumps(out))
     });
 
     // It receives everything, and runs it under the epochs the orchestrator granted.
-    await waitUntil(() => py.running().size === 6, 8_000, `the Python instance to start 6 streams; output:\n${py.output()}`);
+    await waitUntil(() => py.running().size === 6, 8_000, () => `the Python instance to start 6 streams; output:\n${py.output()}`);
     assert.deepEqual([...py.running().keys()].sort(), ids);
     for (const [id, epoch] of py.running()) {
       const owner = fleet.owners.get(id);
@@ -264,7 +264,7 @@ print(json.dumps(out))
     other.call.on("data", () => {
       for (const a of other.assignments()) for (const s of a.add) if (!addedAt.has(s.id)) addedAt.set(s.id, Date.now());
     });
-    await waitUntil(() => other.owned().size === 3, 5_000, `3 streams to move to the other instance; output:\n${py.output()}`);
+    await waitUntil(() => other.owned().size === 3, 5_000, () => `3 streams to move to the other instance; output:\n${py.output()}`);
     const moved = [...other.owned().keys()];
     await waitUntil(() => py.running().size === 3, 2_000, "python to log its stops");
     const stops = py.events().filter((e) => e.what === "stop" && moved.includes(e.id));
@@ -280,7 +280,7 @@ print(json.dumps(out))
     const remaining = [...py.running().keys()];
     const termAt = Date.now();
     py.child.kill("SIGTERM");
-    await waitUntil(() => other.owned().size === 6, 3_000, `the other instance to get all 6; output:\n${py.output()}`);
+    await waitUntil(() => other.owned().size === 6, 3_000, () => `the other instance to get all 6; output:\n${py.output()}`);
     const allMovedAt = Date.now();
     const exit = await py.exit(3_000);
     assert.deepEqual(exit, { code: 0, signal: null }, py.output());
@@ -296,18 +296,27 @@ print(json.dumps(out))
     const ids = streamIds(4, "rs");
     let o = await boot(ids);
     const py = python({ ORCHESTRATOR_ADDRESS: o.grpcAddress, SERVER_ID: "py-restart" });
-    await waitUntil(() => py.running().size === 4, 8_000, `the Python instance to start 4 streams; output:\n${py.output()}`);
+    await waitUntil(() => py.running().size === 4, 8_000, () => `the Python instance to start 4 streams; output:\n${py.output()}`);
     const before = py.running();
     const eventsBefore = py.events().length;
 
     await o.app.stop();
-    await waitUntil(() => py.count(/go_away/) === 1, 2_000, `python to log the go_away; output:\n${py.output()}`);
+    await waitUntil(() => py.count(/go_away/) === 1, 2_000, () => `python to log the go_away; output:\n${py.output()}`);
     o = await startTestOrchestrator(env, database);
     orchestrator = o;
-    await waitUntil(() => py.count(/connected to /) === 2, 6_000, `python to reconnect; output:\n${py.output()}`);
+    await waitUntil(() => py.count(/connected to /) === 2, 6_000, () => `python to reconnect; output:\n${py.output()}`);
     const entry = () => o.app.coordinator.view.instance("py-restart");
     await waitUntil(() => entry()?.state === "connected", 2_000, "the new orchestrator to see it");
-    await sleep(600); // a few rounds and heartbeats: nothing may move
+    // Two heartbeats (and the rounds meanwhile) on the new orchestrator: nothing may move.
+    const heardAt = [entry()!.lastSeen];
+    await waitUntil(
+      () => {
+        if (entry()!.lastSeen !== heardAt.at(-1)) heardAt.push(entry()!.lastSeen);
+        return heardAt.length > 2;
+      },
+      2_000,
+      "two heartbeats after the reconnect",
+    );
 
     assert.equal(py.events().length, eventsBefore, `no stream was stopped or started; output:\n${py.output()}`);
     // The reconnect's hello listed what it runs (the server records the count in the audit log).
@@ -335,12 +344,12 @@ print(json.dumps(out))
     const ids = streamIds(2, "sp");
     const o = await boot(ids);
     const py = python({ ORCHESTRATOR_URL: o.grpcAddress, INSTANCE_ID: "py-dup" });
-    await waitUntil(() => py.running().size === 2, 8_000, `the Python instance to start 2 streams; output:\n${py.output()}`);
+    await waitUntil(() => py.running().size === 2, 8_000, () => `the Python instance to start 2 streams; output:\n${py.output()}`);
 
     const usurper = rawSession(o.grpcAddress, "py-dup");
     const full = await usurper.waitFor(fullAssignment);
     assert.deepEqual(full.add.map((s) => s.id).sort(), ids);
-    await waitUntil(() => py.running().size === 0, 3_000, `python to stop what the usurper now runs; output:\n${py.output()}`);
+    await waitUntil(() => py.running().size === 0, 3_000, () => `python to stop what the usurper now runs; output:\n${py.output()}`);
     assert.equal(py.count(/superseded/), 1);
 
     await sleep(1_500); // an eager reconnect would supersede the usurper within this time

@@ -21,6 +21,11 @@ function watch(client: AdminServiceClient): { call: ClientReadableStream<WatchEv
   return { call, received: () => received, ended };
 }
 
+/** The server side of a new watch listens to the log (events before that would not be sent); no other watch is open. */
+function subscribed(log: EventLog): Promise<number> {
+  return waitUntil(() => log.listenerCount("event") === 1, 2_000, "the watch to listen to the log");
+}
+
 function burst(log: EventLog, count: number): void {
   for (let i = 0; i < count; i++) log.append({ kind: "stream.assigned", at: new Date(), streamId: `s-${i}`, instanceId: "a", detail: { reason: "new" } });
 }
@@ -43,7 +48,7 @@ describe("WatchEvents with a watcher that does not keep up", () => {
 
   test("a reader that keeps up survives a burst larger than the flow-control window", async () => {
     const w = watch(client);
-    await sleep(100);
+    await subscribed(log);
     burst(log, BURST);
     await waitUntil(() => w.received() === BURST, 5_000, "the whole burst");
     await sleep(400);
@@ -51,11 +56,12 @@ describe("WatchEvents with a watcher that does not keep up", () => {
     await waitUntil(() => w.received() === BURST + 1, 2_000, "the next event");
     w.call.cancel();
     assert.equal((await w.ended)?.code, status.CANCELLED);
+    await waitUntil(() => log.listenerCount("event") === 0, 2_000, "the cancelled watch to stop listening");
   });
 
   test("a reader that stops reading is ended with RESOURCE_EXHAUSTED once it stayed behind too long", { timeout: 20_000 }, async () => {
     const w = watch(client);
-    await sleep(100);
+    await subscribed(log);
     w.call.pause();
     burst(log, BURST);
     await sleep(500);

@@ -1,7 +1,12 @@
 import { InstanceClient, type RunningStream } from "../../src/client/index.js";
+import { sleep } from "./wait.js";
 
-/** Records who runs what across many clients, and every time two ran the same stream at once. */
-export class OwnershipLedger {
+/**
+ * Who runs what across many real clients, every start and stop, and every time
+ * two ran the same stream at once. (The simulator's OwnershipLedger also knows
+ * instance states and faults; these tests need only the plain record.)
+ */
+export class StreamRunLog {
   readonly runningOn = new Map<string, string>();
   readonly violations: string[] = [];
   readonly log: Array<{ at: number; instance: string; stream: string; what: "start" | "stop" }> = [];
@@ -19,9 +24,9 @@ export class OwnershipLedger {
   }
 }
 
-/** An InstanceClient whose handlers report to a ledger and take `stopDelayMs` to stop a stream. */
+/** An InstanceClient whose handlers report to a run log and take `stopDelayMs` to stop a stream. */
 export function ledgerClient(
-  ledger: OwnershipLedger,
+  runs: StreamRunLog,
   address: string,
   instanceId: string,
   capacity: number,
@@ -33,10 +38,14 @@ export function ledgerClient(
     capacity,
     strict: options.strict,
     backoff: { initialMs: 50, maxMs: 500 },
-    onStart: (stream: RunningStream) => ledger.started(instanceId, stream.id),
+    onStart: (stream: RunningStream) => runs.started(instanceId, stream.id),
     onStop: async (streamId: string) => {
-      if (options.stopDelayMs) await new Promise((r) => setTimeout(r, options.stopDelayMs));
-      ledger.stopped(instanceId, streamId);
+      if (options.stopDelayMs) await sleep(options.stopDelayMs);
+      runs.stopped(instanceId, streamId);
     },
   });
 }
+
+// The old name, still imported by test/protocol/client.test.ts, which is being rewritten on
+// another branch; it goes once that file imports StreamRunLog.
+export { StreamRunLog as OwnershipLedger };

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import type { InstanceClient } from "../../src/client/index.js";
 import { AdminClient, streamIds } from "../helpers/admin-client.js";
-import { ledgerClient, OwnershipLedger } from "../helpers/fleet-of-clients.js";
+import { ledgerClient, StreamRunLog } from "../helpers/fleet-of-clients.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 import { waitUntil } from "../helpers/wait.js";
 
@@ -23,7 +23,7 @@ describe("HTTP /status, /instances and /metrics", () => {
     const admin = new AdminClient(orchestrator.grpcAddress);
     await admin.upsert([...streamIds(6).map((id) => ({ id })), { id: "off", enabled: false }]);
     admin.close();
-    const ledger = new OwnershipLedger();
+    const ledger = new StreamRunLog();
     clients.push(ledgerClient(ledger, orchestrator.grpcAddress, "finger_app_1", 2), ledgerClient(ledger, orchestrator.grpcAddress, "finger_app_2", 3));
     for (const c of clients) c.start();
     await waitUntil(() => clients[0]!.running().size === 2 && clients[1]!.running().size === 3, 3_000, "2 and 3");
@@ -61,10 +61,20 @@ describe("HTTP /status, /instances and /metrics", () => {
   });
 
   test("/metrics parses as Prometheus text and its numbers match the state", async () => {
-    await new Promise((r) => setTimeout(r, 500)); // let a couple of heartbeats arrive
-    const response = await fetch(`${orchestrator.httpBase}/metrics`);
-    assert.match(response.headers.get("content-type") ?? "", /text\/plain/);
-    const families = new Map(parsePrometheus(await response.text()).map((f) => [f.name, f]));
+    // Scrapes until a couple of heartbeats arrived, then checks that scrape.
+    let families = new Map<string, Family>();
+    const heartbeats = () => Number(families.get("finger_heartbeats_received_total")?.metrics[0]?.value ?? 0);
+    await waitUntil(
+      async () => {
+        const response = await fetch(`${orchestrator.httpBase}/metrics`);
+        assert.match(response.headers.get("content-type") ?? "", /text\/plain/);
+        families = new Map(parsePrometheus(await response.text()).map((f) => [f.name, f]));
+        return heartbeats() >= 2;
+      },
+      3_000,
+      "two heartbeats in /metrics",
+      50,
+    );
     const value = (name: string, labels: Record<string, string> = {}) => {
       const family = families.get(name);
       assert.ok(family, `${name} missing`);

@@ -5,7 +5,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { AdminClient } from "../helpers/admin-client.js";
-import { freePort, spawnOrchestrator, waitForHttp200, type OrchestratorProcess } from "../helpers/process.js";
+import { freePort, spawnOrchestrator, waitForHttp200, type NodeChild } from "../helpers/process.js";
 import { queryRows } from "../helpers/test-database.js";
 import { waitUntil } from "../helpers/wait.js";
 import { childrenOf, isRunning, postmasterPid } from "../grpc/postgres-cluster.js";
@@ -22,7 +22,7 @@ async function embeddedEnv(dataDir: string): Promise<Record<string, string>> {
 }
 
 /** Resolves once `proc` is ready; fails at once, with its output, if it exits first. */
-async function ready(proc: OrchestratorProcess, httpPort: string, timeoutMs = 40_000): Promise<void> {
+async function ready(proc: NodeChild, httpPort: string, timeoutMs = 40_000): Promise<void> {
   const exited = proc.exited.then(({ code, signal }) => {
     throw new Error(`exited with code ${code} (signal ${signal}) before serving; stderr: ${proc.stderr()} stdout tail: ${proc.stdout().slice(-600)}`);
   });
@@ -30,7 +30,7 @@ async function ready(proc: OrchestratorProcess, httpPort: string, timeoutMs = 40
 }
 
 /** How `proc` ended, failing (and killing it) if it is still running after `timeoutMs`. */
-async function exitOf(proc: OrchestratorProcess, timeoutMs = 40_000): Promise<number | null> {
+async function exitOf(proc: NodeChild, timeoutMs = 40_000): Promise<number | null> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -46,7 +46,7 @@ async function exitOf(proc: OrchestratorProcess, timeoutMs = 40_000): Promise<nu
 }
 
 /** Its stderr, which must be exactly one line, without a stack trace. */
-function oneLine(proc: OrchestratorProcess): string {
+function oneLine(proc: NodeChild): string {
   const lines = proc.stderr().trim().split("\n");
   assert.equal(lines.length, 1, `one line on stderr, got: ${proc.stderr()}`);
   assert.doesNotMatch(lines[0]!, /\bat .*\.ts:\d+/, "no stack trace");
@@ -55,7 +55,7 @@ function oneLine(proc: OrchestratorProcess): string {
 
 describe("the embedded database after a crash, and start-up failures that name their cause", { timeout: 180_000 }, () => {
   const folders: string[] = [];
-  const started: OrchestratorProcess[] = [];
+  const started: NodeChild[] = [];
   const spawn = (env: Record<string, string>) => {
     const proc = spawnOrchestrator(env);
     started.push(proc);

@@ -7,121 +7,122 @@ import { credentials } from "@grpc/grpc-js";
 import pg from "pg";
 import { HealthCheckResponse_ServingStatus, HealthClient } from "../../src/gen/grpc/health/v1/health.js";
 import { ReflectionClient } from "../helpers/reflection-client.js";
-import { freePort, spawnOrchestrator, waitForHttp200, type OrchestratorProcess } from "../helpers/process.js";
+import { freePort, spawnOrchestrator, waitForHttp200, type NodeChild } from "../helpers/process.js";
+import { waitUntil } from "../helpers/wait.js";
 
-describe("the orchestrator process on its embedded database", () => {
-  let dataDir: string;
-  let env: Record<string, string>;
-  let pgPort: number;
-  let running: OrchestratorProcess | undefined;
+// The two groups share nothing (ports, folders), so they run side by side; the first one's tests
+// build on each other, so they run in turn (subtests would inherit the concurrency).
+describe("the orchestrator as a process", { concurrency: true }, () => {
+  describe("on its embedded database", { concurrency: false }, () => {
+    let dataDir: string;
+    let env: Record<string, string>;
+    let pgPort: number;
+    let running: NodeChild | undefined;
 
-  before(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), "finger-proc-"));
-    pgPort = await freePort();
-    env = {
-      DATA_DIR: dataDir,
-      EMBEDDED_POSTGRES_PORT: String(pgPort),
-      GRPC_PORT: String(await freePort()),
-      HTTP_PORT: String(await freePort()),
-      BIND_HOST: "127.0.0.1",
-    };
-  });
-  after(() => {
-    running?.child.kill("SIGKILL");
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function stop(proc: OrchestratorProcess): Promise<number> {
-    const sent = Date.now();
-    proc.child.kill("SIGTERM");
-    const { code, at } = await proc.exited;
-    assert.equal(code, 0, `exit code; stderr: ${proc.stderr()}`);
-    return at - sent;
-  }
-
-  test("starts with no configuration, serves within 15 s, stops on SIGTERM with exit 0 within 10 s", async () => {
-    running = spawnOrchestrator(env);
-    const base = `http://127.0.0.1:${env.HTTP_PORT}`;
-    await waitForHttp200(`${base}/health`, 15_000);
-    for (const p of ["/healthz", "/readyz", "/health"]) assert.equal((await fetch(base + p)).status, 200, p);
-
-    const health = new HealthClient(`127.0.0.1:${env.GRPC_PORT}`, credentials.createInsecure());
-    const status = await new Promise<number>((resolve, reject) =>
-      health.check({ service: "" }, (e, r) => (e ? reject(e) : resolve(r.status))),
-    );
-    health.close();
-    assert.equal(status, HealthCheckResponse_ServingStatus.SERVING);
-
-    const reflection = new ReflectionClient(`127.0.0.1:${env.GRPC_PORT}`);
-    assert.ok((await reflection.listServices()).includes("orchestrator.v1.OrchestratorService"));
-    reflection.close();
-
-    assert.match(running.stdout(), /using embedded PostgreSQL/);
-    // Leave a row behind to find after the restart.
-    const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator` });
-    await client.connect();
-    await client.query(`insert into orchestrator.streams (id, url) values ('kept', 'http://radio.example/kept')`);
-    await client.end();
-
-    const took = await stop(running);
-    assert.ok(took < 10_000, `stopped in ${took} ms`);
-    running = undefined;
-  });
-
-  test("a restart keeps the data", async () => {
-    running = spawnOrchestrator(env);
-    await waitForHttp200(`http://127.0.0.1:${env.HTTP_PORT}/readyz`, 15_000);
-    const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator` });
-    await client.connect();
-    const rows = await client.query(`select url from orchestrator.streams where id = 'kept'`);
-    await client.end();
-    assert.equal(rows.rows[0]?.url, "http://radio.example/kept");
-    await stop(running);
-    running = undefined;
-  });
-
-  test("SIGTERM while starting: exit 0, and the embedded database is stopped with it", async () => {
-    running = spawnOrchestrator(env);
-    // The embedded server is starting: stop as soon as it says so, before anything serves.
-    const deadline = Date.now() + 15_000;
-    while (!/using embedded PostgreSQL|migrations up to date/.test(running.stdout()) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.ok(Date.now() < deadline, "start-up never said it was starting the database");
-    const proc = running;
-    await stop(proc);
-    running = undefined;
-    assert.doesNotMatch(proc.stdout(), /orchestrator serving/, "the signal came after start-up had finished");
-    // Nothing answers on the database port any more.
-    const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator`, connectionTimeoutMillis: 1_000 });
-    await assert.rejects(client.connect(), /ECONNREFUSED/);
-  });
-});
-
-describe("configuration mistakes stop start-up with one clear line", () => {
-  test("GRPC_PORT=abc", async () => {
-    const proc = spawnOrchestrator({ GRPC_PORT: "abc" });
-    const { code } = await proc.exited;
-    assert.equal(code, 1);
-    const lines = proc.stderr().trim().split("\n");
-    assert.equal(lines.length, 1, proc.stderr());
-    assert.match(lines[0]!, /GRPC_PORT="abc": must be a port number/);
-    assert.doesNotMatch(proc.stderr(), /\bat .*\.ts:\d+/, "no stack trace");
-  });
-
-  test("an unreachable database", async () => {
-    const port = await freePort();
-    const proc = spawnOrchestrator({
-      DATABASE_URL: `postgres://user:secret@127.0.0.1:${port}/nowhere`,
-      DB_CONNECT_TIMEOUT_MS: "1000",
-      GRPC_PORT: String(await freePort()),
-      HTTP_PORT: String(await freePort()),
+    before(async () => {
+      dataDir = mkdtempSync(path.join(tmpdir(), "finger-proc-"));
+      pgPort = await freePort();
+      env = {
+        DATA_DIR: dataDir,
+        EMBEDDED_POSTGRES_PORT: String(pgPort),
+        GRPC_PORT: String(await freePort()),
+        HTTP_PORT: String(await freePort()),
+        BIND_HOST: "127.0.0.1",
+      };
     });
-    const { code } = await proc.exited;
-    assert.equal(code, 1);
-    const lines = proc.stderr().trim().split("\n");
-    assert.equal(lines.length, 1, proc.stderr());
-    assert.match(lines[0]!, /database .*127\.0\.0\.1.* unreachable: .*ECONNREFUSED/);
-    assert.doesNotMatch(proc.stderr(), /secret/);
+    after(() => {
+      running?.child.kill("SIGKILL");
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    async function stop(proc: NodeChild): Promise<number> {
+      const sent = Date.now();
+      proc.child.kill("SIGTERM");
+      const { code, at } = await proc.exited;
+      assert.equal(code, 0, `exit code; stderr: ${proc.stderr()}`);
+      return at - sent;
+    }
+
+    test("starts with no configuration, serves within 15 s, stops on SIGTERM with exit 0 within 10 s", async () => {
+      running = spawnOrchestrator(env);
+      const base = `http://127.0.0.1:${env.HTTP_PORT}`;
+      await waitForHttp200(`${base}/health`, 15_000);
+      for (const p of ["/healthz", "/readyz", "/health"]) assert.equal((await fetch(base + p)).status, 200, p);
+
+      const health = new HealthClient(`127.0.0.1:${env.GRPC_PORT}`, credentials.createInsecure());
+      const status = await new Promise<number>((resolve, reject) =>
+        health.check({ service: "" }, (e, r) => (e ? reject(e) : resolve(r.status))),
+      );
+      health.close();
+      assert.equal(status, HealthCheckResponse_ServingStatus.SERVING);
+
+      const reflection = new ReflectionClient(`127.0.0.1:${env.GRPC_PORT}`);
+      assert.ok((await reflection.listServices()).includes("orchestrator.v1.OrchestratorService"));
+      reflection.close();
+
+      assert.match(running.stdout(), /using embedded PostgreSQL/);
+      // Leave a row behind to find after the restart.
+      const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator` });
+      await client.connect();
+      await client.query(`insert into orchestrator.streams (id, url) values ('kept', 'http://radio.example/kept')`);
+      await client.end();
+
+      const took = await stop(running);
+      assert.ok(took < 10_000, `stopped in ${took} ms`);
+      running = undefined;
+    });
+
+    test("a restart keeps the data", async () => {
+      running = spawnOrchestrator(env);
+      await waitForHttp200(`http://127.0.0.1:${env.HTTP_PORT}/readyz`, 15_000);
+      const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator` });
+      await client.connect();
+      const rows = await client.query(`select url from orchestrator.streams where id = 'kept'`);
+      await client.end();
+      assert.equal(rows.rows[0]?.url, "http://radio.example/kept");
+      await stop(running);
+      running = undefined;
+    });
+
+    test("SIGTERM while starting: exit 0, and the embedded database is stopped with it", async () => {
+      running = spawnOrchestrator(env);
+      // The embedded server is starting: stop as soon as it says so, before anything serves.
+      const proc = running;
+      await waitUntil(() => /using embedded PostgreSQL|migrations up to date/.test(proc.stdout()), 15_000, "start-up to say it is starting the database", 2);
+      await stop(proc);
+      running = undefined;
+      assert.doesNotMatch(proc.stdout(), /orchestrator serving/, "the signal came after start-up had finished");
+      // Nothing answers on the database port any more.
+      const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator`, connectionTimeoutMillis: 1_000 });
+      await assert.rejects(client.connect(), /ECONNREFUSED/);
+    });
+  });
+
+  describe("configuration mistakes stop start-up with one clear line", { concurrency: true }, () => {
+    test("GRPC_PORT=abc", async () => {
+      const proc = spawnOrchestrator({ GRPC_PORT: "abc" });
+      const { code } = await proc.exited;
+      assert.equal(code, 1);
+      const lines = proc.stderr().trim().split("\n");
+      assert.equal(lines.length, 1, proc.stderr());
+      assert.match(lines[0]!, /GRPC_PORT="abc": must be a port number/);
+      assert.doesNotMatch(proc.stderr(), /\bat .*\.ts:\d+/, "no stack trace");
+    });
+
+    test("an unreachable database", async () => {
+      const port = await freePort();
+      const proc = spawnOrchestrator({
+        DATABASE_URL: `postgres://user:secret@127.0.0.1:${port}/nowhere`,
+        DB_CONNECT_TIMEOUT_MS: "1000",
+        GRPC_PORT: String(await freePort()),
+        HTTP_PORT: String(await freePort()),
+      });
+      const { code } = await proc.exited;
+      assert.equal(code, 1);
+      const lines = proc.stderr().trim().split("\n");
+      assert.equal(lines.length, 1, proc.stderr());
+      assert.match(lines[0]!, /database .*127\.0\.0\.1.* unreachable: .*ECONNREFUSED/);
+      assert.doesNotMatch(proc.stderr(), /secret/);
+    });
   });
 });

@@ -18,7 +18,7 @@ import path from "node:path";
 import { Metadata, status, type CallOptions, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
 import { InstanceState, StreamState, type Event, type InstanceInfo, type StreamInfo, type WatchEventsResponse } from "../../src/gen/orchestrator/v1/admin.js";
 import { AdminClient, streamIds } from "../helpers/admin-client.js";
-import { freePort, spawnOrchestrator, waitForHttp200, type OrchestratorProcess } from "../helpers/process.js";
+import { freePort, spawnOrchestrator, waitForHttp200, type NodeChild } from "../helpers/process.js";
 import { RawSession } from "../helpers/raw-session.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-database.js";
 import { sleep, waitUntil } from "../helpers/wait.js";
@@ -70,7 +70,7 @@ describe("a step of the orchestrator's wall clock", () => {
   let dir: string;
   let offsetFile: string;
   let database: TestDatabase | undefined;
-  let orchestrator: OrchestratorProcess | undefined;
+  let orchestrator: NodeChild | undefined;
   let admin: AdminClient | undefined;
   let httpBase: string;
   let grpcAddress: string;

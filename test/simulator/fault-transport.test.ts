@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import type { ConnectResponse } from "../../src/gen/orchestrator/v1/orchestrator.js";
 import { FaultTransport } from "../../src/simulator/fault-transport.js";
-import { FakeTransport, sleep } from "../client/fakes.js";
+import { FakeTransport } from "../client/fakes.js";
+import { sleep } from "../helpers/wait.js";
 
 function setup() {
   const inner = new FakeTransport();

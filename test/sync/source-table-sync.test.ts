@@ -1,17 +1,40 @@
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, mock, test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
+import { SourceTableSync } from "../../src/sync/source-table-sync.js";
 import { AdminClient } from "../helpers/admin-client.js";
 import { RawSession } from "../helpers/raw-session.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-database.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 import { waitUntil } from "../helpers/wait.js";
 
+/**
+ * Counts finished sync passes, so that a test sees the sync go on (and change nothing)
+ * instead of sleeping and hoping it ran. Returns a wait for `n` more passes to finish;
+ * one in flight may have read the table before the change, so n passes include n - 1 after it.
+ */
+function countSyncPasses(): (n: number) => Promise<number> {
+  let done = 0;
+  const pass = SourceTableSync.prototype.pass;
+  mock.method(SourceTableSync.prototype, "pass", async function (this: SourceTableSync) {
+    try {
+      return await pass.call(this);
+    } finally {
+      done++;
+    }
+  });
+  return (n) => {
+    const target = done + n;
+    return waitUntil(() => done >= target, 3_000, `${n} more sync passes`);
+  };
+}
+
 describe("following the users' own streams table (STREAMS_SOURCE_TABLE)", () => {
   let database: TestDatabase;
   let users: pg.Client;
   let orchestrator: TestOrchestrator;
   let instance: RawSession;
+  const syncPasses = countSyncPasses();
 
   before(async () => {
     database = await createTestDatabase();
@@ -81,7 +104,7 @@ describe("following the users' own streams table (STREAMS_SOURCE_TABLE)", () => 
       // Passes every 200 ms; a change to the row itself must not bring the flag back either.
       await users.query(`update public.streams set name = 'Radio A renamed' where id = 1`);
       await waitUntil(() => catalog().get("1")?.name === "Radio A renamed", 3_000, "the rename");
-      await new Promise((r) => setTimeout(r, 600));
+      await syncPasses(3);
       assert.equal(catalog().get("1")?.enabled, false);
       assert.ok(!instance.owned().has("1"));
       await admin.setEnabled(["1"], true);
@@ -95,7 +118,7 @@ describe("following the users' own streams table (STREAMS_SOURCE_TABLE)", () => 
     const admin = new AdminClient(orchestrator.grpcAddress);
     await admin.upsert([{ id: "api-only", url: "https://radio.example/api" }]);
     admin.close();
-    await new Promise((r) => setTimeout(r, 600));
+    await syncPasses(3);
     assert.ok(catalog().has("api-only"), "not deleted by the sync although absent from the table");
   });
 });

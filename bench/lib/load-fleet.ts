@@ -1,19 +1,19 @@
 /**
- * A fleet of virtual instances (bench/lib/instances.ts): connecting them,
+ * A fleet of load instances (bench/lib/load-instance.ts): connecting them,
  * who runs what from their side, and round trips inside a window.
  */
-import { Channels, VirtualInstance, type InstanceHooks } from "./instances.js";
-import { sleep } from "./report.js";
+import { Channels, LoadInstance, type LoadInstanceHooks } from "./load-instance.js";
+import { pollUntil, sleep } from "../../test/helpers/wait.js";
 
-/** Many virtual instances and what they run. */
-export class VirtualFleet {
-  readonly instances: VirtualInstance[] = [];
-  readonly hooks: InstanceHooks = {};
+/** Many load instances and what they run. */
+export class LoadFleet {
+  readonly instances: LoadInstance[] = [];
+  readonly hooks: LoadInstanceHooks = {};
   /** performance.now() of the last assignment any instance applied. */
   lastAssignmentAt = 0;
   assignmentsApplied = 0;
   sessionsLost = 0;
-  private readonly userHooks: InstanceHooks = {};
+  private readonly userHooks: LoadInstanceHooks = {};
 
   constructor(readonly channels: Channels) {
     // The fleet's own bookkeeping runs first, then whatever the scenario set in `on`.
@@ -30,15 +30,15 @@ export class VirtualFleet {
   }
 
   /** Sets the scenario's handlers (replacing earlier ones). */
-  on(hooks: InstanceHooks): void {
+  on(hooks: LoadInstanceHooks): void {
     this.userHooks.assignment = hooks.assignment;
     this.userHooks.heartbeatAck = hooks.heartbeatAck;
     this.userHooks.ended = hooks.ended;
   }
 
-  add(id: string, capacity: number, dedicated = false): VirtualInstance {
+  add(id: string, capacity: number, dedicated = false): LoadInstance {
     const client = dedicated ? this.channels.dedicated() : this.channels.next();
-    const instance = new VirtualInstance(id, capacity, client, this.hooks, dedicated || this.channels.perChannel <= 1);
+    const instance = new LoadInstance(id, capacity, client, this.hooks, dedicated || this.channels.perChannel <= 1);
     this.instances.push(instance);
     return instance;
   }
@@ -52,9 +52,9 @@ export class VirtualFleet {
    * @returns connections per second over the whole ramp.
    */
   async connectAll(
-    list: VirtualInstance[],
+    list: LoadInstance[],
     batch: number,
-    welcomed?: (instance: VirtualInstance) => void,
+    welcomed?: (instance: LoadInstance) => void,
   ): Promise<{ ms: number; perSecond: number }> {
     const started = performance.now();
     const queue = list.values();
@@ -70,8 +70,8 @@ export class VirtualFleet {
   }
 
   /** Who runs each stream, from the instances' side; a stream run twice is reported in `duplicates`. */
-  owners(): { owner: Map<string, VirtualInstance>; duplicates: string[] } {
-    const owner = new Map<string, VirtualInstance>();
+  owners(): { owner: Map<string, LoadInstance>; duplicates: string[] } {
+    const owner = new Map<string, LoadInstance>();
     const duplicates: string[] = [];
     for (const inst of this.instances) {
       if (inst.state !== "ready") continue;
@@ -84,7 +84,7 @@ export class VirtualFleet {
   }
 
   /** Streams held by ready instances, and the spread of their counts. */
-  balance(among: VirtualInstance[] = this.instances): { total: number; min: number; max: number } {
+  balance(among: LoadInstance[] = this.instances): { total: number; min: number; max: number } {
     let total = 0;
     let min = Infinity;
     let max = 0;
@@ -109,6 +109,14 @@ export class VirtualFleet {
     return false;
   }
 
+  /**
+   * Resolves once every heartbeat sent up to `at` (the end of a measured window)
+   * has its ack, or after `timeoutMs`: an ack later than that is not waited for.
+   */
+  async answered(at: number, timeoutMs: number): Promise<void> {
+    await pollUntil(() => !this.instances.some((i) => i.awaitsAckSentBefore(at)), timeoutMs);
+  }
+
   /** Every connected instance says leave (its streams move at once, no grace), then the channels close. */
   async leaveAll(settleMs = 200): Promise<void> {
     for (const inst of this.instances) if (inst.state === "ready") inst.leave();
@@ -129,7 +137,7 @@ export class RoundTripWindow {
   private end = Number.POSITIVE_INFINITY;
 
   /** Takes over the fleet's heartbeat_ack handler. */
-  constructor(fleet: VirtualFleet) {
+  constructor(fleet: LoadFleet) {
     fleet.on({
       heartbeatAck: (_i, rtt, at) => {
         const sentAt = at - rtt;

@@ -1,5 +1,6 @@
 /**
- * Lightweight virtual instances on the generated stub: one Connect call each,
+ * Load instances: lightweight stand-ins for instances on the generated stub
+ * (not the simulator's VirtualInstance, which runs the real client), one Connect call each,
  * hello, auto-acknowledged assignments, heartbeats with a seq (whose
  * heartbeat_ack gives the round trip), and two ways to die (cancel the call and
  * close its channel, or go silent with the connection kept open). Calls may share
@@ -62,19 +63,19 @@ export class Channels {
   }
 }
 
-/** What a virtual instance reports; the fleet keeps one mutable set so scenarios can swap handlers. */
-export interface InstanceHooks {
+/** What a load instance reports; the fleet keeps one mutable set so scenarios can swap handlers. */
+export interface LoadInstanceHooks {
   /** After an assignment was applied and acknowledged (`at`: performance.now()). */
-  assignment?(instance: VirtualInstance, change: { full: boolean; added: string[]; removed: string[]; at: number }): void;
-  heartbeatAck?(instance: VirtualInstance, rttMs: number, at: number): void;
-  ended?(instance: VirtualInstance, reason: string): void;
+  assignment?(instance: LoadInstance, change: { full: boolean; added: string[]; removed: string[]; at: number }): void;
+  heartbeatAck?(instance: LoadInstance, rttMs: number, at: number): void;
+  ended?(instance: LoadInstance, reason: string): void;
 }
 
 type State = "new" | "connecting" | "ready" | "silent" | "killed" | "ended";
 
 const METRICS = { cpuPercent: 12.5, memoryPercent: 40, loadAverage: [0.5, 0.4, 0.3] };
 
-export class VirtualInstance {
+export class LoadInstance {
   /** Streams it runs, with their epochs. */
   readonly owned = new Map<string, number>();
   state: State = "new";
@@ -93,7 +94,7 @@ export class VirtualInstance {
     readonly id: string,
     readonly capacity: number,
     readonly client: OrchestratorServiceClient,
-    private readonly hooks: InstanceHooks,
+    private readonly hooks: LoadInstanceHooks,
     /** The channel is this instance's alone, so killing it closes a TCP connection. */
     readonly dedicated: boolean,
   ) {}
@@ -180,6 +181,12 @@ export class VirtualInstance {
     if (this.inFlight.size > 8) this.inFlight.delete(this.inFlight.keys().next().value!);
     this.heartbeatsSent++;
     this.send({ $case: "heartbeat", value: { metrics: METRICS, runningStreams: this.owned.size, seq } });
+  }
+
+  /** A heartbeat sent at or before `at` (performance.now()) still waits for its ack; the few newest are tracked. */
+  awaitsAckSentBefore(at: number): boolean {
+    for (const sentAt of this.inFlight.values()) if (sentAt <= at) return true;
+    return false;
   }
 
   /** Heartbeats every `intervalMs`, the first after `firstDelayMs` (spreads a fleet's heartbeats evenly). */
