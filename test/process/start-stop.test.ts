@@ -17,7 +17,15 @@ describe("the orchestrator as a process", { concurrency: true }, () => {
     let dataDir: string;
     let env: Record<string, string>;
     let pgPort: number;
-    let running: NodeChild | undefined;
+    // Every process a test starts: one that failed half-way must not stay running on the same folder and ports.
+    const started: NodeChild[] = [];
+    const stopAll = () => Promise.all(started.map((proc) => proc.stop(10_000)));
+    const start = async () => {
+      await stopAll();
+      const proc = spawnOrchestrator(env);
+      started.push(proc);
+      return proc;
+    };
 
     before(async () => {
       dataDir = mkdtempSync(path.join(tmpdir(), "finger-proc-"));
@@ -30,8 +38,9 @@ describe("the orchestrator as a process", { concurrency: true }, () => {
         BIND_HOST: "127.0.0.1",
       };
     });
-    after(() => {
-      running?.child.kill("SIGKILL");
+    after(async () => {
+      // SIGTERM first: a killed orchestrator would leave its PostgreSQL behind.
+      await stopAll();
       rmSync(dataDir, { recursive: true, force: true });
     });
 
@@ -44,7 +53,7 @@ describe("the orchestrator as a process", { concurrency: true }, () => {
     }
 
     test("starts with no configuration, serves within 15 s, stops on SIGTERM with exit 0 within 10 s", async () => {
-      running = spawnOrchestrator(env);
+      const running = await start();
       const base = `http://127.0.0.1:${env.HTTP_PORT}`;
       await waitForHttp200(`${base}/health`, 15_000);
       for (const p of ["/healthz", "/readyz", "/health"]) assert.equal((await fetch(base + p)).status, 200, p);
@@ -69,11 +78,10 @@ describe("the orchestrator as a process", { concurrency: true }, () => {
 
       const took = await stop(running);
       assert.ok(took < 10_000, `stopped in ${took} ms`);
-      running = undefined;
     });
 
     test("a restart keeps the data", async () => {
-      running = spawnOrchestrator(env);
+      const running = await start();
       await waitForHttp200(`http://127.0.0.1:${env.HTTP_PORT}/readyz`, 15_000);
       const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator` });
       await client.connect();
@@ -81,16 +89,13 @@ describe("the orchestrator as a process", { concurrency: true }, () => {
       await client.end();
       assert.equal(rows.rows[0]?.url, "http://radio.example/kept");
       await stop(running);
-      running = undefined;
     });
 
     test("SIGTERM while starting: exit 0, and the embedded database is stopped with it", async () => {
-      running = spawnOrchestrator(env);
+      const proc = await start();
       // The embedded server is starting: stop as soon as it says so, before anything serves.
-      const proc = running;
       await waitUntil(() => /using embedded PostgreSQL|migrations up to date/.test(proc.stdout()), 15_000, "start-up to say it is starting the database", 2);
       await stop(proc);
-      running = undefined;
       assert.doesNotMatch(proc.stdout(), /orchestrator serving/, "the signal came after start-up had finished");
       // Nothing answers on the database port any more.
       const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator`, connectionTimeoutMillis: 1_000 });
