@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startThrowawayPostgres } from "../test/helpers/throwaway-postgres.js";
@@ -71,14 +71,13 @@ async function checkGeneratedCode(): Promise<void> {
   }
 }
 
-/**
- * tsc remembers what it checked (in the temp folder, one file per checkout, as
- * node_modules may be shared between worktrees), so a run after a small change
- * re-checks only what the change can affect.
- */
+/** What one run leaves for the next: in the temp folder, one file per checkout (node_modules may be shared by worktrees). */
+const cacheFile = (name: string, extension: string) =>
+  path.join(tmpdir(), `finger-${name}-${createHash("sha256").update(root).digest("hex").slice(0, 16)}${extension}`);
+
+/** tsc remembers what it checked, so a run after a small change re-checks only what the change can affect. */
 function typeCheck(): Promise<void> {
-  const buildInfo = path.join(tmpdir(), `finger-tsc-${createHash("sha256").update(root).digest("hex").slice(0, 16)}.tsbuildinfo`);
-  return check("tsc --noEmit", bin("tsc"), ["--noEmit", "-p", "tsconfig.json", "--incremental", "--tsBuildInfoFile", buildInfo]);
+  return check("tsc --noEmit", bin("tsc"), ["--noEmit", "-p", "tsconfig.json", "--incremental", "--tsBuildInfoFile", cacheFile("tsc", ".tsbuildinfo")]);
 }
 
 /** The server the test files make their databases on. */
@@ -93,25 +92,46 @@ async function startTestDatabase(): Promise<{ url: string; stop(): Promise<void>
 // default is named again: spec on a terminal and TAP otherwise before node 23, spec from 23.
 const defaultReporter = Number(process.versions.node.split(".")[0]) >= 23 || process.stdout.isTTY ? "spec" : "tap";
 
+const timesFile = cacheFile("test-times", ".json");
+
+function readTimes(): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(timesFile, "utf8")) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The slowest files (by the last run) first, files without a time before
+ * them: with a few files at a time, a long one started last would run on alone.
+ */
+function slowestFirst(files: string[]): string[] {
+  const times = readTimes();
+  const time = (f: string) => times[path.resolve(root, f)] ?? Infinity;
+  return [...files].sort((a, b) => time(b) - time(a) || a.localeCompare(b));
+}
+
 /** Runs the test files; resolves with the runner's exit code and how many tests it counted. */
 async function runTests(files: string[], databaseUrl: string): Promise<{ code: number; tests: string }> {
-  const countFile = path.join(mkdtempSync(path.join(tmpdir(), "finger-test-count-")), "tests");
+  const resultFile = path.join(mkdtempSync(path.join(tmpdir(), "finger-test-run-")), "result.json");
   const reporters = [`--test-reporter=${defaultReporter}`, "--test-reporter-destination=stdout"];
-  reporters.push("--test-reporter=./scripts/test-count-reporter.mjs", `--test-reporter-destination=${countFile}`);
-  const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...reporters, ...files], {
+  reporters.push("--test-reporter=./scripts/test-timing-reporter.mjs", `--test-reporter-destination=${resultFile}`);
+  const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...reporters, ...slowestFirst(files)], {
     cwd: root,
     stdio: "inherit",
     env: { ...process.env, TEST_DATABASE_URL: databaseUrl },
   });
   const code = await new Promise<number>((resolve) => child.on("exit", (c, s) => resolve(c ?? (s ? 1 : 0))));
-  let tests = "?";
+  let result = { tests: "?", files: {} as Record<string, number> };
   try {
-    tests = readFileSync(countFile, "utf8").trim() || "?";
+    result = JSON.parse(readFileSync(resultFile, "utf8")) as typeof result;
+    writeFileSync(timesFile, JSON.stringify({ ...readTimes(), ...result.files }));
   } catch {
     // the runner died before its reporters finished
   }
-  rmSync(path.dirname(countFile), { recursive: true, force: true });
-  return { code, tests };
+  rmSync(path.dirname(resultFile), { recursive: true, force: true });
+  return { code, tests: result.tests };
 }
 
 async function main(): Promise<void> {

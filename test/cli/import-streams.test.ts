@@ -24,127 +24,106 @@ const JSON_ROWS = [
   { id: 201, url: "https://radio.example/201", name: "Duzentos e um", frequencia: 101.1 },
 ];
 
-// Each CLI run is a process of its own: runs that cannot disturb each other go side by side.
-describe("npm run streams:import", { concurrency: true }, () => {
+describe("npm run streams:import", () => {
+  let orchestrator: TestOrchestrator;
   let dir: string;
   const file = (name: string, content: string) => {
     writeFileSync(path.join(dir, name), content);
     return path.join(dir, name);
   };
+  const table = () => orchestrator.app.db.selectFrom("streams").selectAll().orderBy("id").execute();
 
-  before(() => {
+  before(async () => {
+    orchestrator = await startTestOrchestrator();
     dir = mkdtempSync(path.join(tmpdir(), "streams-import-"));
   });
-  after(() => {
+  after(async () => {
+    await orchestrator.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  describe("against an orchestrator", { concurrency: false }, () => {
-    let orchestrator: TestOrchestrator;
-    const table = () => orchestrator.app.db.selectFrom("streams").selectAll().orderBy("id").execute();
-
-    before(async () => {
-      orchestrator = await startTestOrchestrator();
-    });
-    after(async () => {
-      await orchestrator.close();
-    });
-
-    test("a CSV import creates the rows", async () => {
-      const csv = file("radios.csv", CSV);
-      const result = await runCli([csv, "--address", orchestrator.grpcAddress]);
-      assert.deepEqual(result, { code: 0, stdout: `imported 3 streams from ${csv}: 3 created, 0 updated, 0 unchanged\n`, stderr: "" });
-      const rows = await table();
-      assert.deepEqual(
-        rows.map((r) => [r.id, r.url, r.name, r.metadata, r.enabled]),
-        [
-          ["86", "https://radio.example/86.mp3", 'Rádio "86", FM', { sheet: "Plan1", cidade: "Recife", estado: "PE", regiao: "Nordeste", segmento: "Pop", index: "1" }, true],
-          ["87", "http://radio.example/87", "Rádio 87", { sheet: "Plan1", cidade: "São Paulo", estado: "SP", regiao: "Sudeste", index: "2" }, true],
-          ["88", "icy://radio.example/88", "Rádio 88", { index: "3" }, true],
-        ],
-      );
-    });
-
-    test("a JSON import creates the rows, the address coming from ORCHESTRATOR_ADDRESS", async () => {
-      const json = file("radios.json", JSON.stringify(JSON_ROWS));
-      const result = await runCli([json], { ORCHESTRATOR_ADDRESS: orchestrator.grpcAddress });
-      assert.equal(result.stdout, `imported 2 streams from ${json}: 2 created, 0 updated, 0 unchanged\n`);
-      assert.equal(result.code, 0);
-      const rows = await orchestrator.app.db.selectFrom("streams").selectAll().where("id", "in", ["200", "201"]).orderBy("id").execute();
-      assert.deepEqual(
-        rows.map((r) => [r.id, r.name, r.metadata, r.enabled]),
-        [
-          ["200", "Duzentos", { cidade: "Natal" }, false],
-          ["201", "Duzentos e um", { frequencia: "101.1" }, true],
-        ],
-      );
-    });
-
-    // None of these writes anything (each checks the table is as it was), so they run side by side.
-    describe("with both files imported", { concurrency: true }, () => {
-      test("importing the same file again reports every row unchanged and rewrites nothing", async () => {
-        const before = await table();
-        const result = await runCli([path.join(dir, "radios.csv"), "--address", orchestrator.grpcAddress]);
-        assert.equal(result.code, 0);
-        assert.match(result.stdout, /^imported 3 streams from .*radios\.csv: 0 created, 0 updated, 3 unchanged\n$/);
-        assert.deepEqual(await table(), before);
-      });
-
-      test("one bad row fails the import with its line number and leaves the table exactly as it was", async () => {
-        const before = await table();
-        const lines = CSV.replace("Recife", "Olinda").split("\r\n");
-        lines.push("89,https://radio.example/89,Nova,,,,,,4", "", "90,ftp://radio.example/90,Ruim,,,,,,5");
-        const bad = file("bad.csv", lines.join("\r\n"));
-        const result = await runCli([bad, "--address", orchestrator.grpcAddress]);
-        assert.equal(result.code, 1);
-        assert.equal(result.stdout, "");
-        assert.match(result.stderr, /^streams:import: row 7: url: scheme must be one of http, https, [^\n]* \(got ftp\)\n$/);
-        assert.deepEqual(await table(), before);
-      });
-
-      test("a row the server rejects is reported by its file row and nothing is written", async () => {
-        const before = await table();
-        // Bypasses local validation to exercise the server's all-or-nothing transaction and the row translation.
-        const specs = [
-          { id: "86", url: "https://radio.example/86-new.mp3", name: "changed", metadata: {} },
-          { id: "91", url: "gopher://radio.example/91", name: "bad", metadata: {} },
-        ];
-        await assert.rejects(sendStreams(orchestrator.grpcAddress, specs, [2, 9]), {
-          name: "ImportError",
-          message: /^row 9: url: scheme must be one of http, https, .* \(got gopher\)$/,
-        });
-        assert.deepEqual(await table(), before);
-      });
-
-      test("--dry-run prints the request and writes nothing", async () => {
-        const before = await table();
-        const json = file("dry.json", JSON.stringify([{ id: "dry-1", url: "https://radio.example/dry" }]));
-        const result = await runCli([json, "--dry-run", "--address", orchestrator.grpcAddress]);
-        assert.equal(result.code, 0);
-        assert.deepEqual(JSON.parse(result.stdout), { streams: [{ id: "dry-1", url: "https://radio.example/dry", name: "", metadata: {} }] });
-        assert.match(result.stderr, /^dry run: would import 1 stream from .*dry\.json into 127\.0\.0\.1:\d+; nothing was sent\n$/);
-        assert.deepEqual(await table(), before);
-      });
-
-      test("the address defaults to 127.0.0.1 on GRPC_PORT", async () => {
-        const port = orchestrator.grpcAddress.split(":")[1] ?? "";
-        const result = await runCli([path.join(dir, "radios.json")], { GRPC_PORT: port });
-        assert.equal(result.code, 0, result.stderr);
-        assert.match(result.stdout, /: 0 created, 0 updated, 2 unchanged\n$/);
-      });
-    });
+  test("a CSV import creates the rows", async () => {
+    const csv = file("radios.csv", CSV);
+    const result = await runCli([csv, "--address", orchestrator.grpcAddress]);
+    assert.deepEqual(result, { code: 0, stdout: `imported 3 streams from ${csv}: 3 created, 0 updated, 0 unchanged\n`, stderr: "" });
+    const rows = await table();
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.url, r.name, r.metadata, r.enabled]),
+      [
+        ["86", "https://radio.example/86.mp3", 'Rádio "86", FM', { sheet: "Plan1", cidade: "Recife", estado: "PE", regiao: "Nordeste", segmento: "Pop", index: "1" }, true],
+        ["87", "http://radio.example/87", "Rádio 87", { sheet: "Plan1", cidade: "São Paulo", estado: "SP", regiao: "Sudeste", index: "2" }, true],
+        ["88", "icy://radio.example/88", "Rádio 88", { index: "3" }, true],
+      ],
+    );
   });
 
-  describe("without an orchestrator", { concurrency: true }, () => {
-    test("an unreachable orchestrator fails with exit code 1 and one line", async () => {
-      const address = `127.0.0.1:${await freePort()}`;
-      const started = Date.now();
-      const result = await runCli([file("unreachable.csv", CSV), "--address", address]);
+  test("a JSON import creates the rows, the address coming from ORCHESTRATOR_ADDRESS", async () => {
+    const json = file("radios.json", JSON.stringify(JSON_ROWS));
+    const result = await runCli([json], { ORCHESTRATOR_ADDRESS: orchestrator.grpcAddress });
+    assert.equal(result.stdout, `imported 2 streams from ${json}: 2 created, 0 updated, 0 unchanged\n`);
+    assert.equal(result.code, 0);
+    const rows = await orchestrator.app.db.selectFrom("streams").selectAll().where("id", "in", ["200", "201"]).orderBy("id").execute();
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.name, r.metadata, r.enabled]),
+      [
+        ["200", "Duzentos", { cidade: "Natal" }, false],
+        ["201", "Duzentos e um", { frequencia: "101.1" }, true],
+      ],
+    );
+  });
+
+  // None of these writes anything (each checks the table is as it was), and each CLI run is a
+  // process of its own, so they run side by side.
+  describe("with both files imported", { concurrency: true }, () => {
+    test("importing the same file again reports every row unchanged and rewrites nothing", async () => {
+      const before = await table();
+      const result = await runCli([path.join(dir, "radios.csv"), "--address", orchestrator.grpcAddress]);
+      assert.equal(result.code, 0);
+      assert.match(result.stdout, /^imported 3 streams from .*radios\.csv: 0 created, 0 updated, 3 unchanged\n$/);
+      assert.deepEqual(await table(), before);
+    });
+
+    test("one bad row fails the import with its line number and leaves the table exactly as it was", async () => {
+      const before = await table();
+      const lines = CSV.replace("Recife", "Olinda").split("\r\n");
+      lines.push("89,https://radio.example/89,Nova,,,,,,4", "", "90,ftp://radio.example/90,Ruim,,,,,,5");
+      const bad = file("bad.csv", lines.join("\r\n"));
+      const result = await runCli([bad, "--address", orchestrator.grpcAddress]);
       assert.equal(result.code, 1);
       assert.equal(result.stdout, "");
-      assert.match(result.stderr, new RegExp(`^streams:import: cannot reach the orchestrator at ${address.replace(/\./g, "\\.")}: .*ECONNREFUSED.*\\n$`));
-      assert.equal(result.stderr.split("\n").length, 2, "one line, no stack trace");
-      assert.ok(Date.now() - started < 5_000 + 3_000, "bounded by the 5 s deadline");
+      assert.match(result.stderr, /^streams:import: row 7: url: scheme must be one of http, https, [^\n]* \(got ftp\)\n$/);
+      assert.deepEqual(await table(), before);
+    });
+
+    test("a row the server rejects is reported by its file row and nothing is written", async () => {
+      const before = await table();
+      // Bypasses local validation to exercise the server's all-or-nothing transaction and the row translation.
+      const specs = [
+        { id: "86", url: "https://radio.example/86-new.mp3", name: "changed", metadata: {} },
+        { id: "91", url: "gopher://radio.example/91", name: "bad", metadata: {} },
+      ];
+      await assert.rejects(sendStreams(orchestrator.grpcAddress, specs, [2, 9]), {
+        name: "ImportError",
+        message: /^row 9: url: scheme must be one of http, https, .* \(got gopher\)$/,
+      });
+      assert.deepEqual(await table(), before);
+    });
+
+    test("--dry-run prints the request and writes nothing", async () => {
+      const before = await table();
+      const json = file("dry.json", JSON.stringify([{ id: "dry-1", url: "https://radio.example/dry" }]));
+      const result = await runCli([json, "--dry-run", "--address", orchestrator.grpcAddress]);
+      assert.equal(result.code, 0);
+      assert.deepEqual(JSON.parse(result.stdout), { streams: [{ id: "dry-1", url: "https://radio.example/dry", name: "", metadata: {} }] });
+      assert.match(result.stderr, /^dry run: would import 1 stream from .*dry\.json into 127\.0\.0\.1:\d+; nothing was sent\n$/);
+      assert.deepEqual(await table(), before);
+    });
+
+    test("the address defaults to 127.0.0.1 on GRPC_PORT", async () => {
+      const port = orchestrator.grpcAddress.split(":")[1] ?? "";
+      const result = await runCli([path.join(dir, "radios.json")], { GRPC_PORT: port });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /: 0 created, 0 updated, 2 unchanged\n$/);
     });
 
     test("usage errors exit 1 with one line; --help exits 0", async () => {
@@ -155,5 +134,17 @@ describe("npm run streams:import", { concurrency: true }, () => {
       assert.equal(help.code, 0);
       assert.match(help.stdout, /^usage: npm run streams:import -- FILE/);
     });
+  });
+
+  // Alone, after the others: its bound includes the CLI's start-up, which runs beside it would slow down.
+  test("an unreachable orchestrator fails with exit code 1 and one line", async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const started = Date.now();
+    const result = await runCli([path.join(dir, "radios.csv"), "--address", address]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, new RegExp(`^streams:import: cannot reach the orchestrator at ${address.replace(/\./g, "\\.")}: .*ECONNREFUSED.*\\n$`));
+    assert.equal(result.stderr.split("\n").length, 2, "one line, no stack trace");
+    assert.ok(Date.now() - started < 5_000 + 3_000, "bounded by the 5 s deadline");
   });
 });

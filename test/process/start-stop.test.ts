@@ -1,4 +1,4 @@
-import { after, afterEach, before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +17,15 @@ describe("the orchestrator as a process", { concurrency: true }, () => {
     let dataDir: string;
     let env: Record<string, string>;
     let pgPort: number;
-    let running: NodeChild | undefined;
+    // Every process a test starts: one that failed half-way must not stay running on the same folder and ports.
+    const started: NodeChild[] = [];
+    const stopAll = () => Promise.all(started.map((proc) => proc.stop(10_000)));
+    const start = async () => {
+      await stopAll();
+      const proc = spawnOrchestrator(env);
+      started.push(proc);
+      return proc;
+    };
 
     before(async () => {
       dataDir = mkdtempSync(path.join(tmpdir(), "finger-proc-"));
@@ -30,13 +38,9 @@ describe("the orchestrator as a process", { concurrency: true }, () => {
         BIND_HOST: "127.0.0.1",
       };
     });
-    // A test that fails half-way must not leave its orchestrator (and its embedded database)
-    // running: the next test would find the ports and DATA_DIR taken, and the file would never end.
-    afterEach(async () => {
-      await running?.stop(5_000);
-      running = undefined;
-    });
-    after(() => {
+    after(async () => {
+      // SIGTERM first: a killed orchestrator would leave its PostgreSQL behind.
+      await stopAll();
       rmSync(dataDir, { recursive: true, force: true });
     });
 
@@ -51,7 +55,7 @@ describe("the orchestrator as a process", { concurrency: true }, () => {
     // The first start initialises the embedded cluster (initdb): about 6 s on an idle 2-core machine,
     // more than 15 s while the rest of the suite shares its cores, hence 30 s here.
     test("starts with no configuration, serves within 30 s, stops on SIGTERM with exit 0 within 10 s", async () => {
-      running = spawnOrchestrator(env);
+      const running = await start();
       const base = `http://127.0.0.1:${env.HTTP_PORT}`;
       await waitForHttp200(`${base}/health`, 30_000, running);
       for (const p of ["/healthz", "/readyz", "/health"]) assert.equal((await fetch(base + p)).status, 200, p);
@@ -76,11 +80,10 @@ describe("the orchestrator as a process", { concurrency: true }, () => {
 
       const took = await stop(running);
       assert.ok(took < 10_000, `stopped in ${took} ms`);
-      running = undefined;
     });
 
     test("a restart keeps the data", async () => {
-      running = spawnOrchestrator(env);
+      const running = await start();
       await waitForHttp200(`http://127.0.0.1:${env.HTTP_PORT}/readyz`, 30_000, running);
       const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator` });
       await client.connect();
@@ -88,16 +91,13 @@ describe("the orchestrator as a process", { concurrency: true }, () => {
       await client.end();
       assert.equal(rows.rows[0]?.url, "http://radio.example/kept");
       await stop(running);
-      running = undefined;
     });
 
     test("SIGTERM while starting: exit 0, and the embedded database is stopped with it", async () => {
-      running = spawnOrchestrator(env);
+      const proc = await start();
       // The embedded server is starting: stop as soon as it says so, before anything serves.
-      const proc = running;
       await waitUntil(() => /using embedded PostgreSQL|migrations up to date/.test(proc.stdout()), 30_000, "start-up to say it is starting the database", 2);
       await stop(proc);
-      running = undefined;
       assert.doesNotMatch(proc.stdout(), /orchestrator serving/, "the signal came after start-up had finished");
       // Nothing answers on the database port any more.
       const client = new pg.Client({ connectionString: `postgres://postgres:finger-embedded@127.0.0.1:${pgPort}/orchestrator`, connectionTimeoutMillis: 1_000 });
