@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { DATABASE_FLAGS, EMBEDDED, parseArgs } from "./lib/args.js";
 import { machineDescription, printTable, RESULT_MARKER, type BenchResult } from "./lib/report.js";
+import { nodeEntry } from "../test/helpers/process.js";
 
 const BENCHES = ["failover", "join", "sessions", "transport", "database"] as const;
 const projectRoot = path.resolve(import.meta.dirname, "..");
@@ -33,7 +34,7 @@ function run(bench: string): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
     const args = [...(quick ? ["--quick"] : []), ...(flags.databaseUrl === EMBEDDED ? [] : ["--database-url", flags.databaseUrl])];
-    const child = spawn(process.execPath, ["--import", "tsx", `bench/${bench}.ts`, ...args], {
+    const child = spawn(process.execPath, [...nodeEntry(`bench/${bench}.ts`), ...args], {
       cwd: projectRoot,
       stdio: ["ignore", "pipe", "inherit"],
     });

@@ -8,6 +8,7 @@ import { AdminClient } from "../helpers/admin-client.js";
 import { freePort, spawnOrchestrator, waitForHttp200, type NodeChild } from "../helpers/process.js";
 import { queryRows } from "../helpers/test-database.js";
 import { waitUntil } from "../helpers/wait.js";
+import { seedEmbeddedCluster } from "../helpers/embedded-cluster-template.js";
 import { childrenOf, isRunning, postmasterPid } from "../grpc/postgres-cluster.js";
 
 /** Ports of one orchestrator process on its embedded database in `dataDir`. */
@@ -53,7 +54,9 @@ function oneLine(proc: NodeChild): string {
   return lines[0]!;
 }
 
-describe("the embedded database after a crash, and start-up failures that name their cause", { timeout: 180_000 }, () => {
+// The tests share nothing (folders, ports), so they run side by side; those that need a cluster
+// start from a copy of an initialised one (the first start, initdb included, is start-stop's).
+describe("the embedded database after a crash, and start-up failures that name their cause", { timeout: 180_000, concurrency: true }, () => {
   const folders: string[] = [];
   const started: NodeChild[] = [];
   const spawn = (env: Record<string, string>) => {
@@ -64,6 +67,11 @@ describe("the embedded database after a crash, and start-up failures that name t
   const tempDir = () => {
     const dir = mkdtempSync(path.join(tmpdir(), "finger-recovery-"));
     folders.push(dir);
+    return dir;
+  };
+  const initialisedDir = async () => {
+    const dir = tempDir();
+    await seedEmbeddedCluster(dir);
     return dir;
   };
 
@@ -84,7 +92,7 @@ describe("the embedded database after a crash, and start-up failures that name t
   });
 
   test("SIGKILL leaves the embedded PostgreSQL running; a restart on the same DATA_DIR stops it, serves again and keeps the data", async () => {
-    const dataDir = tempDir();
+    const dataDir = await initialisedDir();
     const env = await embeddedEnv(dataDir);
     const first = spawn(env);
     await ready(first, env.HTTP_PORT!);
@@ -111,7 +119,7 @@ describe("the embedded database after a crash, and start-up failures that name t
   });
 
   test("a DATA_DIR another running orchestrator uses: exit 1 and one line naming it, and the other one's database is left alone", async () => {
-    const dataDir = tempDir();
+    const dataDir = await initialisedDir();
     const env = await embeddedEnv(dataDir);
     const owner = spawn(env);
     await ready(owner, env.HTTP_PORT!);
@@ -127,7 +135,7 @@ describe("the embedded database after a crash, and start-up failures that name t
   });
 
   test("the embedded port held by another program: exit 1 and one line naming the port", async () => {
-    const env = await embeddedEnv(tempDir());
+    const env = await embeddedEnv(await initialisedDir());
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(Number(env.EMBEDDED_POSTGRES_PORT), "127.0.0.1", resolve));
     try {
