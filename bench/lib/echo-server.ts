@@ -25,7 +25,7 @@ const service: OrchestratorServiceServer = {
       if (msg?.$case === "heartbeat") {
         if (msg.value.seq > 0) call.write({ msg: { $case: "heartbeatAck", value: { seq: msg.value.seq } } });
       } else if (msg?.$case === "hello") {
-        call.write({ msg: { $case: "welcome", value: { sessionId: id, heartbeatIntervalMs: 1_000, leaseTtlMs: 3_000 } } });
+        call.write({ msg: { $case: "welcome", value: { sessionId: id, heartbeatIntervalMs: 1_000, leaseTtlMs: 3_000, reconnectGraceMs: 1_000 } } });
         // Give each session as many streams as the orchestrator run does, so the
         // clients driving both servers carry the same state.
         const add = Array.from({ length: STREAMS_PER_SESSION }, (_, i) => ({

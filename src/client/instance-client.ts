@@ -34,6 +34,7 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
   #state: State = "new";
   #session: Session | undefined;
   #leaseTtlMs = 0;
+  #graceMs = 0;
   #lastSentAt = 0;
   #loop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -142,7 +143,7 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
         goAwayTimeoutMs: this.#closeTimeoutMs,
         onWelcome: (welcome) => this.#onWelcome(welcome),
         onApplied: (result, acked) => this.#onApplied(result, acked),
-        onRenewed: (at) => (this.#lastSentAt = Math.max(this.#lastSentAt, at)),
+        onRenewed: (at) => this.#renewed(at),
       });
     } catch (error) {
       this.#log.warn({ err: error }, "could not open a connect call");
@@ -169,9 +170,10 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
 
   #onWelcome(welcome: Welcome): void {
     this.#leaseTtlMs = welcome.leaseTtlMs;
+    this.#graceMs = welcome.reconnectGraceMs;
     this.#backoff.reset();
-    this.#watchdog.disarm();
-    this.#log.info({ sessionId: welcome.sessionId, leaseTtlMs: welcome.leaseTtlMs }, "connected");
+    this.#armLease();
+    this.#log.info({ sessionId: welcome.sessionId, leaseTtlMs: welcome.leaseTtlMs, reconnectGraceMs: welcome.reconnectGraceMs }, "connected");
     this.#notify("welcome", {
       sessionId: welcome.sessionId,
       heartbeatIntervalMs: welcome.heartbeatIntervalMs,
@@ -183,10 +185,23 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
     this.#notify("assignment", { ...result, acked });
   }
 
+  /** The server acknowledged a message that left at `at` (monotonic): the lease runs from there. */
+  #renewed(at: number): void {
+    this.#lastSentAt = Math.max(this.#lastSentAt, at);
+    this.#armLease();
+  }
+
+  /** Strict mode: the watchdog fires when the lease runs out, even on an open session (a black hole shows no error). */
+  #armLease(): void {
+    if (this.#options.strict && this.#leaseTtlMs > 0) this.#watchdog.arm(this.#leaseTtlMs, this.#lastSentAt);
+  }
+
   /** Decides what follows a session; resolves with the reconnect delay, or undefined to stop. */
   async #afterSession(end: SessionEnd): Promise<number | undefined> {
-    if (this.#options.strict && end.sessionId !== undefined && this.#leaseTtlMs > 0) {
-      this.#watchdog.arm(this.#leaseTtlMs, this.#lastSentAt);
+    // Disconnected from now on: strict mode stops at the end of the grace, if that comes before the lease's.
+    const leaseDeadline = this.#watchdog.deadline;
+    if (this.#options.strict && end.sessionId !== undefined && this.#graceMs > 0 && leaseDeadline !== undefined) {
+      this.#watchdog.armAt(Math.min(leaseDeadline, performance.now() + this.#graceMs));
     }
     switch (classifyDisconnect({ ...end, goAwayAfterMs: end.goAway?.reconnectAfterMs })) {
       case "go-away":
@@ -220,8 +235,16 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
   }
 
   async #leaseExpired(): Promise<void> {
-    if (this.connected || this.#state === "closing" || this.#state === "closed") return;
-    this.#log.warn({ leaseTtlMs: this.#leaseTtlMs }, "lease lost while disconnected; stopping every stream");
+    if (this.#state === "closing" || this.#state === "closed") return;
+    const session = this.connected ? this.#session : undefined;
+    if (session) {
+      // No acknowledgement for a whole lease on a session that looks open: the server has given
+      // the streams away or will; this session is no use, and the next hello starts clean.
+      this.#log.warn({ leaseTtlMs: this.#leaseTtlMs }, "no heartbeat acknowledged within the lease; stopping every stream and reconnecting");
+      session.cancel(status.UNAVAILABLE, "no heartbeat acknowledged within the lease");
+    } else {
+      this.#log.warn({ leaseTtlMs: this.#leaseTtlMs, reconnectGraceMs: this.#graceMs }, "lease lost while disconnected; stopping every stream");
+    }
     const stopped = await this.#applier.stopAll("lease-lost");
     this.#notify("leaseLost", { stopped });
   }

@@ -1,13 +1,15 @@
 /**
- * Fires once the orchestrator must consider the lease expired: `leaseTtlMs` after the last
- * message known to have left while connected. Strict mode uses it to stop streams the server
- * will already have handed to someone else. Times are monotonic (performance.now()), so a
- * wall-clock step on the instance neither stops its streams early nor keeps them too long.
+ * Fires at the moment strict mode must stop its streams: when the lease runs out (`leaseTtlMs`
+ * after the last heartbeat the server acknowledged was sent) or, after a disconnect, when the
+ * reconnect grace does, if sooner. The server moves nothing before both could have passed
+ * (src/coordinator/lease-rule.ts). Times are monotonic (performance.now()), so a wall-clock
+ * step on the instance neither stops its streams early nor keeps them too long.
  */
 export class LeaseWatchdog {
   readonly #onExpire: () => void;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
+  #deadline: number | undefined;
 
   constructor(onExpire: () => void, now: () => number = () => performance.now()) {
     this.#onExpire = onExpire;
@@ -18,12 +20,24 @@ export class LeaseWatchdog {
     return this.#timer !== undefined;
   }
 
+  /** When it fires (monotonic), if armed. */
+  get deadline(): number | undefined {
+    return this.#deadline;
+  }
+
   /** (Re)schedules expiry at `lastSentAt + leaseTtlMs`; fires soon if that already passed. */
   arm(leaseTtlMs: number, lastSentAt: number): void {
+    this.armAt(lastSentAt + leaseTtlMs);
+  }
+
+  /** (Re)schedules expiry at `deadline` (monotonic); fires soon if that already passed. */
+  armAt(deadline: number): void {
     this.disarm();
-    const delay = Math.max(0, lastSentAt + leaseTtlMs - this.#now());
+    this.#deadline = deadline;
+    const delay = Math.max(0, deadline - this.#now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      this.#deadline = undefined;
       this.#onExpire();
     }, delay);
     // Only meaningful while the client runs; it must not keep a finished process alive.
@@ -33,5 +47,6 @@ export class LeaseWatchdog {
   disarm(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#deadline = undefined;
   }
 }

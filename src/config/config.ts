@@ -56,10 +56,12 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
   SHUTDOWN_TIMEOUT_MS: positiveMs(10_000),
-  HEARTBEAT_INTERVAL_MS: positiveMs(5_000),
-  LEASE_TTL_MS: positiveMs(15_000),
+  // A strict instance's streams move once its lease is over, even after a clean break, so the lease
+  // sets the failover time: 6 s, renewed every 2 s (README, "Why a stream never runs on two strict instances").
+  HEARTBEAT_INTERVAL_MS: positiveMs(2_000),
+  LEASE_TTL_MS: positiveMs(6_000),
   SUSPECT_AFTER_MS: whole("must be a whole number of milliseconds").min(1, "must be at least 1 ms").max(86_400_000, "must be at most one day").optional(),
-  RECONNECT_GRACE_MS: positiveMs(5_000),
+  RECONNECT_GRACE_MS: positiveMs(3_000),
   HELLO_TIMEOUT_MS: positiveMs(10_000),
   LAST_SEEN_PERSIST_MS: positiveMs(10_000),
   LIVE_MOVES_PER_SECOND: z.coerce.number({ error: "must be a number" }).min(0, "must not be negative").max(1_000_000, "must be at most 1000000").default(50),

@@ -101,7 +101,7 @@ export class Coordinator {
     for (const record of snapshot.instances) {
       const lastSeen = record.lastSeenAt ? monotonicOf(this.clock, record.lastSeenAt.getTime()) : now;
       const owns = this.fleet.ownedBy(record.id).size > 0;
-      this.fleet.add(Instance.restore(record, owns, now, lastSeen, this.options.leaseTtlMs));
+      this.fleet.add(Instance.restore(record, owns, now, lastSeen, this.options));
     }
     this.timers.push(
       this.clock.every(this.options.tickMs ?? 100, () => this.tick()),
@@ -150,7 +150,7 @@ export class Coordinator {
       this.audit("instance.superseded", instance.id, { old_session: previous.sessionId, new_session: session.sessionId });
     }
     this.audit("instance.joined", instance.id, { session: session.sessionId, capacity: hello.capacity, held: hello.held.length, peer: session.peer });
-    outbox.welcome({ heartbeatIntervalMs: this.options.heartbeatIntervalMs, leaseTtlMs: this.options.leaseTtlMs });
+    outbox.welcome({ heartbeatIntervalMs: this.options.heartbeatIntervalMs, leaseTtlMs: this.options.leaseTtlMs, reconnectGraceMs: this.options.reconnectGraceMs });
     // The full set replaces whatever the instance holds: stale or foreign streams stop there.
     const active = this.fleet.activeStreamsOf(instance.id);
     const leaving = this.rounds.transfers.withhold(instance.id, active.map((a) => a.stream.id));
@@ -214,11 +214,13 @@ export class Coordinator {
     this.requestRound();
   }
 
-  /** The session ended without leave: keep its streams for the reconnect grace. */
+  /** The session ended without leave: keep its streams for the reconnect grace, and until its lease is over. */
   disconnected(session: SessionHandle, instanceId: string, cause: string): void {
     const instance = this.current(session, instanceId);
-    if (!instance?.disconnect(this.clock.now(), this.options.reconnectGraceMs)) return;
-    this.audit("instance.disconnected", instance.id, { cause, grace_ms: this.options.reconnectGraceMs });
+    const now = this.clock.now();
+    if (!instance?.disconnect(now, this.options)) return;
+    const keptMs = Math.round((instance.disconnectedUntil ?? now) - now);
+    this.audit("instance.disconnected", instance.id, { cause, grace_ms: this.options.reconnectGraceMs, kept_ms: keptMs });
     this.requestRound();
   }
 
@@ -228,7 +230,7 @@ export class Coordinator {
     this.catalog.retryFailed();
     this.rebalancing.expireIfDue(now);
     for (const instance of this.fleet.instances()) {
-      const expiry = instance.expire(now, this.options.leaseTtlMs);
+      const expiry = instance.expire(now, this.options);
       if (!expiry) continue;
       this.audit(expiry.kind, instance.id, { ...expiry.detail, streams: this.fleet.ownedBy(instance.id).size });
       this.requestRound();

@@ -2,6 +2,7 @@ import type { SessionOutbox } from "./session-outbox.js";
 import type { InstanceRecord, SeenWrite } from "./store-port.js";
 import type { InstanceHello, InstanceMetrics, SessionHandle } from "./types.js";
 import { copyMetricsInto } from "./metrics-copy.js";
+import { disconnectedUntil, leaseEnd, restoredUntil, type LeaseTerms } from "./lease-rule.js";
 
 /**
  * The one vocabulary for an instance's state; the proto, the HTTP JSON and the
@@ -39,6 +40,8 @@ export interface InstanceView {
   readonly sessionId: string | undefined;
   /** Still runs what it owns (connected or disconnected). */
   readonly live: boolean;
+  /** Disconnected: when it is declared dead and its streams move (monotonic); otherwise undefined. */
+  readonly disconnectedUntil: number | undefined;
   /** Connected but not heard from since `heardSince` (see Coordinator.suspectCutoff). */
   isSuspect(heardSince: number): boolean;
 }
@@ -89,7 +92,7 @@ export class Instance implements InstanceView {
    * streams keeps them, disconnected, for one lease from now: it may still be
    * running them and reconnect with its held set.
    */
-  static restore(record: InstanceRecord, owns: boolean, now: number, lastSeen: number, leaseTtlMs: number): Instance {
+  static restore(record: InstanceRecord, owns: boolean, now: number, lastSeen: number, terms: LeaseTerms): Instance {
     const instance = new Instance(record.id, lastSeen);
     instance._capacity = record.capacity;
     instance._labels = record.labels;
@@ -100,7 +103,7 @@ export class Instance implements InstanceView {
     instance._metrics = record.metrics;
     instance._state = owns ? "disconnected" : record.state === "left" ? "left" : "dead";
     instance.absence = "orchestrator-restart";
-    instance.deadline = now + leaseTtlMs;
+    instance.deadline = restoredUntil(now, terms);
     return instance;
   }
 
@@ -170,15 +173,16 @@ export class Instance implements InstanceView {
   }
 
   /**
-   * The session ended without leave: it keeps its streams until the grace ends.
+   * The session ended without leave: it keeps its streams for the grace, and
+   * at least until its lease is over (lease-rule.ts).
    * @returns true when that started a grace period (it was connected).
    */
-  disconnect(now: number, graceMs: number): boolean {
+  disconnect(now: number, terms: LeaseTerms): boolean {
     this._outbox = undefined;
     if (this._state !== "connected") return false;
     this._state = "disconnected";
     this.absence = "connection-lost";
-    this.deadline = now + graceMs;
+    this.deadline = disconnectedUntil(now, this._lastSeen, terms);
     this.dirty = true;
     return true;
   }
@@ -190,14 +194,20 @@ export class Instance implements InstanceView {
     this.dirty = true;
   }
 
+  /** For a disconnected instance: when it is declared dead (monotonic). */
+  get disconnectedUntil(): number | undefined {
+    return this._state === "disconnected" ? this.deadline : undefined;
+  }
+
   /**
-   * Declares it dead when its lease (connected) or its grace (disconnected)
-   * has run out at `now`; a silent session is ended with the lease-expired reason.
+   * Declares it dead when its lease (connected) or its grace and lease
+   * (disconnected) have run out at `now`, margins included (lease-rule.ts); a
+   * silent session is ended with the lease-expired reason.
    */
-  expire(now: number, leaseTtlMs: number): Expiry | undefined {
+  expire(now: number, terms: LeaseTerms): Expiry | undefined {
     let expiry: Expiry | undefined;
-    if (this._state === "connected" && now - this._lastSeen > leaseTtlMs) {
-      this._outbox?.end({ kind: "lease-expired", leaseTtlMs });
+    if (this._state === "connected" && now > leaseEnd(this._lastSeen, terms)) {
+      this._outbox?.end({ kind: "lease-expired", leaseTtlMs: terms.leaseTtlMs });
       this._outbox = undefined;
       expiry = { kind: "instance.expired", detail: { silent_ms: Math.round(now - this._lastSeen) } };
     } else if (this._state === "disconnected" && now >= this.deadline) {

@@ -1,5 +1,5 @@
 import type { AssignmentChange } from "./assignment-changes.js";
-import type { EndReason, GrantedStream, SessionHandle } from "./types.js";
+import type { EndReason, GrantedStream, SessionHandle, WelcomeTerms } from "./types.js";
 
 const NOTHING: readonly string[] = [];
 
@@ -25,7 +25,7 @@ export class SessionOutbox {
     return this.session.sessionId;
   }
 
-  welcome(welcome: { heartbeatIntervalMs: number; leaseTtlMs: number }): void {
+  welcome(welcome: WelcomeTerms): void {
     this.session.sendWelcome(welcome);
   }
 

@@ -62,10 +62,18 @@ export type EndReason =
 export interface SessionHandle {
   readonly sessionId: string;
   readonly peer: string;
-  sendWelcome(welcome: { heartbeatIntervalMs: number; leaseTtlMs: number }): void;
+  sendWelcome(welcome: WelcomeTerms): void;
   /** Sends an assignment numbered by the coordinator (see SessionOutbox). */
   sendAssignment(assignment: { seq: number; full: boolean; add: GrantedStream[]; remove: string[] }): void;
   /** Asks the instance to reconnect later (used on shutdown). */
   sendGoAway(reason: string, reconnectAfterMs: number): void;
   end(reason: EndReason): void;
+}
+
+/** What a welcome tells an instance: the rhythm of its heartbeats and the terms it holds its streams on. */
+export interface WelcomeTerms {
+  heartbeatIntervalMs: number;
+  leaseTtlMs: number;
+  /** A strict client stops its streams once disconnected for this long (or its lease ran out, if that is sooner). */
+  reconnectGraceMs: number;
 }

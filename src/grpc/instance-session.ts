@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { status, type ServerDuplexStream } from "@grpc/grpc-js";
 import type { Coordinator } from "../coordinator/coordinator.js";
-import type { EndReason, GrantedStream, SessionHandle } from "../coordinator/types.js";
+import type { EndReason, GrantedStream, SessionHandle, WelcomeTerms } from "../coordinator/types.js";
 import type { ConnectRequest, ConnectResponse } from "../gen/orchestrator/v1/orchestrator.js";
 import { metricsFromMessage } from "./metrics-mapping.js";
 import type { Logger } from "../log/logger.js";
@@ -124,7 +124,7 @@ export class InstanceSession implements SessionHandle {
     if (!this.call.writableEnded) this.call.end();
   }
 
-  sendWelcome(welcome: { heartbeatIntervalMs: number; leaseTtlMs: number }): void {
+  sendWelcome(welcome: WelcomeTerms): void {
     this.write({ msg: { $case: "welcome", value: { sessionId: this.sessionId, ...welcome } } });
   }
 

@@ -45,8 +45,8 @@ export class FakeCall extends EventEmitter implements ConnectCall {
     this.emit("data", { msg });
   }
 
-  welcome(sessionId = "s1", heartbeatIntervalMs = 60_000, leaseTtlMs = 60_000): void {
-    this.send({ $case: "welcome", value: { sessionId, heartbeatIntervalMs, leaseTtlMs } });
+  welcome(sessionId = "s1", heartbeatIntervalMs = 60_000, leaseTtlMs = 60_000, reconnectGraceMs = 0): void {
+    this.send({ $case: "welcome", value: { sessionId, heartbeatIntervalMs, leaseTtlMs, reconnectGraceMs } });
   }
 
   assign(seq: number, full: boolean, add: Stream[], remove: string[] = []): void {

@@ -32,7 +32,7 @@ class StubOrchestrator {
           if (!msg) return;
           this.received.push({ session, kind: msg.$case, value: msg.value });
           if (msg.$case === "hello") {
-            call.write({ msg: { $case: "welcome", value: { sessionId: `s${session}`, heartbeatIntervalMs: 20, leaseTtlMs: 1_000 } } });
+            call.write({ msg: { $case: "welcome", value: { sessionId: `s${session}`, heartbeatIntervalMs: 20, leaseTtlMs: 1_000, reconnectGraceMs: 500 } } });
             call.write({ msg: { $case: "assignment", value: { seq: 1, full: true, add: [stream("a", session)], remove: [] } } });
           }
         });

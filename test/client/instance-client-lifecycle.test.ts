@@ -46,9 +46,65 @@ describe("InstanceClient: strict mode, close and options", () => {
     call.assign(1, true, [stream("a")]);
     await waitUntil(() => call.acks().length === 1);
     call.finish(status.UNAVAILABLE);
-    (await s.transport.call(1)).welcome("s2", 60_000, 80);
-    await sleep(150);
+    // The new session's welcome renews the lease: the first one's 300 ms no longer count.
+    (await s.transport.call(1)).welcome("s2", 60_000, 60_000);
+    await sleep(400);
     assert.deepEqual(s.stopped, []);
+  });
+
+  test("strict mode stops every stream when no heartbeat is acknowledged for a lease on an open session, and reconnects", async () => {
+    // A black hole: the call stays open, heartbeats leave, nothing comes back.
+    const s = setup({ strict: true });
+    const call = await connect(s, 20, 300);
+    call.assign(1, true, [stream("a")]);
+    await waitUntil(() => call.acks().length === 1);
+    const confirmedAt = call.writtenAt[0]!; // the hello, confirmed by the welcome; no heartbeat is acknowledged
+    await waitUntil(() => s.stopped.length === 1, 2_000, "the lease to run out");
+    assert.ok(Date.now() - confirmedAt >= 295, `stopped ${Date.now() - confirmedAt} ms after the hello; the lease is 300 ms`);
+    assert.deepEqual(s.stopped, [["a", "lease-lost"]]);
+    assert.equal(call.cancelled, true, "the useless session is ended");
+    const next = await s.transport.call(1);
+    const hello = next.written[0]?.msg;
+    assert.ok(hello?.$case === "hello" && hello.value.held.length === 0, "the next hello holds nothing");
+  });
+
+  test("acknowledged heartbeats keep a strict lease, counted from when the acknowledged one was sent", async () => {
+    const s = setup({ strict: true });
+    const call = await connect(s, 40, 300);
+    let acking = true;
+    let lastAckedSentAt = 0;
+    call.on("written", (m) => {
+      if (!acking || m.msg?.$case !== "heartbeat") return;
+      lastAckedSentAt = Date.now();
+      const seq = m.msg.value.seq;
+      setTimeout(() => call.send({ $case: "heartbeatAck", value: { seq } }), 100); // a slow round trip
+    });
+    call.assign(1, true, [stream("a")]);
+    await waitUntil(() => call.acks().length === 1);
+    await sleep(700);
+    assert.deepEqual(s.stopped, [], "renewed every heartbeat");
+    acking = false;
+    await waitUntil(() => s.stopped.length === 1, 2_000, "the lease to run out");
+    const after = Date.now() - lastAckedSentAt;
+    // From the send, not from the ack 100 ms later.
+    assert.ok(after >= 295 && after < 390, `stopped ${after} ms after the last acknowledged heartbeat left; the lease is 300 ms`);
+  });
+
+  test("strict mode stops at the end of the reconnect grace after a break, before its lease would", async () => {
+    const s = setup({ strict: true, welcomeTimeoutMs: 60_000 });
+    s.client.start();
+    const call = await s.transport.call(0);
+    call.welcome("s1", 60_000, 5_000, 150);
+    await waitUntil(() => s.client.connected, 2_000, "the welcome");
+    call.assign(1, true, [stream("a")]);
+    await waitUntil(() => call.acks().length === 1);
+    const brokeAt = Date.now();
+    call.finish(status.UNAVAILABLE, "connection reset");
+    await s.transport.call(1); // hangs without a welcome, like an unreachable server
+    await waitUntil(() => s.stopped.length === 1, 2_000, "the grace to run out");
+    const after = Date.now() - brokeAt;
+    assert.ok(after >= 145 && after < 1_000, `stopped ${after} ms after the break; the grace is 150 ms, the lease 5 s`);
+    assert.deepEqual(s.stopped, [["a", "lease-lost"]]);
   });
 
   test("close stops every stream, then sends leave and half-closes; it is idempotent", async () => {

@@ -3,18 +3,24 @@ import assert from "node:assert/strict";
 import { FakeInstance, useHarness, type CoordinatorHarness } from "../helpers/coordinator-harness.js";
 
 const GRACE = 1_000;
+const LEASE = 3_000;
 
-/** x and y share four streams; x's connection breaks and its grace runs out while the round giving its streams to y is held in the store. */
+/**
+ * x and y share four streams; x falls silent, its connection breaks as its lease is
+ * ending, and its grace runs out while the round giving its streams to y is held in the store.
+ */
 async function raceSetup(h: CoordinatorHarness) {
   await h.addStreams(4);
   await h.start();
-  const x = await h.connect("x", 10);
+  const x = await h.connect("x", 10, { beatEveryMs: null });
   const y = await h.connect("y", 10);
   assert.deepEqual(h.ownedCounts(), { x: 2, y: 2 });
   const xStreams = x.owned();
+  await h.advance(LEASE - GRACE);
   x.drop();
   const open = h.store.holdWrites();
-  h.clock.runFor(GRACE + 100);
+  // Past the grace, and past its lease and margin (109 ms): x is declared dead on this tick.
+  h.clock.runFor(GRACE + 200);
   // Let the round start and reach the store, where it waits.
   for (let i = 0; i < 20 && h.store.held.writeRound === 0; i++) await new Promise((resolve) => setImmediate(resolve));
   assert.equal(h.store.held.writeRound, 1, "the round giving x's streams away is waiting in the store");

@@ -1,10 +1,12 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { useHarness, type FakeInstance } from "../helpers/coordinator-harness.js";
+import { leaseMarginMs } from "../../src/coordinator/lease-rule.js";
 
 // Heartbeat 1 s, lease 3 s, tick 100 ms (HARNESS_OPTIONS); time moves only when the test says so.
 const LEASE = 3_000;
 const TICK = 100;
+const MARGIN = leaseMarginMs(LEASE);
 
 const heldOf = (owned: Map<string, number>) => [...owned].map(([streamId, epoch]) => ({ streamId, epoch }));
 
@@ -52,16 +54,16 @@ describe("an orchestrator restart on the in-memory store reassigns nothing by it
     assert.deepEqual(fullSet(a), held.a);
     assert.deepEqual(fullSet(b), held.b);
 
-    // c stays away: nothing moves while its lease, counted from the restart, may still be renewed.
-    await h.advance(LEASE - TICK);
+    // c stays away: nothing moves while its lease, counted from the restart, may still be running.
+    await h.advance(LEASE + MARGIN);
     assert.equal(a.assignments().length + b.assignments().length, 2, "only the two full sets, zero moves");
     assert.deepEqual(h.store.assignments, rowsBefore);
     assert.deepEqual(h.eventKinds((e) => e.kind === "stream.assigned"), []);
     assert.equal(h.coordinator.view.instance("c")?.state, "disconnected");
 
-    // On the tick its lease ends, c's four streams are split between a and b, each with a larger epoch.
+    // On the first tick after its lease and margin, c's four streams are split between a and b, each with a larger epoch.
     await h.advance(TICK);
-    assert.equal(h.clock.now() - restartedAt, LEASE);
+    assert.equal(h.clock.now() - restartedAt, LEASE + MARGIN + TICK);
     assert.equal(h.coordinator.view.instance("c")?.state, "dead");
     assert.deepEqual(h.ownedCounts(), { a: 6, b: 6, c: 0 });
     assert.equal(a.owned().size + b.owned().size, 12);
@@ -79,7 +81,7 @@ describe("an orchestrator restart on the in-memory store reassigns nothing by it
     const { h } = harness;
     const { held } = await threeInstancesThenRestart();
     const a = await h.connect("a", 20, { held: heldOf(held.a) });
-    await h.advance(LEASE);
+    await h.advance(LEASE + MARGIN + TICK);
     assert.equal(a.owned().size, 12, "b and c stayed away");
     const late = await h.connect("c", 20, { held: heldOf(held.c) });
     const full = late.assignments()[0]!;

@@ -45,7 +45,3 @@ export function ledgerClient(
     },
   });
 }
-
-// The old name, still imported by test/protocol/client.test.ts, which is being rewritten on
-// another branch; it goes once that file imports StreamRunLog.
-export { StreamRunLog as OwnershipLedger };

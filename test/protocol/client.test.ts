@@ -2,7 +2,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { InstanceClient } from "../../src/client/index.js";
 import { AdminClient, streamIds } from "../helpers/admin-client.js";
-import { ledgerClient, OwnershipLedger } from "../helpers/fleet-of-clients.js";
+import { ledgerClient, StreamRunLog } from "../helpers/fleet-of-clients.js";
 import { freePort } from "../helpers/process.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-database.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
@@ -49,7 +49,7 @@ describe("the TypeScript instance client against the real server", () => {
   test("a move stops the stream on the old owner before it starts on the new one", async () => {
     const o = await boot();
     await catalog(o, 10);
-    const ledger = new OwnershipLedger();
+    const ledger = new StreamRunLog();
     const a = track(ledgerClient(ledger, o.grpcAddress, "a", 10, { stopDelayMs: 200 }));
     await waitUntil(() => a.running().size === 10, 3_000, "a to run everything");
     const b = track(ledgerClient(ledger, o.grpcAddress, "b", 10, { stopDelayMs: 200 }));
@@ -65,7 +65,7 @@ describe("the TypeScript instance client against the real server", () => {
   test("close() stops everything and leaves; the rest of the fleet takes over at once", async () => {
     const o = await boot();
     await catalog(o, 8);
-    const ledger = new OwnershipLedger();
+    const ledger = new StreamRunLog();
     const a = track(ledgerClient(ledger, o.grpcAddress, "a", 10));
     const b = track(ledgerClient(ledger, o.grpcAddress, "b", 10));
     await waitUntil(() => a.running().size === 4 && b.running().size === 4, 5_000, "4/4");
@@ -80,7 +80,7 @@ describe("the TypeScript instance client against the real server", () => {
   test("streams keep running while the orchestrator restarts, and nothing moves after it", async () => {
     let o = await boot();
     await catalog(o, 9);
-    const ledger = new OwnershipLedger();
+    const ledger = new StreamRunLog();
     const fleet = ["a", "b", "c"].map((id) => track(ledgerClient(ledger, o.grpcAddress, id, 10)));
     await waitUntil(() => fleet.every((c) => c.running().size === 3), 5_000, "3/3/3");
     const before = fleet.map((c) => new Map([...c.running()].map(([id, s]) => [id, s.epoch])));
@@ -113,7 +113,7 @@ describe("the TypeScript instance client against the real server", () => {
     // A shorter lease than the other tests': the wait for it to run out is most of this test.
     const o = await boot({ HEARTBEAT_INTERVAL_MS: "200", LEASE_TTL_MS: String(STRICT_LEASE) });
     await catalog(o, 3);
-    const ledger = new OwnershipLedger();
+    const ledger = new StreamRunLog();
     const strict = track(ledgerClient(ledger, o.grpcAddress, "strict", 10, { strict: true }));
     await waitUntil(() => strict.running().size === 3, 3_000, "strict to run everything");
     const lost = new Promise<number>((resolve) => strict.once("leaseLost", () => resolve(Date.now())));

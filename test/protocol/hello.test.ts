@@ -49,8 +49,10 @@ describe("hello comes first, and is checked", () => {
     const session = new RawSession(orchestrator.grpcAddress);
     session.hello({ instanceId: "y".repeat(128), capacity: 0 });
     const w = await session.waitFor(welcome);
-    assert.equal(w.heartbeatIntervalMs, 5_000);
-    assert.equal(w.leaseTtlMs, 15_000);
+    // The defaults: the terms a strict client holds its streams on.
+    assert.equal(w.heartbeatIntervalMs, 2_000);
+    assert.equal(w.leaseTtlMs, 6_000);
+    assert.equal(w.reconnectGraceMs, 3_000);
     assert.ok(w.sessionId.length > 0);
     const full = await session.waitFor(fullAssignment);
     assert.equal(full.seq, 1);

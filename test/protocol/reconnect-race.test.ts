@@ -5,8 +5,11 @@ import { AdminClient, streamIds } from "../helpers/admin-client.js";
 import { fullAssignment, RawSession } from "../helpers/raw-session.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 import { sleep, waitUntil } from "../helpers/wait.js";
+import { leaseMarginMs } from "../../src/coordinator/lease-rule.js";
 
 const GRACE = 300;
+// Short, so that x's streams move soon after its break: they wait for its lease, margin included.
+const LEASE = 1_000;
 
 describe("an instance that comes back while its streams are being given away", () => {
   let orchestrator: TestOrchestrator;
@@ -20,7 +23,7 @@ describe("an instance that comes back while its streams are being given away", (
   };
 
   before(async () => {
-    orchestrator = await startTestOrchestrator({ HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: "3000", RECONNECT_GRACE_MS: String(GRACE) });
+    orchestrator = await startTestOrchestrator({ HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: String(LEASE), RECONNECT_GRACE_MS: String(GRACE) });
     const admin = new AdminClient(orchestrator.grpcAddress);
     await admin.upsert(streamIds(4).map((id) => ({ id })));
     admin.close();
@@ -43,7 +46,7 @@ describe("an instance that comes back while its streams are being given away", (
     await blocker.query("lock table orchestrator.assignments in exclusive mode");
     try {
       x.close();
-      await sleep(GRACE + 400); // grace over: the round is planned and waits on the lock
+      await sleep(LEASE + leaseMarginMs(LEASE) + 400); // lease over: the round is planned and waits on the lock
       const back = open("x", xStreams);
       const full = await back.waitFor(fullAssignment);
       assert.deepEqual(

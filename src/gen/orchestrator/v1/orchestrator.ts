@@ -124,8 +124,20 @@ export interface Welcome {
   sessionId: string;
   /** Send a heartbeat at least this often. */
   heartbeatIntervalMs: number;
-  /** Without any message for this long the instance is considered dead. */
+  /**
+   * The lease: the orchestrator keeps an instance's streams for it for this
+   * long after the last message it received. A strict instance counts it from
+   * when it sent the last heartbeat that was acknowledged (HeartbeatAck), and
+   * stops its streams when it runs out.
+   */
   leaseTtlMs: number;
+  /**
+   * After a broken connection the orchestrator waits at least this long (and
+   * until the lease is over) before moving the instance's streams. A strict
+   * instance that has been disconnected this long stops its streams, even if
+   * its lease has not run out yet. 0 from an older server: the lease alone.
+   */
+  reconnectGraceMs: number;
 }
 
 /** Assignment changes the set of streams an instance runs. */
@@ -1357,7 +1369,7 @@ export const HeartbeatAck: MessageFns<HeartbeatAck> = {
 };
 
 function createBaseWelcome(): Welcome {
-  return { sessionId: "", heartbeatIntervalMs: 0, leaseTtlMs: 0 };
+  return { sessionId: "", heartbeatIntervalMs: 0, leaseTtlMs: 0, reconnectGraceMs: 0 };
 }
 
 export const Welcome: MessageFns<Welcome> = {
@@ -1370,6 +1382,9 @@ export const Welcome: MessageFns<Welcome> = {
     }
     if (message.leaseTtlMs !== 0) {
       writer.uint32(24).uint32(message.leaseTtlMs);
+    }
+    if (message.reconnectGraceMs !== 0) {
+      writer.uint32(32).uint32(message.reconnectGraceMs);
     }
     return writer;
   },
@@ -1411,6 +1426,14 @@ export const Welcome: MessageFns<Welcome> = {
             message.leaseTtlMs = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.reconnectGraceMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1440,6 +1463,11 @@ export const Welcome: MessageFns<Welcome> = {
         : isSet(object.lease_ttl_ms)
         ? globalThis.Number(object.lease_ttl_ms)
         : 0,
+      reconnectGraceMs: isSet(object.reconnectGraceMs)
+        ? globalThis.Number(object.reconnectGraceMs)
+        : isSet(object.reconnect_grace_ms)
+        ? globalThis.Number(object.reconnect_grace_ms)
+        : 0,
     };
   },
 
@@ -1454,6 +1482,9 @@ export const Welcome: MessageFns<Welcome> = {
     if (message.leaseTtlMs !== 0) {
       obj.leaseTtlMs = Math.round(message.leaseTtlMs);
     }
+    if (message.reconnectGraceMs !== 0) {
+      obj.reconnectGraceMs = Math.round(message.reconnectGraceMs);
+    }
     return obj;
   },
 
@@ -1465,6 +1496,7 @@ export const Welcome: MessageFns<Welcome> = {
     message.sessionId = object.sessionId ?? "";
     message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
     message.leaseTtlMs = object.leaseTtlMs ?? 0;
+    message.reconnectGraceMs = object.reconnectGraceMs ?? 0;
     return message;
   },
 };

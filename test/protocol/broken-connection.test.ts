@@ -1,0 +1,104 @@
+import { after, afterEach, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { InstanceClient } from "../../src/client/index.js";
+import { leaseMarginMs } from "../../src/coordinator/lease-rule.js";
+import { AdminClient, streamIds } from "../helpers/admin-client.js";
+import { FaultProxy } from "../helpers/fault-proxy.js";
+import { ledgerClient, StreamRunLog } from "../helpers/fleet-of-clients.js";
+import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
+import { waitUntil } from "../helpers/wait.js";
+
+// The ratio of the faults issue's repro (heartbeat 1 s, lease 3 s, grace 1 s), three times faster.
+const HEARTBEAT = 300;
+const LEASE = 900;
+const GRACE = 300;
+const STREAMS = 16;
+
+/**
+ * Strict TypeScript clients, each behind its own fault proxy, against the real
+ * server: whatever the proxy does to an instance's connection, no stream may
+ * start elsewhere before that instance stopped it.
+ */
+describe("strict instances whose connection breaks: no stream runs twice, and it moves once the lease is over", () => {
+  let orchestrator: TestOrchestrator;
+  let runs: StreamRunLog;
+  const clients: InstanceClient[] = [];
+  const proxies: FaultProxy[] = [];
+
+  before(async () => {
+    orchestrator = await startTestOrchestrator({ HEARTBEAT_INTERVAL_MS: String(HEARTBEAT), LEASE_TTL_MS: String(LEASE), RECONNECT_GRACE_MS: String(GRACE) });
+    const admin = new AdminClient(orchestrator.grpcAddress);
+    await admin.upsert(streamIds(STREAMS).map((id) => ({ id })));
+    admin.close();
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await Promise.all(proxies.splice(0).map((p) => p.close()));
+  });
+  after(() => orchestrator.close());
+
+  /** Four strict instances, each through a proxy of its own, balanced 4/4/4/4. */
+  async function fleet(): Promise<FaultProxy[]> {
+    runs = new StreamRunLog();
+    const own: FaultProxy[] = [];
+    for (const id of ["a", "b", "c", "d"]) {
+      const proxy = await FaultProxy.start(orchestrator.grpcAddress);
+      proxies.push(proxy);
+      own.push(proxy);
+      const client = ledgerClient(runs, proxy.address, id, 10, { strict: true });
+      clients.push(client);
+      client.start();
+    }
+    await waitUntil(() => clients.every((c) => c.running().size === STREAMS / 4), 10_000, "4/4/4/4");
+    return own;
+  }
+
+  /** When each stream of `victims` started on a survivor, in ms after `faultAt`. */
+  function movedAfter(victims: string[], faultAt: number): number[] {
+    const moved = runs.log.filter((e) => e.what === "start" && e.at > faultAt && !victims.includes(e.instance));
+    return moved.map((e) => e.at - faultAt);
+  }
+
+  test("reset, then refused: the server's grace ends first, but the streams wait for the lease", async () => {
+    const [a, b] = await fleet();
+    const faultAt = performance.now();
+    a!.cut();
+    b!.cut();
+    await waitUntil(() => runs.runningOn.size === STREAMS && [...runs.runningOn.values()].every((i) => i === "c" || i === "d"), 10_000, "every stream on c and d");
+    assert.deepEqual(runs.violations, [], "no stream started elsewhere before its old owner stopped it");
+    const after = movedAfter(["a", "b"], faultAt);
+    assert.equal(after.length, STREAMS / 2);
+    // Not at the end of the grace (300 ms: the server saw the reset at once), but once the lease,
+    // renewed at most a heartbeat before the cut, is over: 703 ms at the earliest, later if a
+    // heartbeat ran late.
+    assert.ok(Math.min(...after) >= GRACE + 200, `the first moved ${Math.min(...after).toFixed(0)} ms after the cut`);
+    assert.ok(Math.max(...after) < LEASE + leaseMarginMs(LEASE) + 1_500, `the last moved ${Math.max(...after).toFixed(0)} ms after the cut`);
+    for (const id of ["a", "b"]) {
+      const stops = runs.log.filter((e) => e.instance === id && e.what === "stop" && e.at > faultAt);
+      assert.equal(stops.length, STREAMS / 4, `${id} stopped its streams`);
+      // At the grace after the break it saw (d + G), well before its lease would have ended.
+      for (const stop of stops) assert.ok(stop.at - faultAt < GRACE + 250, `${id} stopped ${(stop.at - faultAt).toFixed(0)} ms after the cut`);
+    }
+  });
+
+  test("black-holed: neither side sees a break; the client's lease runs out before the server's", async () => {
+    const [a] = await fleet();
+    const faultAt = performance.now();
+    a!.blackhole();
+    await waitUntil(() => runs.runningOn.size === STREAMS && [...runs.runningOn.values()].every((i) => i !== "a"), 10_000, "every stream off a");
+    assert.deepEqual(runs.violations, [], "no stream started elsewhere before a stopped it");
+    assert.equal(movedAfter(["a"], faultAt).length, STREAMS / 4);
+    assert.equal(clients[0]!.running().size, 0, "a stopped everything");
+  });
+
+  test("a reset with an immediate reconnect keeps every stream where it was", async () => {
+    const [a] = await fleet();
+    const before = new Map(runs.runningOn);
+    const accepted = a!.accepted;
+    a!.reset();
+    await waitUntil(() => a!.accepted > accepted && clients[0]!.connected, 5_000, "a to reconnect");
+    await waitUntil(() => clients[0]!.running().size === STREAMS / 4, 5_000, "a to run its share");
+    assert.deepEqual(new Map(runs.runningOn), before, "nothing moved");
+    assert.deepEqual(runs.violations, []);
+  });
+});
