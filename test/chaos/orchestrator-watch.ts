@@ -1,0 +1,81 @@
+/**
+ * What a chaos run watches from outside the orchestrator, as an operator would:
+ * an admin call every few hundred milliseconds (each must end, OK or an error,
+ * within ADMIN_CALL_TIMEOUT_MS plus a little), and WatchEvents (reopened after
+ * every restart), whose events go to the timeline.
+ */
+import { credentials, Metadata, status, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
+import { AdminServiceClient, type WatchEventsResponse } from "../../src/gen/orchestrator/v1/admin.js";
+import type { Timeline } from "./timeline.js";
+
+/** How much later than its server-side deadline a call may end: the client's own scheduling, a loaded machine. */
+const DEADLINE_SLACK_MS = 1_500;
+
+export class OrchestratorWatch {
+  readonly calls = { total: 0, failed: 0, slowest: 0 };
+  /** Counts by event kind. */
+  readonly events = new Map<string, number>();
+  private readonly admin: AdminServiceClient;
+  private timer: NodeJS.Timeout | undefined;
+  private watch: ClientReadableStream<WatchEventsResponse> | undefined;
+  private stopped = false;
+
+  constructor(
+    address: string,
+    private readonly adminTimeoutMs: number,
+    private readonly timeline: Timeline,
+  ) {
+    this.admin = new AdminServiceClient(address, credentials.createInsecure());
+  }
+
+  start(): void {
+    this.probe();
+    this.openWatch();
+  }
+
+  private probe(): void {
+    if (this.stopped) return;
+    const started = performance.now();
+    // A call that reads the database (the catalog), with a client deadline well past the server's.
+    const deadline = new Date(Date.now() + this.adminTimeoutMs + 10_000);
+    this.admin.listStreams({ owner: "", unassignedOnly: false, pageSize: 1, pageToken: "" }, new Metadata(), { deadline }, (error: ServiceError | null) => {
+      const took = performance.now() - started;
+      this.calls.total++;
+      this.calls.slowest = Math.max(this.calls.slowest, took);
+      if (error) this.calls.failed++;
+      // UNAVAILABLE at once (nothing listening during a restart) is fine; taking too long is not.
+      if (took > this.adminTimeoutMs + DEADLINE_SLACK_MS) {
+        this.timeline.violation("admin call past its deadline", { tookMs: Math.round(took), code: error ? status[error.code] : "OK", limitMs: this.adminTimeoutMs });
+      }
+      this.timer = setTimeout(() => this.probe(), 300);
+    });
+  }
+
+  private openWatch(): void {
+    if (this.stopped) return;
+    const watch = this.admin.watchEvents({ history: 0, instanceId: "", streamId: "", kinds: [] });
+    this.watch = watch;
+    watch.on("data", (m: WatchEventsResponse) => {
+      const e = m.event;
+      if (!e) return;
+      this.events.set(e.kind, (this.events.get(e.kind) ?? 0) + 1);
+      if (!e.kind.startsWith("stream.")) this.timeline.note(`event ${e.kind}`, { instance: e.instanceId || undefined });
+    });
+    watch.on("error", () => undefined);
+    watch.on("close", () => {
+      if (this.watch === watch && !this.stopped) setTimeout(() => this.openWatch(), 500);
+    });
+  }
+
+  /** Events of these kinds seen so far. */
+  count(...kinds: string[]): number {
+    return kinds.reduce((n, k) => n + (this.events.get(k) ?? 0), 0);
+  }
+
+  close(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.watch?.cancel();
+    this.admin.close();
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * One chaos scenario from start to end: a database (unless the orchestrator
+ * brings its own), the orchestrator process, a catalog, the fleet; faults for
+ * a while; then everything healed, the fleet given time to settle, and the
+ * verdict: what was injected, what it caused, and every violation.
+ */
+import { AdminClient, streamIds } from "../helpers/admin-client.js";
+import { pollUntil } from "../helpers/wait.js";
+import { ChaosDatabase } from "./chaos-database.js";
+import { ChaosFleet } from "./chaos-fleet.js";
+import { ChaosOrchestrator } from "./chaos-orchestrator.js";
+import { FaultInjector } from "./fault-injector.js";
+import { Invariants } from "./invariants.js";
+import { OrchestratorWatch } from "./orchestrator-watch.js";
+import type { FaultKind, Scenario } from "./scenarios.js";
+import { Timeline, type TimelineEntry } from "./timeline.js";
+
+export const FLEET = { strict: 30, raw: 4, capacity: 10, streams: 120 };
+
+export interface ScenarioResult {
+  scenario: string;
+  seed: number;
+  faultMs: number;
+  injected: Partial<Record<FaultKind, number>>;
+  /** Instances declared dead or expired by the orchestrator (its events). */
+  failovers: number;
+  /** Grants the orchestrator reported (stream.assigned) while faults ran and after. */
+  moves: number;
+  /** The longest any stream waited for an owner, outages of the control plane not counted. */
+  worstReactionMs: number;
+  overlaps: number;
+  orchestratorRestartsMs: number[];
+  adminCalls: { total: number; failed: number; slowestMs: number };
+  violations: TimelineEntry[];
+  timeline: TimelineEntry[];
+}
+
+export interface RunOptions {
+  faultMs: number;
+  seed: number;
+  /** Called every so often with the orchestrator's pid and database URL (the soak samples memory). */
+  onTick?: (orchestrator: ChaosOrchestrator) => void;
+}
+
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
+  const timeline = new Timeline();
+  const leaseMs = Number(scenario.env.LEASE_TTL_MS);
+  const database = scenario.database === "external" ? await ChaosDatabase.start() : undefined;
+  const cleanups: Array<() => Promise<void> | void> = [() => database?.remove()];
+  try {
+    const orchestrator = await ChaosOrchestrator.start(database?.url, scenario.env);
+    cleanups.unshift(() => orchestrator.stop());
+    const streams = streamIds(FLEET.streams);
+    const admin = new AdminClient(orchestrator.grpcAddress);
+    await admin.upsert(streams.map((id) => ({ id })));
+    admin.close();
+    const fleet = await ChaosFleet.start(orchestrator.grpcAddress, { ...FLEET, heartbeatMs: Number(scenario.env.HEARTBEAT_INTERVAL_MS) });
+    cleanups.unshift(() => fleet.close());
+    if (!(await pollUntil(() => fleet.placed() === streams.length, 30_000, 100))) throw new Error(`the fleet did not place ${streams.length} streams at start`);
+
+    const watch = new OrchestratorWatch(orchestrator.grpcAddress, Number(scenario.env.ADMIN_CALL_TIMEOUT_MS ?? 10_000), timeline);
+    cleanups.unshift(() => watch.close());
+    watch.start();
+    const injector = new FaultInjector(
+      scenario,
+      {
+        fleet,
+        orchestrator,
+        database,
+        timeline,
+        quiesce: async () => {
+          fleet.healAll();
+          await checks.balanced(leaseMs + 20_000);
+        },
+        restarted: (killedAt, servingAt, before) => checks.orchestratorRestarted(killedAt, servingAt, before),
+      },
+      options.seed,
+    );
+    // The sampler discounts the outages the injector records, as they happen.
+    const checks = new Invariants(streams, fleet, injector.outages, timeline, leaseMs);
+    if (!(await checks.balanced(leaseMs + 20_000))) throw new Error("the fleet did not balance at start");
+    checks.start();
+    const ticker = options.onTick ? setInterval(() => options.onTick!(orchestrator), 1_000) : undefined;
+    timeline.note("faults start", { forMs: options.faultMs });
+    await injector.run(options.faultMs);
+    timeline.note("faults stop");
+    fleet.healAll();
+    await checks.settle();
+    await checks.balanced(leaseMs + 20_000);
+    checks.stop();
+    clearInterval(ticker);
+
+    for (const overlap of fleet.runs.violations) timeline.violation("stream ran on two strict instances", { what: overlap });
+    for (const exit of orchestrator.exits) {
+      if (!exit.expected) timeline.violation("orchestrator exited on its own", { code: exit.code, signal: exit.signal, output: orchestrator.output().slice(-2_000) });
+    }
+    return {
+      scenario: scenario.name,
+      seed: options.seed,
+      faultMs: options.faultMs,
+      injected: Object.fromEntries(injector.injected),
+      failovers: watch.count("instance.dead", "instance.expired"),
+      moves: watch.count("stream.assigned"),
+      worstReactionMs: Math.round(checks.worstUnplacedMs),
+      overlaps: fleet.runs.violations.length,
+      orchestratorRestartsMs: orchestrator.restartsMs.map(Math.round),
+      adminCalls: { total: watch.calls.total, failed: watch.calls.failed, slowestMs: Math.round(watch.calls.slowest) },
+      violations: timeline.violations,
+      timeline: timeline.entries,
+    };
+  } finally {
+    for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => undefined);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The chaos suite's scenarios: which faults, on what timings, for how long.
+ * Every scenario runs the same fleet (strict clients behind fault proxies and
+ * raw sessions) and the same invariant checks.
+ */
+export type FaultKind =
+  | "blackhole"
+  | "delay"
+  | "reset"
+  | "cut"
+  | "stall"
+  | "kill"
+  | "orchestrator-crash"
+  | "db-restart"
+  | "db-stop"
+  | "db-freeze";
+
+export interface Scenario {
+  name: string;
+  /** The orchestrator's own embedded database (DATA_DIR), or a server the run controls (DATABASE_URL). */
+  database: "embedded" | "external";
+  /** Orchestrator settings on top of the run's defaults. */
+  env: Record<string, string>;
+  /** Relative weights of the faults drawn. */
+  faults: Partial<Record<FaultKind, number>>;
+  /** How long faults are injected, short run and full run. */
+  shortMs: number;
+  fullMs: number;
+}
+
+/** Leases and timeouts short enough for many faults per minute; admin calls bounded at 2 s. */
+const FAST = { HEARTBEAT_INTERVAL_MS: "500", LEASE_TTL_MS: "2000", RECONNECT_GRACE_MS: "1000" };
+const BOUNDED_DATABASE = { ADMIN_CALL_TIMEOUT_MS: "2000", DB_STATEMENT_TIMEOUT_MS: "2000", DB_QUERY_TIMEOUT_MS: "3000", DB_CONNECT_TIMEOUT_MS: "60000" };
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: "network",
+    database: "external",
+    env: { ...FAST, ...BOUNDED_DATABASE },
+    faults: { blackhole: 2, delay: 2, reset: 2, cut: 2, stall: 1, kill: 2 },
+    shortMs: 8_000,
+    fullMs: 90_000,
+  },
+  {
+    name: "database",
+    database: "external",
+    env: { ...FAST, ...BOUNDED_DATABASE },
+    faults: { "db-restart": 2, "db-stop": 1, "db-freeze": 2, reset: 1, kill: 1 },
+    shortMs: 8_000,
+    fullMs: 90_000,
+  },
+  {
+    // A lease long enough for instances to be back (with what they hold) before it runs out
+    // while the orchestrator restarts, clearing what the killed one left of its embedded server.
+    name: "orchestrator",
+    database: "embedded",
+    env: { HEARTBEAT_INTERVAL_MS: "1000", LEASE_TTL_MS: "8000", RECONNECT_GRACE_MS: "8000", ADMIN_CALL_TIMEOUT_MS: "2000" },
+    faults: { "orchestrator-crash": 2, kill: 1, reset: 1 },
+    shortMs: 6_000,
+    fullMs: 90_000,
+  },
+  {
+    name: "mixed",
+    database: "external",
+    env: { HEARTBEAT_INTERVAL_MS: "1000", LEASE_TTL_MS: "6000", RECONNECT_GRACE_MS: "6000", ...BOUNDED_DATABASE },
+    faults: { blackhole: 2, delay: 1, reset: 2, cut: 2, stall: 1, kill: 2, "orchestrator-crash": 1, "db-restart": 1, "db-freeze": 1, "db-stop": 1 },
+    shortMs: 0,
+    fullMs: 120_000,
+  },
+];
+
+/** Faults that hit the whole control plane: one at a time, and no new instance faults meanwhile. */
+export const EXCLUSIVE: ReadonlySet<FaultKind> = new Set(["orchestrator-crash", "db-restart", "db-stop", "db-freeze"]);
