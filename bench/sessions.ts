@@ -4,8 +4,8 @@
  * 10,000 concurrent instances (each on its own connection by default), every one
  * heartbeating once a second with a seq, for N seconds, against an orchestrator
  * child process on embedded PostgreSQL. Reports the orchestrator's CPU (over the
- * measured window) and resident memory (peak), and the heartbeat round trip
- * (client-measured via heartbeat_ack). Connections ramp up with a bounded
+ * measured window, bench/lib/session-window.ts) and resident memory (peak), and
+ * the heartbeat round trip (client-measured via heartbeat_ack). Connections ramp up with a bounded
  * number of hellos in flight, so the hello storm does not dominate. The round
  * trip is measured by a separate probe process (bench/lib/heartbeat-probe.ts)
  * running `--probes` of the instances, because the harness process that drives
@@ -16,17 +16,16 @@
  * alone costs.
  */
 import os from "node:os";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { DATABASE_FLAGS, parseArgs, TIMING_FLAGS } from "./lib/args.js";
-import { Channels, type LoadInstance } from "./lib/load-instance.js";
-import { RoundTripWindow, LoadFleet } from "./lib/load-fleet.js";
+import { Channels } from "./lib/load-instance.js";
+import { LoadFleet } from "./lib/load-fleet.js";
 import { startBenchPostgres } from "./lib/postgres.js";
-import { startProbe, type ProbeChild, type ProbeResult } from "./lib/probe-child.js";
-import { ProcessWindow, SelfCpu, memory } from "./lib/proc.js";
-import { metricValue, runMain, startEchoServer, type NodeChild } from "./lib/process.js";
-import { finish, int, mib, ms, printHeader, printTable, summarize, type TargetResult } from "./lib/report.js";
-import { sleep } from "../test/helpers/wait.js";
+import { startProbe, type ProbeChild } from "./lib/probe-child.js";
+import { memory } from "./lib/proc.js";
+import { runMain, startEchoServer, type NodeChild } from "./lib/process.js";
+import { finish, int, mib, ms, printHeader, printTable, type TargetResult } from "./lib/report.js";
 import { autoCapacity, balancedFleet, orchestratorOnFreshDatabase } from "./lib/scenario.js";
+import { measureWindow, type WindowResult } from "./lib/session-window.js";
 
 const { quick, flags } = parseArgs("sessions", "Many concurrent sessions heartbeating: orchestrator CPU and memory, heartbeat round trip.", {
   instances: { help: "concurrent instances (sessions)", full: 10_000, quick: 500 },
@@ -48,110 +47,6 @@ const { quick, flags } = parseArgs("sessions", "Many concurrent sessions heartbe
   p99TargetMs: { help: "heartbeat round-trip p99 target", full: 50 },
   rssTargetMib: { help: "resident memory target", full: 1_024 },
 });
-
-interface WindowResult {
-  server: string;
-  sessions: number;
-  channels: number;
-  heartbeatsPerSecond: number;
-  /** Round trips seen by the probe process. */
-  rtt: ReturnType<typeof summarize>;
-  /** Round trips seen by the harness process driving the load fleet. */
-  loadRtt: ReturnType<typeof summarize>;
-  unanswered: number;
-  serverCpu: number;
-  maxRss: number;
-  peakRss: number;
-  dbCpu: number;
-  clientCpu: number;
-  clientLoopP99: number;
-  clientLoopMax: number;
-  probe: ProbeResult;
-  /** The orchestrator's own event-loop delay over the window (from its /metrics), NaN for the echo. */
-  serverLoopP99: number;
-  serverLoopMax: number;
-  /** V8 heap in use and external (Buffer) memory at the end of the window, from /metrics (NaN for the echo). */
-  heapUsed: number;
-  /** Major (mark-compact) collections in the window and the time all collections paused it, from /metrics. */
-  majorGcs: number;
-  gcSeconds: number;
-  external: number;
-  lost: number;
-  rampMs: number;
-  /** Resident memory before the first session connected. */
-  idleRss: number;
-}
-
-async function measure(
-  server: string,
-  fleet: LoadFleet,
-  members: LoadInstance[],
-  probe: ProbeChild,
-  serverPid: number,
-  postmasterPid: number | undefined,
-  rampMs: number,
-  idleRss: number,
-  metrics?: () => Promise<string>,
-): Promise<WindowResult> {
-  await sleep(flags.warmupSeconds * 1000);
-  // Reading /metrics resets its event-loop delay histogram: the next read covers the window alone.
-  const before = (await metrics?.()) ?? "";
-  const window = new RoundTripWindow(fleet);
-  const sent = () => members.reduce((n, m) => n + m.heartbeatsSent, 0);
-  const lostBefore = fleet.sessionsLost;
-  const sentBefore = sent();
-  const proc = new ProcessWindow(serverPid, 200);
-  const db = postmasterPid ? new ProcessWindow(postmasterPid, 1_000, true) : undefined;
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  proc.start();
-  db?.start();
-  loop.enable();
-  const self = new SelfCpu();
-  const started = performance.now();
-  window.open(started);
-  probe.startWindow();
-  await sleep(flags.seconds * 1000);
-  const sentInWindow = sent() - sentBefore;
-  const windowEnd = performance.now();
-  window.close(windowEnd);
-  const probed = probe.endWindow();
-  const elapsed = (windowEnd - started) / 1000;
-  proc.stop();
-  db?.stop();
-  loop.disable();
-  const clientCpu = self.percent();
-  const after = metrics ? await metrics() : "";
-  // Acks of the window's last heartbeats may still be on their way.
-  await fleet.answered(windowEnd, 1_000);
-  fleet.on({});
-  const probeResult = await probed;
-  return {
-    server,
-    sessions: members.length + flags.probes,
-    channels: fleet.channels.all.length,
-    heartbeatsPerSecond: sentInWindow / elapsed + flags.probes * (1_000 / flags.heartbeatIntervalMs),
-    rtt: probeResult.rtt,
-    loadRtt: summarize(window.rtts),
-    unanswered: Math.max(0, sentInWindow - window.rtts.length),
-    serverCpu: proc.cpuPercent,
-    maxRss: proc.maxRss,
-    peakRss: memory(serverPid).hwm,
-    dbCpu: db?.cpuPercent ?? Number.NaN,
-    clientCpu,
-    clientLoopP99: loop.percentile(99) / 1e6,
-    clientLoopMax: loop.max / 1e6,
-    probe: probeResult,
-    serverLoopP99: metrics ? metricValue(after, "finger_nodejs_eventloop_lag_p99_seconds") * 1000 : Number.NaN,
-    serverLoopMax: metrics ? metricValue(after, "finger_nodejs_eventloop_lag_max_seconds") * 1000 : Number.NaN,
-    heapUsed: metrics ? metricValue(after, "finger_nodejs_heap_size_used_bytes") : Number.NaN,
-    majorGcs: metrics ? gcDelta(before, after, "_count", 'kind="major"') : Number.NaN,
-    gcSeconds: metrics ? gcDelta(before, after, "_sum") : Number.NaN,
-    external: metrics ? metricValue(after, "finger_nodejs_external_memory_bytes") : Number.NaN,
-    lost: fleet.sessionsLost - lostBefore + probeResult.lost,
-    rampMs,
-    idleRss,
-  };
-}
 
 async function orchestratorRun(): Promise<WindowResult> {
   const pg = await startBenchPostgres(flags.databaseUrl);
@@ -178,7 +73,10 @@ async function orchestratorRun(): Promise<WindowResult> {
     probe = await startProbe(orchestrator.grpcAddress, flags.probes, "probe", autoCapacity(flags.streams, flags.instances, 0), flags.heartbeatIntervalMs, flags.probeSettleMs);
     favour(probe.pid);
     console.log(`[orchestrator] probe: ${flags.probes} instances in their own process, welcome and settled`);
-    const result = await measure("orchestrator", fleet, members, probe, orchestrator.pid, pg.postmasterPid, connectMs, idleRss, orchestrator.metrics);
+    const result = await measureWindow(
+      { server: "orchestrator", fleet, members, probe, serverPid: orchestrator.pid, postmasterPid: pg.postmasterPid, rampMs: connectMs, idleRss, metrics: orchestrator.metrics },
+      flags,
+    );
     const lostTotal = fleet.sessionsLost;
     if (lostTotal) console.log(`[orchestrator] ${lostTotal} sessions ended by the server during the run, e.g. ${members.find((m) => m.endReason)?.endReason}`);
     return result;
@@ -204,17 +102,12 @@ async function echoRun(): Promise<WindowResult> {
     console.log(`[echo] ${members.length.toLocaleString("en-US")} sessions connected in ${(ramp.ms / 1000).toFixed(1)} s (${ramp.perSecond.toFixed(0)}/s)`);
     probe = await startProbe(echo.address, flags.probes, "probe", 10, flags.heartbeatIntervalMs, flags.probeSettleMs);
     favour(probe.pid);
-    return await measure("bare echo", fleet, members, probe, echo.pid, undefined, ramp.ms, idleRss);
+    return await measureWindow({ server: "bare echo", fleet, members, probe, serverPid: echo.pid, rampMs: ramp.ms, idleRss }, flags);
   } finally {
     await probe?.stop();
     fleet.close();
     await echo.stop();
   }
-}
-
-function gcDelta(before: string, after: string, suffix: string, labels = ""): number {
-  const name = `finger_nodejs_gc_duration_seconds${suffix}`;
-  return metricValue(after, name, labels) - metricValue(before, name, labels);
 }
 
 /** Gives a process under measurement priority over the harness (needs root to go below 0; skipped otherwise). */

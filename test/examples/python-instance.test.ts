@@ -9,116 +9,20 @@
  */
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import pg from "pg";
 import { AdminClient, streamIds } from "../helpers/admin-client.js";
-import { freePort, projectRoot } from "../helpers/process.js";
+import { freePort } from "../helpers/process.js";
+import { checkToolchain, EXAMPLE_DIR, PYTHON, PythonInstance } from "../helpers/python-instance.js";
 import { fullAssignment, RawSession } from "../helpers/raw-session.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-database.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 import { sleep, waitUntil } from "../helpers/wait.js";
 
-const PYTHON = "/usr/bin/python3";
-const EXAMPLE_DIR = path.join(projectRoot, "examples/python");
-const APT_PACKAGES = "python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc";
 const ENV = { HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: "1500", RECONNECT_GRACE_MS: "500" };
-
-/** Fails (never skips) with the apt-get line that fixes a missing toolchain. */
-function checkToolchain(): void {
-  const problems: string[] = [];
-  const imports = spawnSync(PYTHON, ["-c", "import grpc, google.protobuf"], { encoding: "utf8" });
-  if (imports.error || imports.status !== 0) {
-    const why = imports.error?.message ?? imports.stderr.trim().split("\n").pop();
-    problems.push(`${PYTHON} cannot import grpc and google.protobuf (${why})`);
-  }
-  for (const tool of ["protoc", "grpc_python_plugin"]) {
-    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) problems.push(`${tool} is not on PATH`);
-  }
-  if (problems.length) {
-    throw new Error(
-      `the Python example cannot run: ${problems.join("; ")}. ` +
-        `Install Debian's packages: apt-get update && apt-get install -y ${APT_PACKAGES} (CI does it in .ci/run)`,
-    );
-  }
-}
-
-interface WorkerEvent {
-  /** Unix time in ms, from the worker's own log line. */
-  at: number;
-  what: "start" | "stopping" | "stop";
-  id: string;
-  epoch?: number;
-}
-
-/** example_instance.py as a child process, its stdout lines parsed as they arrive. */
-class PythonInstance {
-  readonly child: ChildProcess;
-  readonly lines: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(genDir: string, env: Record<string, string>) {
-    this.child = spawn(PYTHON, [path.join(EXAMPLE_DIR, "example_instance.py")], {
-      cwd: projectRoot,
-      // A clean environment: nothing of a pyenv or the orchestrator's own settings leaks in.
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: process.env.HOME ?? "/root",
-        PYTHONPATH: genDir,
-        PYTHONUNBUFFERED: "1",
-        PYTHONDONTWRITEBYTECODE: "1",
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    for (const stream of [this.child.stdout!, this.child.stderr!]) {
-      createInterface({ input: stream }).on("line", (line) => this.lines.push(line));
-    }
-    this.exited = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve({ code, signal })));
-  }
-
-  output(): string {
-    return this.lines.join("\n");
-  }
-
-  events(): WorkerEvent[] {
-    const out: WorkerEvent[] = [];
-    for (const line of this.lines) {
-      const m = /^(\d+\.\d{3}) INFO worker: (start|stopping|stop) (\S+)(?: epoch=(\d+))?/.exec(line);
-      if (!m) continue;
-      const event: WorkerEvent = { at: Math.round(Number(m[1]) * 1000), what: m[2] as WorkerEvent["what"], id: m[3]! };
-      if (m[4] !== undefined) event.epoch = Number(m[4]);
-      out.push(event);
-    }
-    return out;
-  }
-
-  /** Stream id to epoch of what the worker runs now, replayed from its start and stop lines. */
-  running(): Map<string, number> {
-    const running = new Map<string, number>();
-    for (const e of this.events()) {
-      if (e.what === "start") running.set(e.id, e.epoch ?? -1);
-      if (e.what === "stop") running.delete(e.id);
-    }
-    return running;
-  }
-
-  count(pattern: RegExp): number {
-    return this.lines.filter((l) => pattern.test(l)).length;
-  }
-
-  async exit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
-    const result = await Promise.race([this.exited, timeout]);
-    clearTimeout(timer);
-    if (!result) throw new Error(`python did not exit within ${timeoutMs} ms; output:\n${this.output()}`);
-    return result;
-  }
-}
 
 describe("the Python example instance (examples/python) against the real server", () => {
   let genDir: string;

@@ -4,6 +4,7 @@ import { status, type sendUnaryData, type ServerUnaryCall, type ServiceError } f
 import { AdminServiceService } from "../../src/gen/orchestrator/v1/admin.js";
 import { withCallDeadlines } from "../../src/grpc/call-deadline.js";
 import { createLogger } from "../../src/log/logger.js";
+import { sleep } from "../helpers/wait.js";
 
 type Handler = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void;
 
@@ -15,7 +16,7 @@ async function callOnce(handler: Handler, deadlineMs: number, settleMs: number):
   const answers: Array<{ error: Partial<ServiceError> | null; at: number }> = [];
   const call = { request: {}, getDeadline: () => (deadlineMs === Infinity ? Infinity : new Date(started + deadlineMs)) } as unknown as ServerUnaryCall<unknown, unknown>;
   handler(call, (error) => answers.push({ error, at: Date.now() - started }));
-  await new Promise((resolve) => setTimeout(resolve, settleMs));
+  await sleep(settleMs);
   return answers;
 }
 

@@ -12,7 +12,7 @@ import { AdminClient } from "../helpers/admin-client.js";
 import { queryRows } from "../helpers/test-database.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 import { waitUntil } from "../helpers/wait.js";
-import { isRunning, postmasterPid, signalCluster } from "./postgres-cluster.js";
+import { isRunning, postmasterPid, signalCluster } from "../helpers/postgres-cluster.js";
 
 // The client waits longer than any server-side bound here, so what it sees is the server's answer.
 const CLIENT_DEADLINE_MS = 12_000;

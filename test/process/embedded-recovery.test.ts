@@ -9,7 +9,7 @@ import { freePort, spawnOrchestrator, waitForHttp200, type NodeChild } from "../
 import { queryRows } from "../helpers/test-database.js";
 import { waitUntil } from "../helpers/wait.js";
 import { seedEmbeddedCluster } from "../helpers/embedded-cluster-template.js";
-import { childrenOf, isRunning, postmasterPid } from "../grpc/postgres-cluster.js";
+import { childrenOf, isRunning, postmasterPid } from "../helpers/postgres-cluster.js";
 
 /** Ports of one orchestrator process on its embedded database in `dataDir`. */
 async function embeddedEnv(dataDir: string): Promise<Record<string, string>> {

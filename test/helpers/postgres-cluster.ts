@@ -1,3 +1,7 @@
+/**
+ * The processes of a PostgreSQL cluster, found from its data folder and /proc
+ * (Linux), for tests that freeze, kill or clean up after a database server.
+ */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
