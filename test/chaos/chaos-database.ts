@@ -10,7 +10,7 @@ import path from "node:path";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../src/db/embedded-postgres.js";
 import { createLogger } from "../../src/log/logger.js";
 import { freePort } from "../../src/net/free-port.js";
-import { signalCluster } from "../grpc/postgres-cluster.js";
+import { signalCluster } from "../helpers/postgres-cluster.js";
 
 export type DatabaseState = "up" | "stopped" | "frozen";
 
