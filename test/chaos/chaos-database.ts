@@ -11,6 +11,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from "../../src/db/embed
 import { createLogger } from "../../src/log/logger.js";
 import { freePort } from "../../src/net/free-port.js";
 import { signalCluster } from "../helpers/postgres-cluster.js";
+import { seedEmbeddedCluster } from "../helpers/embedded-cluster-template.js";
 
 export type DatabaseState = "up" | "stopped" | "frozen";
 
@@ -26,6 +27,7 @@ export class ChaosDatabase {
 
   static async start(): Promise<ChaosDatabase> {
     const database = new ChaosDatabase(mkdtempSync(path.join(tmpdir(), "finger-chaos-pg-")), await freePort());
+    await seedEmbeddedCluster(database.dataDir); // no initdb: what matters here is what happens after start-up
     await database.up();
     return database;
   }

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { seedEmbeddedCluster } from "../helpers/embedded-cluster-template.js";
 import { freePort, spawnOrchestrator, waitForHttp200, type NodeChild } from "../helpers/process.js";
 
 export interface OrchestratorExit {
@@ -40,6 +41,7 @@ export class ChaosOrchestrator {
   static async start(databaseUrl: string | undefined, env: Record<string, string>): Promise<ChaosOrchestrator> {
     const own = { ...env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
     const orchestrator = new ChaosOrchestrator(own, await freePort(), await freePort(), databaseUrl ? undefined : await freePort());
+    if (orchestrator.dataDir) await seedEmbeddedCluster(orchestrator.dataDir);
     await orchestrator.spawn();
     return orchestrator;
   }

@@ -127,6 +127,10 @@ export class FaultInjector {
       case "reset":
         proxy.reset();
         return release();
+      case "half-reset":
+        proxy.halfReset();
+        // The instance's side is reset too once the fault is over, as its keepalive would find out.
+        return this.later(hold, () => (proxy.reset(), release()), `half-reset ${name}`);
       case "cut":
         proxy.cut();
         return this.later(hold, () => (proxy.heal(), release()), `cut ${name}`);

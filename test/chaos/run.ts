@@ -59,6 +59,8 @@ for (const [i, scenario] of chosen.entries()) {
   const result = await runScenario(scenario, { faultMs, seed: seed + i, onTick: soak ? (o) => soak.tick(o) : undefined });
   results.push(result);
   process.stdout.write(`${table([row(result)])}\n`);
+  const { setup, faults, settle } = result.phasesMs;
+  process.stdout.write(`  start-up ${setup} ms, faults and heals ${faults} ms, settling ${settle} ms\n`);
   for (const v of result.violations) process.stdout.write(`  VIOLATION at ${v.at} ms: ${v.kind} ${JSON.stringify(v.detail)}\n`);
 }
 

@@ -31,6 +31,8 @@ export interface ScenarioResult {
   overlaps: number;
   orchestratorRestartsMs: number[];
   adminCalls: { total: number; failed: number; slowestMs: number };
+  /** Wall time of each phase: start-up to a balanced fleet, faults and their heals, settling. */
+  phasesMs: { setup: number; faults: number; settle: number };
   violations: TimelineEntry[];
   timeline: TimelineEntry[];
 }
@@ -81,12 +83,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     if (!(await checks.balanced(leaseMs + 20_000))) throw new Error("the fleet did not balance at start");
     checks.start();
     const ticker = options.onTick ? setInterval(() => options.onTick!(orchestrator), 1_000) : undefined;
+    const faultsAt = performance.now();
     timeline.note("faults start", { forMs: options.faultMs });
     await injector.run(options.faultMs);
     timeline.note("faults stop");
+    const settleAt = performance.now();
     fleet.healAll();
     await checks.settle();
     await checks.balanced(leaseMs + 20_000);
+    const phasesMs = { setup: Math.round(faultsAt - timeline.startedAt), faults: Math.round(settleAt - faultsAt), settle: Math.round(performance.now() - settleAt) };
     checks.stop();
     clearInterval(ticker);
 
@@ -105,6 +110,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       overlaps: fleet.runs.violations.length,
       orchestratorRestartsMs: orchestrator.restartsMs.map(Math.round),
       adminCalls: { total: watch.calls.total, failed: watch.calls.failed, slowestMs: Math.round(watch.calls.slowest) },
+      phasesMs,
       violations: timeline.violations,
       timeline: timeline.entries,
     };

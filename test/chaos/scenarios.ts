@@ -7,6 +7,7 @@ export type FaultKind =
   | "blackhole"
   | "delay"
   | "reset"
+  | "half-reset"
   | "cut"
   | "stall"
   | "kill"
@@ -37,8 +38,8 @@ export const SCENARIOS: Scenario[] = [
     name: "network",
     database: "external",
     env: { ...FAST, ...BOUNDED_DATABASE },
-    faults: { blackhole: 2, delay: 2, reset: 2, cut: 2, stall: 1, kill: 2 },
-    shortMs: 8_000,
+    faults: { blackhole: 2, delay: 2, reset: 2, "half-reset": 2, cut: 2, stall: 1, kill: 2 },
+    shortMs: 6_000,
     fullMs: 90_000,
   },
   {
@@ -46,7 +47,7 @@ export const SCENARIOS: Scenario[] = [
     database: "external",
     env: { ...FAST, ...BOUNDED_DATABASE },
     faults: { "db-restart": 2, "db-stop": 1, "db-freeze": 2, reset: 1, kill: 1 },
-    shortMs: 8_000,
+    shortMs: 5_000,
     fullMs: 90_000,
   },
   {
@@ -56,14 +57,14 @@ export const SCENARIOS: Scenario[] = [
     database: "embedded",
     env: { HEARTBEAT_INTERVAL_MS: "1000", LEASE_TTL_MS: "8000", RECONNECT_GRACE_MS: "8000", ADMIN_CALL_TIMEOUT_MS: "2000" },
     faults: { "orchestrator-crash": 2, kill: 1, reset: 1 },
-    shortMs: 6_000,
+    shortMs: 4_000,
     fullMs: 90_000,
   },
   {
     name: "mixed",
     database: "external",
     env: { HEARTBEAT_INTERVAL_MS: "1000", LEASE_TTL_MS: "6000", RECONNECT_GRACE_MS: "6000", ...BOUNDED_DATABASE },
-    faults: { blackhole: 2, delay: 1, reset: 2, cut: 2, stall: 1, kill: 2, "orchestrator-crash": 1, "db-restart": 1, "db-freeze": 1, "db-stop": 1 },
+    faults: { blackhole: 2, delay: 1, reset: 2, "half-reset": 1, cut: 2, stall: 1, kill: 2, "orchestrator-crash": 1, "db-restart": 1, "db-freeze": 1, "db-stop": 1 },
     shortMs: 0,
     fullMs: 120_000,
   },

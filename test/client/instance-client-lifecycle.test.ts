@@ -13,7 +13,7 @@ describe("InstanceClient: strict mode, close and options", () => {
     const s = setup({ strict: true, welcomeTimeoutMs: 60_000 });
     const lost: string[][] = [];
     s.client.on("leaseLost", (e) => lost.push(e.stopped));
-    const call = await connect(s, 60_000, 300);
+    const call = await connect(s, 60_000, 600);
     call.assign(1, true, [stream("a")]);
     await waitUntil(() => call.acks().length === 1);
     // The lease runs from the last message the server confirmed: the hello (by its welcome), not the ack.
@@ -21,9 +21,10 @@ describe("InstanceClient: strict mode, close and options", () => {
     call.finish(status.UNAVAILABLE, "network down");
     await s.transport.call(1); // hangs without a welcome, like an unreachable server
     await sleep(30);
-    assert.deepEqual(s.stopped, [], "not before the lease ran out");
+    // (On a loaded machine the lease may be over already; then only the stop time below is checked.)
+    if (Date.now() - confirmedAt < 550) assert.deepEqual(s.stopped, [], "not before the lease ran out");
     await waitUntil(() => s.stopped.length === 1, 2_000);
-    assert.ok(Date.now() - confirmedAt >= 295, `stopped ${Date.now() - confirmedAt} ms after the hello; the lease is 300 ms`);
+    assert.ok(Date.now() - confirmedAt >= 595, `stopped ${Date.now() - confirmedAt} ms after the hello; the lease is 600 ms`);
     assert.deepEqual(s.stopped, [["a", "lease-lost"]]);
     assert.deepEqual(lost, [["a"]]);
   });
@@ -42,13 +43,13 @@ describe("InstanceClient: strict mode, close and options", () => {
 
   test("strict mode does not fire when the client reconnects in time", async () => {
     const s = setup({ strict: true });
-    const call = await connect(s, 60_000, 300);
+    const call = await connect(s, 60_000, 1_000);
     call.assign(1, true, [stream("a")]);
     await waitUntil(() => call.acks().length === 1);
     call.finish(status.UNAVAILABLE);
-    // The new session's welcome renews the lease: the first one's 300 ms no longer count.
+    // The new session's welcome renews the lease: the first one's second no longer counts.
     (await s.transport.call(1)).welcome("s2", 60_000, 60_000);
-    await sleep(400);
+    await sleep(1_100);
     assert.deepEqual(s.stopped, []);
   });
 

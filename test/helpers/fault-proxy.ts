@@ -44,6 +44,14 @@ class Direction {
 
 export type ProxyMode = "pass" | "blackhole" | "stalled";
 
+interface Pair {
+  client: net.Socket;
+  upstream: net.Socket;
+  directions: Direction[];
+  /** The server's side was reset, the instance's side is kept open and silent (halfReset). */
+  halfOpen?: boolean;
+}
+
 export class FaultProxy {
   mode: ProxyMode = "pass";
   /** Added to every chunk, each way. */
@@ -52,7 +60,7 @@ export class FaultProxy {
   refusing = false;
   /** Connections accepted so far (a reconnect shows up here). */
   accepted = 0;
-  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket; directions: Direction[] }>();
+  private readonly pairs = new Set<Pair>();
 
   private constructor(
     private readonly server: net.Server,
@@ -85,11 +93,12 @@ export class FaultProxy {
     }
     this.accepted++;
     const upstream = net.connect(port, host);
-    const pair = { client, upstream, directions: [new Direction(upstream, this), new Direction(client, this)] };
+    const pair: Pair = { client, upstream, directions: [new Direction(upstream, this), new Direction(client, this)] };
     this.pairs.add(pair);
     client.on("data", (chunk: Buffer) => pair.directions[0]!.push(chunk));
     upstream.on("data", (chunk: Buffer) => pair.directions[1]!.push(chunk));
     const end = () => {
+      if (pair.halfOpen && !client.destroyed) return; // the instance's side stays open until reset() or close()
       if (!this.pairs.delete(pair)) return;
       for (const d of pair.directions) d.drop();
       // A close on one side closes the other, as a reset; a black hole keeps both open (see blackhole()).
@@ -124,7 +133,19 @@ export class FaultProxy {
     for (const pair of [...this.pairs]) {
       this.pairs.delete(pair);
       for (const d of pair.directions) d.drop();
-      pair.client.resetAndDestroy();
+      for (const socket of [pair.client, pair.upstream]) if (!socket.destroyed) socket.resetAndDestroy();
+    }
+  }
+
+  /**
+   * Resets the server's side of every connection and leaves the instance's side
+   * open and silent, as a middlebox that gives up on a connection may: the
+   * orchestrator sees a break at once, the instance sees nothing.
+   */
+  halfReset(): void {
+    for (const pair of this.pairs) {
+      pair.halfOpen = true;
+      for (const d of pair.directions) d.drop();
       pair.upstream.resetAndDestroy();
     }
   }

@@ -81,6 +81,18 @@ describe("strict instances whose connection breaks: no stream runs twice, and it
     }
   });
 
+  test("reset on the server's side only: the server sees a break at once, the instance sees nothing and runs on until its lease ends", async () => {
+    const [a] = await fleet();
+    const faultAt = performance.now();
+    a!.halfReset();
+    await waitUntil(() => runs.runningOn.size === STREAMS && [...runs.runningOn.values()].every((i) => i !== "a"), 10_000, "every stream off a");
+    assert.deepEqual(runs.violations, [], "no stream started elsewhere before a stopped it");
+    const after = movedAfter(["a"], faultAt);
+    assert.equal(after.length, STREAMS / 4);
+    // The grace alone (300 ms from the break the server saw) would have moved them while a still ran them.
+    assert.ok(Math.min(...after) >= GRACE + 200, `the first moved ${Math.min(...after).toFixed(0)} ms after the fault`);
+  });
+
   test("black-holed: neither side sees a break; the client's lease runs out before the server's", async () => {
     const [a] = await fleet();
     const faultAt = performance.now();
