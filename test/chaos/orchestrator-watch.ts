@@ -59,7 +59,7 @@ export class OrchestratorWatch {
       const e = m.event;
       if (!e) return;
       this.events.set(e.kind, (this.events.get(e.kind) ?? 0) + 1);
-      if (!e.kind.startsWith("stream.")) this.timeline.note(`event ${e.kind}`, { instance: e.instanceId || undefined });
+      this.timeline.note(`event ${e.kind}`, { instance: e.instanceId || undefined, stream: e.streamId || undefined });
     });
     watch.on("error", () => undefined);
     watch.on("close", () => {

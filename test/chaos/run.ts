@@ -56,7 +56,14 @@ process.stdout.write(`chaos: ${FLEET.strict} strict instances and ${FLEET.raw} r
 for (const [i, scenario] of chosen.entries()) {
   const faultMs = minutes ? minutes * 60_000 : values.short ? scenario.shortMs : scenario.fullMs;
   process.stdout.write(`\n== ${scenario.name}: ${(faultMs / 1000).toFixed(0)} s of faults (${Object.keys(scenario.faults).join(", ")})\n`);
-  const result = await runScenario(scenario, { faultMs, seed: seed + i, onTick: soak ? (o) => soak.tick(o) : undefined });
+  let result: ScenarioResult;
+  try {
+    result = await runScenario(scenario, { faultMs, seed: seed + i, onTick: soak ? (o) => soak.tick(o) : undefined });
+  } catch (error) {
+    // A scenario that could not run to its end (the orchestrator did not come back, the fleet never balanced) fails the run.
+    const violation = { at: 0, kind: "scenario did not complete", detail: { error: error instanceof Error ? (error.stack ?? error.message) : String(error) } };
+    result = { scenario: scenario.name, seed: seed + i, faultMs, injected: {}, failovers: 0, moves: 0, worstReactionMs: 0, overlaps: 0, orchestratorRestartsMs: [], adminCalls: { total: 0, failed: 0, slowestMs: 0 }, phasesMs: { setup: 0, faults: 0, settle: 0 }, violations: [violation], timeline: [violation], runLog: [] };
+  }
   results.push(result);
   process.stdout.write(`${table([row(result)])}\n`);
   const { setup, faults, settle } = result.phasesMs;
@@ -71,6 +78,6 @@ if (soak) {
 }
 const violations = results.reduce((n, r) => n + r.violations.length, 0);
 const report = values.report ?? path.join(tmpdir(), `finger-chaos-${seed}.json`);
-writeFileSync(report, JSON.stringify({ seed, results: results.map((r) => (r.violations.length ? r : { ...r, timeline: undefined })), soak: soak?.samples }, null, 2));
+writeFileSync(report, JSON.stringify({ seed, results: results.map((r) => (r.violations.length ? r : { ...r, timeline: undefined, runLog: undefined })), soak: soak?.samples }, null, 2));
 process.stdout.write(`\nchaos: ${violations} violation(s); report: ${report}\n`);
 process.exit(violations ? 1 : 0);

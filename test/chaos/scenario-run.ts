@@ -35,6 +35,8 @@ export interface ScenarioResult {
   phasesMs: { setup: number; faults: number; settle: number };
   violations: TimelineEntry[];
   timeline: TimelineEntry[];
+  /** Every start and stop on a strict instance, as it lived it (ms since the run started). */
+  runLog: Array<{ at: number; instance: string; stream: string; what: "start" | "stop" }>;
 }
 
 export interface RunOptions {
@@ -113,6 +115,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       phasesMs,
       violations: timeline.violations,
       timeline: timeline.entries,
+      runLog: fleet.runs.log.map((e) => ({ ...e, at: timeline.since(e.at) })),
     };
   } finally {
     for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => undefined);
