@@ -1,4 +1,4 @@
-import type { Server } from "@grpc/grpc-js";
+import type { Server, ServerDuplexStream } from "@grpc/grpc-js";
 import type { Config } from "./config/config.js";
 import { pingDatabase, type Db } from "./db/database.js";
 import { describeDatabaseError } from "./db/database-errors.js";
@@ -9,12 +9,13 @@ import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "./grpc/grp
 import { HealthState } from "./grpc/health.js";
 import { addReflection } from "./grpc/reflection.js";
 import { adminService } from "./grpc/admin-service.js";
-import { InstanceSession } from "./grpc/instance-session.js";
+import { connectService } from "./grpc/connect-service.js";
+import { InstanceSession, type SessionOptions } from "./grpc/instance-session.js";
 import { systemClock } from "./coordinator/clock.js";
 import { Coordinator } from "./coordinator/coordinator.js";
 import { PostgresStore } from "./db/postgres-store.js";
 import { AdminServiceService } from "./gen/orchestrator/v1/admin.js";
-import { OrchestratorServiceService, type OrchestratorServiceServer } from "./gen/orchestrator/v1/orchestrator.js";
+import type { ConnectRequest } from "./gen/orchestrator/v1/orchestrator.js";
 import { HttpShim } from "./http/http-server.js";
 import { probeRoutes } from "./http/probe-routes.js";
 import { statusRoutes } from "./http/status-routes.js";
@@ -114,11 +115,15 @@ export class OrchestratorApp {
       this.grpc = createGrpcServer();
       this.health.addToServer(this.grpc);
       addReflection(this.grpc);
-      const sessionLogger = this.logger.child({ component: "session" });
-      const orchestrator: OrchestratorServiceServer = {
-        connect: (call) => void new InstanceSession(call, coordinator, this.config.helloTimeoutMs, sessionLogger),
+      const sessions: SessionOptions = {
+        helloTimeoutMs: this.config.helloTimeoutMs,
+        queueLimitBytes: this.config.sessionQueueLimitBytes,
+        logger: this.logger.child({ component: "session" }),
+        queueOverflowed: () => this.metrics.sessionQueueOverflowed(),
       };
-      this.grpc.addService(OrchestratorServiceService, orchestrator);
+      this.grpc.addService(connectService, {
+        connect: (call: ServerDuplexStream<ConnectRequest, Buffer>) => void new InstanceSession(call, coordinator, sessions),
+      });
       this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), this.about, this.config.adminCallTimeoutMs));
       const grpcPort = await bindGrpcServer(this.grpc, this.config.bindHost, this.config.grpcPort);
       this.checkNotStopping();

@@ -66,6 +66,13 @@ const envSchema = z.object({
   LAST_SEEN_PERSIST_MS: positiveMs(10_000),
   LIVE_MOVES_PER_SECOND: z.coerce.number({ error: "must be a number" }).min(0, "must not be negative").max(1_000_000, "must be at most 1000000").default(50),
   LIVE_MOVES_BURST: whole("must be a whole number").min(0, "must not be negative").max(1_000_000, "must be at most 1000000").default(200),
+  // Must hold the largest full assignment with room to spare: 10,000 streams with a URL, a
+  // name and a few metadata entries encode to about 2.7 MB, with long URLs and ten 40-character
+  // metadata values to about 8.4 MB (README, "An instance that stops reading").
+  SESSION_QUEUE_LIMIT_BYTES: whole("must be a whole number of bytes")
+    .min(65_536, "must be at least 65536 (64 KiB)")
+    .max(1_073_741_824, "must be at most 1073741824 (1 GiB)")
+    .default(16 * 1024 * 1024),
 });
 
 /** Where the orchestrator keeps its state. */
@@ -106,6 +113,8 @@ export interface Config {
   seenPersistMs: number;
   liveMovesPerSecond: number;
   liveMovesBurst: number;
+  /** Bytes that may wait for an instance that does not read before its session is ended. */
+  sessionQueueLimitBytes: number;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string {
@@ -189,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     seenPersistMs: e.LAST_SEEN_PERSIST_MS,
     liveMovesPerSecond: e.LIVE_MOVES_PER_SECOND,
     liveMovesBurst: e.LIVE_MOVES_BURST,
+    sessionQueueLimitBytes: e.SESSION_QUEUE_LIMIT_BYTES,
   };
 }
 

@@ -7,6 +7,8 @@ import { metricsFromMessage } from "./metrics-mapping.js";
 import type { Logger } from "../log/logger.js";
 import { decodeHello } from "./hello-decoder.js";
 import { FieldError } from "../domain/field-error.js";
+import { encodeResponse, GRPC_FRAME_HEADER_BYTES } from "./connect-service.js";
+import { resetCall } from "./reset-call.js";
 
 function endStatus(reason: EndReason): { code: status; details: string } | undefined {
   switch (reason.kind) {
@@ -21,6 +23,16 @@ function endStatus(reason: EndReason): { code: status; details: string } | undef
   }
 }
 
+/** What every session of a server shares. */
+export interface SessionOptions {
+  helloTimeoutMs: number;
+  /** Bytes that may wait for an instance that does not read before its session is ended (SESSION_QUEUE_LIMIT_BYTES). */
+  queueLimitBytes: number;
+  logger: Logger;
+  /** Called once for each session ended for passing queueLimitBytes (counted in the metrics). */
+  queueOverflowed?: () => void;
+}
+
 /**
  * One Connect stream: decodes and checks what the instance sends, hands it to
  * the coordinator, and implements the coordinator's SessionHandle on top of
@@ -33,13 +45,17 @@ export class InstanceSession implements SessionHandle {
   private ended = false;
   private gone = false;
   private readonly helloTimer: NodeJS.Timeout;
+  private readonly logger: Logger;
+  /** Bytes of messages written to the call that HTTP/2 has not taken yet (see write()). */
+  private queuedBytes = 0;
 
   constructor(
-    private readonly call: ServerDuplexStream<ConnectRequest, ConnectResponse>,
+    private readonly call: ServerDuplexStream<ConnectRequest, Buffer>,
     private readonly coordinator: Coordinator,
-    helloTimeoutMs: number,
-    private readonly logger: Logger,
+    private readonly options: SessionOptions,
   ) {
+    const { helloTimeoutMs } = options;
+    this.logger = options.logger;
     this.peer = call.getPeer();
     this.helloTimer = setTimeout(
       () => this.fail(status.DEADLINE_EXCEEDED, `expected hello as the first message within ${helloTimeoutMs} ms`),
@@ -107,9 +123,51 @@ export class InstanceSession implements SessionHandle {
     if (this.instanceId) this.coordinator.disconnected(this, this.instanceId, cause);
   }
 
+  /**
+   * Sends one message, unless the instance stopped reading. grpc-js tells little
+   * about that: write() turns false once 16 messages wait, whatever their size,
+   * 'drain' fires when none do, and writableLength counts messages too. What it
+   * does give is each write's callback, run when HTTP/2 has taken the message
+   * (into DATA frames within the peer's flow-control window). So the session
+   * counts the bytes written and not yet taken: all that waits in grpc-js and
+   * the HTTP/2 stream's queue, and all that grows while the peer reads nothing.
+   * Beyond it lie only the peer's flow-control window (64 KiB by default) and
+   * the sockets' buffers, which the transport bounds (a grpc-js client that
+   * pauses its stream also reads up to 16 messages ahead into its own buffer).
+   */
   private write(message: ConnectResponse): void {
     if (this.ended) return;
-    this.call.write(message);
+    const encoded = encodeResponse(message);
+    const size = encoded.byteLength + GRPC_FRAME_HEADER_BYTES;
+    if (this.queuedBytes + size > this.options.queueLimitBytes) {
+      this.overflow(size);
+      return;
+    }
+    this.queuedBytes += size;
+    this.call.write(encoded, () => {
+      this.queuedBytes -= size;
+    });
+  }
+
+  /**
+   * More than the limit would wait for the instance: it stopped reading (hung,
+   * or its receive window stays full). Ends the session as a broken connection,
+   * not a leave: the instance may still be running its streams, so they stay
+   * for the reconnect grace and until its lease is over.
+   */
+  private overflow(messageBytes: number): void {
+    this.ended = true;
+    const { queueLimitBytes } = this.options;
+    const cause = `more than SESSION_QUEUE_LIMIT_BYTES=${queueLimitBytes} bytes would wait unread (${this.queuedBytes} queued, ${messageBytes} more): the instance stopped reading`;
+    this.logger.warn({ peer: this.peer, instanceId: this.instanceId, queuedBytes: this.queuedBytes, messageBytes, queueLimitBytes }, "instance stopped reading; ending its session");
+    this.options.queueOverflowed?.();
+    // Later, not now: this runs inside the coordinator's own calls (a round sending
+    // its messages, a hello), which must not see the instance disconnect halfway.
+    process.nextTick(() => {
+      this.lost(cause);
+      // A status would wait behind the unread messages (see resetCall), so the call is reset.
+      if (!resetCall(this.call)) this.call.emit("error", { code: status.RESOURCE_EXHAUSTED, details: cause });
+    });
   }
 
   private fail(code: status, details: string): void {

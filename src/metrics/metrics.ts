@@ -14,6 +14,11 @@ export class OrchestratorMetrics implements CoordinatorObserver {
   readonly registry = new Registry();
   private readonly heartbeats = new Counter({ name: "finger_heartbeats_received_total", help: "Heartbeats received from instances", registers: [this.registry] });
   private readonly supersededSessions = new Counter({ name: "finger_sessions_superseded_total", help: "Sessions ended because the same instance connected again", registers: [this.registry] });
+  private readonly overflowedSessions = new Counter({
+    name: "finger_sessions_queue_overflow_total",
+    help: "Sessions ended because their instance stopped reading and more than SESSION_QUEUE_LIMIT_BYTES would have waited for it",
+    registers: [this.registry],
+  });
   private readonly moves = new Counter({
     name: "finger_stream_moves_total",
     help: "Streams granted (action=assigned) or told to stop (action=revoking), by reason: new, orphan, rebalance, drain, capacity",
@@ -91,6 +96,10 @@ export class OrchestratorMetrics implements CoordinatorObserver {
 
   superseded(): void {
     this.supersededSessions.inc();
+  }
+
+  sessionQueueOverflowed(): void {
+    this.overflowedSessions.inc();
   }
 
   round(decision: RoundDecision, durationSeconds: number): void {

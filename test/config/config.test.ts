@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigError, loadConfig, redactUrl } from "../../src/config/config.js";
+import { encodeResponse, GRPC_FRAME_HEADER_BYTES } from "../../src/grpc/connect-service.js";
 
 describe("configuration", () => {
   test("defaults: embedded database under ./data, gRPC 50051, HTTP 8080", () => {
@@ -33,6 +34,27 @@ describe("configuration", () => {
     assert.throws(() => loadConfig({ DB_QUERY_TIMEOUT_MS: "30000" }, false), /DB_QUERY_TIMEOUT_MS=30000: must be larger than DB_STATEMENT_TIMEOUT_MS=30000/);
     assert.throws(() => loadConfig({ DB_QUERY_TIMEOUT_MS: "soon" }, false), /DB_QUERY_TIMEOUT_MS="soon": must be a whole number of milliseconds/);
     assert.throws(() => loadConfig({ ADMIN_CALL_TIMEOUT_MS: "0" }, false), /ADMIN_CALL_TIMEOUT_MS="0": must be at least 1 ms/);
+  });
+
+  test("a session's outbound queue holds 16 MiB by default, set in bytes by SESSION_QUEUE_LIMIT_BYTES", () => {
+    assert.equal(loadConfig({}, false).sessionQueueLimitBytes, 16_777_216);
+    assert.equal(loadConfig({ SESSION_QUEUE_LIMIT_BYTES: "65536" }, false).sessionQueueLimitBytes, 65_536);
+    assert.throws(() => loadConfig({ SESSION_QUEUE_LIMIT_BYTES: "16MiB" }, false), (e: Error) => e instanceof ConfigError && /^invalid SESSION_QUEUE_LIMIT_BYTES="16MiB": must be a whole number of bytes$/.test(e.message));
+    assert.throws(() => loadConfig({ SESSION_QUEUE_LIMIT_BYTES: "1.5" }, false), /SESSION_QUEUE_LIMIT_BYTES="1.5": must be a whole number of bytes/);
+    assert.throws(() => loadConfig({ SESSION_QUEUE_LIMIT_BYTES: "16" }, false), /SESSION_QUEUE_LIMIT_BYTES="16": must be at least 65536 \(64 KiB\)/);
+    assert.throws(() => loadConfig({ SESSION_QUEUE_LIMIT_BYTES: "2147483648" }, false), /SESSION_QUEUE_LIMIT_BYTES="2147483648": must be at most 1073741824 \(1 GiB\)/);
+  });
+
+  test("the default queue limit holds a full assignment of 10,000 streams with long URLs and metadata", () => {
+    const add = Array.from({ length: 10_000 }, (_, i) => {
+      const id = `3f6c2a9e-1b7d-4c4e-9a51-${String(i).padStart(12, "0")}`;
+      const url = `https://stream.radio-network.example.com/live/${id}/playlist.m3u8?quality=high&token=${"t".repeat(120)}`;
+      const metadata = Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`key_${k}`, "v".repeat(40)]));
+      return { id, url, name: `Radio Station Number ${i} FM - The Best Music`, metadata, epoch: 1_000_000 + i };
+    });
+    const bytes = encodeResponse({ msg: { $case: "assignment", value: { seq: 1, full: true, add, remove: [] } } }).byteLength + GRPC_FRAME_HEADER_BYTES;
+    const limit = loadConfig({}, false).sessionQueueLimitBytes;
+    assert.ok(bytes > 8_000_000 && bytes < limit / 1.5, `a full set of ${bytes} bytes against a limit of ${limit}`);
   });
 
   test("a terminal gets pretty logs unless in production", () => {

@@ -90,6 +90,7 @@ describe("HTTP /status, /instances and /metrics", () => {
     assert.equal(value("finger_stream_moves_total", { reason: "new", action: "assigned" }), 5);
     assert.ok(value("finger_heartbeats_received_total") >= 2);
     assert.equal(value("finger_sessions_superseded_total"), 0);
+    assert.equal(value("finger_sessions_queue_overflow_total"), 0);
     assert.equal(families.get("finger_scheduling_round_duration_seconds")?.type, "HISTOGRAM");
     assert.ok(Number(families.get("finger_scheduling_round_duration_seconds")!.metrics[0]!.count) >= 1);
     assert.ok(value("finger_process_resident_memory_bytes") > 0, "process metrics");

@@ -1,0 +1,27 @@
+import { ConnectResponse, OrchestratorServiceService } from "../gen/orchestrator/v1/orchestrator.js";
+
+/**
+ * Bytes gRPC adds in front of every message on the wire (a compressed flag
+ * and a length); grpc-js never compresses responses, so a message of n bytes
+ * is n + 5 bytes of HTTP/2 DATA.
+ */
+export const GRPC_FRAME_HEADER_BYTES = 5;
+
+/**
+ * The Connect service as the server registers it. Responses reach grpc-js
+ * already encoded: a session encodes each message itself (encodeResponse),
+ * so it knows exactly how many bytes wait for an instance that does not read
+ * (see InstanceSession), and the encoding is still done only once.
+ */
+export const connectService = {
+  connect: {
+    ...OrchestratorServiceService.connect,
+    responseSerialize: (encoded: Buffer): Buffer => encoded,
+  },
+} as const;
+
+/** One response in its wire form; a view of the encoder's bytes, not a copy. */
+export function encodeResponse(message: ConnectResponse): Buffer {
+  const bytes = ConnectResponse.encode(message).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
