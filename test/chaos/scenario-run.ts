@@ -26,6 +26,8 @@ export interface ScenarioResult {
   failovers: number;
   /** Grants the orchestrator reported (stream.assigned) while faults ran and after. */
   moves: number;
+  /** Every event kind the orchestrator reported, counted. */
+  events: Record<string, number>;
   /** The longest any stream waited for an owner, outages of the control plane not counted. */
   worstReactionMs: number;
   overlaps: number;
@@ -108,6 +110,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       injected: Object.fromEntries(injector.injected),
       failovers: watch.count("instance.dead", "instance.expired"),
       moves: watch.count("stream.assigned"),
+      events: Object.fromEntries(watch.events),
       worstReactionMs: Math.round(checks.worstUnplacedMs),
       overlaps: fleet.runs.violations.length,
       orchestratorRestartsMs: orchestrator.restartsMs.map(Math.round),
