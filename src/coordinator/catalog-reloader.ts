@@ -33,6 +33,8 @@ export class CatalogReloader {
 
   /** Reloads `ids`; resolves when done (a failure is kept for a retry, not thrown). */
   reload(ids: string[]): Promise<void> {
+    // A write that changed nothing (enabling an enabled stream) is no change: no event, no round.
+    if (!ids.length) return this.queue;
     const next = this.queue.then(() =>
       this.apply(ids).catch((error: unknown) => {
         // The catalog write itself committed; only our copy is behind. Keep the ids and

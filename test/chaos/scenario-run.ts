@@ -64,7 +64,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     cleanups.unshift(() => fleet.close());
     if (!(await pollUntil(() => fleet.placed() === streams.length, 30_000, 100))) throw new Error(`the fleet did not place ${streams.length} streams at start`);
 
-    const watch = new OrchestratorWatch(orchestrator.grpcAddress, Number(scenario.env.ADMIN_CALL_TIMEOUT_MS ?? 10_000), timeline);
+    const watch = new OrchestratorWatch(orchestrator.grpcAddress, Number(scenario.env.ADMIN_CALL_TIMEOUT_MS ?? 10_000), timeline, streams[0]!);
     cleanups.unshift(() => watch.close());
     watch.start();
     const injector = new FaultInjector(

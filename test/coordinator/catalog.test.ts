@@ -58,6 +58,17 @@ describe("what instances are told when the catalog changes, on the in-memory sto
     assert.equal(h.store.assignments.get("radio-1")?.epoch, epoch);
   });
 
+  test("an admin write that changed no row records no catalog event and starts no round", async () => {
+    const { h } = harness;
+    await solo(radio("radio-1"));
+    const events = h.eventKinds().length;
+    const rounds = h.store.calls.writeRound;
+    await h.coordinator.catalogChanged([]);
+    await h.advance(1_000);
+    assert.deepEqual(h.eventKinds().slice(events), []);
+    assert.equal(h.store.calls.writeRound, rounds);
+  });
+
   test("a new url, name or metadata restarts the stream on its owner with the same epoch, in one message", async () => {
     const { h } = harness;
     const instance = await solo(radio("radio-1"), radio("radio-2"));
