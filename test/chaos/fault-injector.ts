@@ -39,8 +39,12 @@ export interface Targets {
   timeline: Timeline;
   /** Heals the fleet and resolves once it is balanced again (or the wait gives up). */
   quiesce(): Promise<void>;
-  /** Called after an orchestrator restart with the kill time and the running sets at that moment. */
-  restarted(killedAt: number, servingAt: number, before: Map<string, Set<string>>): void;
+  /**
+   * Called after an orchestrator restart with the kill time and the running sets at that
+   * moment; resolves once what followed was checked (no new fault may start before: a fault of
+   * its own would move streams and pass for a loss).
+   */
+  restarted(killedAt: number, servingAt: number, before: Map<string, Set<string>>): Promise<void>;
 }
 
 export class FaultInjector {
@@ -159,7 +163,7 @@ export class FaultInjector {
       const tookMs = await orchestrator.crashAndRestart();
       outage.to = performance.now();
       timeline.note("orchestrator serving again", { tookMs: Math.round(tookMs), pid: orchestrator.pid });
-      this.targets.restarted(outage.from, outage.to, before);
+      await this.targets.restarted(outage.from, outage.to, before);
       return;
     }
     const db = database!;

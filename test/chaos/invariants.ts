@@ -74,9 +74,8 @@ export class Invariants {
    * After an orchestrator restart: once a lease (and a little) has passed, every
    * instance that did not lose its lease meanwhile still runs what it ran at the kill.
    */
-  orchestratorRestarted(killedAt: number, servingAt: number, before: Map<string, Set<string>>): void {
-    this.checks.push(
-      new Promise<void>((resolve) => setTimeout(resolve, this.leaseMs + 1_500)).then(() => {
+  orchestratorRestarted(killedAt: number, servingAt: number, before: Map<string, Set<string>>): Promise<void> {
+    const check = new Promise<void>((resolve) => setTimeout(resolve, this.leaseMs + 1_500)).then(() => {
         const now = performance.now();
         let kept = 0;
         for (const [id, held] of before) {
@@ -88,8 +87,9 @@ export class Invariants {
           if (lost.length) this.timeline.violation("assignment lost across an orchestrator restart", { instance: id, lost });
         }
         this.timeline.note("restart check", { kept, servedAfterMs: Math.round(servingAt - killedAt) });
-      }),
-    );
+      });
+    this.checks.push(check);
+    return check;
   }
 
   /** Waits for every pending check. */

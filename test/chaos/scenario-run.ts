@@ -78,12 +78,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           fleet.healAll();
           await checks.balanced(leaseMs + 20_000);
         },
-        restarted: (killedAt, servingAt, before) => checks.orchestratorRestarted(killedAt, servingAt, before),
+        restarted: (killedAt, servingAt, before): Promise<void> => checks.orchestratorRestarted(killedAt, servingAt, before),
       },
       options.seed,
     );
     // The sampler discounts the outages the injector records, as they happen.
-    const checks = new Invariants(streams, fleet, injector.outages, timeline, leaseMs);
+    const checks: Invariants = new Invariants(streams, fleet, injector.outages, timeline, leaseMs);
     if (!(await checks.balanced(leaseMs + 20_000))) throw new Error("the fleet did not balance at start");
     checks.start();
     const ticker = options.onTick ? setInterval(() => options.onTick!(orchestrator), 1_000) : undefined;
