@@ -3,7 +3,8 @@
  * processes and sockets, a table per scenario, exit 1 on any violation (with a
  * JSON report of the timelines). Flags:
  *   --short            the short run npm test includes (a few seconds of faults per scenario)
- *   --minutes N        soak: the mixed scenario for N minutes, memory and event log sampled every 30 s
+ *   --minutes N        soak: every fault but orchestrator crashes, for N minutes, on one orchestrator
+ *                      process whose memory and event log are sampled every 30 s
  *   --scenario a,b     only these scenarios
  *   --seed N           replay a run's fault draws (printed with every result)
  *   --report FILE      where the JSON report goes (default: a temp file)
@@ -35,7 +36,8 @@ const minutes = values.minutes === undefined ? undefined : Number(values.minutes
 if (minutes !== undefined && !(minutes > 0)) fail(`--minutes ${values.minutes}: must be a positive number`);
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
 if (!Number.isInteger(seed)) fail(`--seed ${values.seed}: must be a whole number`);
-const names = values.scenario?.split(",") ?? (minutes ? ["mixed"] : SCENARIOS.filter((s) => !values.short || s.shortMs > 0).map((s) => s.name));
+const runs = SCENARIOS.filter((s) => (values.short ? s.shortMs : s.fullMs) > 0).map((s) => s.name);
+const names = values.scenario?.split(",") ?? (minutes ? ["soak"] : runs);
 const chosen = names.map((n) => SCENARIOS.find((s) => s.name === n) ?? fail(`--scenario ${n}: unknown (${SCENARIOS.map((s) => s.name).join(", ")})`));
 
 function row(r: ScenarioResult): string[] {

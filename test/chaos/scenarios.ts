@@ -68,6 +68,16 @@ export const SCENARIOS: Scenario[] = [
     shortMs: 0,
     fullMs: 120_000,
   },
+  {
+    // The soak (--minutes): every fault but the orchestrator's own crash, so that one process
+    // lives through the whole run and its memory over time means something.
+    name: "soak",
+    database: "external",
+    env: { HEARTBEAT_INTERVAL_MS: "1000", LEASE_TTL_MS: "6000", RECONNECT_GRACE_MS: "6000", ...BOUNDED_DATABASE },
+    faults: { blackhole: 2, delay: 1, reset: 2, "half-reset": 1, cut: 2, stall: 1, kill: 2, "db-restart": 1, "db-freeze": 1, "db-stop": 1 },
+    shortMs: 0,
+    fullMs: 0,
+  },
 ];
 
 /** Faults that hit the whole control plane: one at a time, and no new instance faults meanwhile. */
