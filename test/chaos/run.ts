@@ -53,7 +53,9 @@ function table(rows: string[][]): string {
 }
 
 const results: ScenarioResult[] = [];
-const soak = minutes ? new SoakSampler() : undefined;
+const soak = minutes
+  ? new SoakSampler((s) => process.stdout.write(`  soak sample: minute ${s.minute.toFixed(1)}, resident ${s.rssMiB} MiB, heap used ${s.heapUsedMiB} MiB, events ${s.events ?? "-"}\n`))
+  : undefined;
 process.stdout.write(`chaos: ${FLEET.strict} strict instances and ${FLEET.raw} raw sessions, capacity ${FLEET.capacity} each, ${FLEET.streams} streams; seed ${seed}\n`);
 for (const [i, scenario] of chosen.entries()) {
   const faultMs = minutes ? minutes * 60_000 : values.short ? scenario.shortMs : scenario.fullMs;

@@ -27,7 +27,10 @@ export class SoakSampler {
   private last = Number.NEGATIVE_INFINITY;
   private busy = false;
 
-  constructor(private readonly everyMs = 30_000) {}
+  constructor(
+    private readonly onSample?: (sample: SoakSample) => void,
+    private readonly everyMs = 30_000,
+  ) {}
 
   /** Called every second by the run; samples when the interval has passed. */
   tick(orchestrator: ChaosOrchestrator): void {
@@ -44,7 +47,10 @@ export class SoakSampler {
       const heap = Number(/^finger_nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1] ?? Number.NaN);
       const url = orchestrator.databaseUrl;
       const events = url ? (await queryRows<{ n: number }>(url, "select count(*)::int as n from orchestrator.events"))[0]?.n : undefined;
-      this.samples.push({ minute: Math.round((now - this.started) / 6_000) / 10, rssMiB: Math.round(rssOf(pid) / MiB), heapUsedMiB: Math.round(heap / MiB), events });
+      const sample = { minute: Math.round((now - this.started) / 6_000) / 10, rssMiB: Math.round(rssOf(pid) / MiB), heapUsedMiB: Math.round(heap / MiB), events };
+      this.samples.push(sample);
+      // As it is taken: a soak that dies half-way still leaves what it measured.
+      this.onSample?.(sample);
     } catch {
       // a sample during a restart or an outage is skipped
     }
