@@ -6,6 +6,7 @@ import type { CoordinatorObserver } from "../../src/coordinator/observer.js";
 import type { EndReason, GrantedStream, InstanceHello, InstanceMetrics, SessionHandle } from "../../src/coordinator/types.js";
 import { createLogger } from "../../src/log/logger.js";
 import { ManualClock } from "./manual-clock.js";
+import { ownedStreams } from "./owned-streams.js";
 
 /** What a fake instance was sent, in order. */
 export type Sent =
@@ -62,13 +63,7 @@ export class FakeInstance implements SessionHandle {
 
   /** Streams (and epochs) it should be running, from the assignments received. */
   owned(): Map<string, number> {
-    const owned = new Map<string, number>();
-    for (const a of this.assignments()) {
-      if (a.full) owned.clear();
-      for (const id of a.remove) owned.delete(id);
-      for (const s of a.add) owned.set(s.id, s.epoch);
-    }
-    return owned;
+    return ownedStreams(this.assignments());
   }
 
   /** What it runs, as a hello's `held` would claim it on reconnect. */

@@ -6,6 +6,7 @@ import {
   type ConnectResponse,
   type Hello,
 } from "../../src/gen/orchestrator/v1/orchestrator.js";
+import { ownedStreams } from "./owned-streams.js";
 
 /**
  * A bare Connect stream driven by hand, for protocol cases the real client
@@ -85,13 +86,7 @@ export class RawSession {
 
   /** Streams this session should be running, from the assignments received so far. */
   owned(): Map<string, number> {
-    const owned = new Map<string, number>();
-    for (const a of this.assignments()) {
-      if (a.full) owned.clear();
-      for (const id of a.remove) owned.delete(id);
-      for (const s of a.add) owned.set(s.id, s.epoch);
-    }
-    return owned;
+    return ownedStreams(this.assignments());
   }
 
   close(): void {
