@@ -12,6 +12,7 @@ import { createLogger } from "../../src/log/logger.js";
 import { freePort } from "../../src/net/free-port.js";
 import { signalCluster } from "../helpers/postgres-cluster.js";
 import { seedEmbeddedCluster } from "../helpers/embedded-cluster-template.js";
+import { onEmergency } from "./emergency-stop.js";
 
 export type DatabaseState = "up" | "stopped" | "frozen";
 
@@ -19,6 +20,12 @@ export class ChaosDatabase {
   state: DatabaseState = "stopped";
   private server: EmbeddedDatabase | undefined;
   private readonly logger = createLogger({ level: "silent", format: "json" });
+  // A run that dies leaves no server behind: thawed (it may be frozen), then a fast shutdown (SIGINT to the postmaster).
+  private readonly forget = onEmergency(() => {
+    const cluster = path.join(this.dataDir, "postgres");
+    signalCluster(cluster, "SIGCONT");
+    signalCluster(cluster, "SIGINT");
+  });
 
   private constructor(
     private readonly dataDir: string,
@@ -67,6 +74,7 @@ export class ChaosDatabase {
 
   async remove(): Promise<void> {
     if (this.state !== "stopped") await this.stop().catch(() => undefined);
+    this.forget();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

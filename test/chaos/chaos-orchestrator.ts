@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { seedEmbeddedCluster } from "../helpers/embedded-cluster-template.js";
 import { freePort, spawnOrchestrator, waitForHttp200, type NodeChild } from "../helpers/process.js";
+import { onEmergency } from "./emergency-stop.js";
 
 export interface OrchestratorExit {
   at: number;
@@ -24,6 +25,8 @@ export class ChaosOrchestrator {
   private proc: NodeChild | undefined;
   private stopping = false;
   private readonly dataDir: string | undefined = undefined;
+  // A run that dies leaves no orchestrator behind: SIGTERM, which also stops its embedded database.
+  private readonly forget = onEmergency(() => this.proc?.child.kill("SIGTERM"));
 
   private constructor(
     private readonly env: Record<string, string>,
@@ -103,6 +106,7 @@ export class ChaosOrchestrator {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.proc?.stop(15_000);
+    this.forget();
     if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -13,6 +13,7 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { stopOnSignalsAndErrors } from "./emergency-stop.js";
 import { runScenario, FLEET, type ScenarioResult } from "./scenario-run.js";
 import { SCENARIOS } from "./scenarios.js";
 import { SoakSampler } from "./soak-sampler.js";
@@ -52,6 +53,7 @@ function table(rows: string[][]): string {
   return all.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
 }
 
+stopOnSignalsAndErrors();
 const results: ScenarioResult[] = [];
 const soak = minutes
   ? new SoakSampler((s) => process.stdout.write(`  soak sample: minute ${s.minute.toFixed(1)}, resident ${s.rssMiB} MiB, heap used ${s.heapUsedMiB} MiB, events ${s.events ?? "-"}\n`))
