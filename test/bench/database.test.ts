@@ -6,8 +6,9 @@ import { benchSmokeTest } from "./smoke.js";
 const preloaded = await queryRows<{ preload: string }>(serverUrl(), "select current_setting('shared_preload_libraries') as preload");
 const databaseUrl = /\bpg_stat_statements\b/.test(preloaded[0]!.preload) ? serverUrl() : "embedded";
 
+// Short heartbeats and lease: each death waits for the lease.
 benchSmokeTest(
   "database",
-  ["--heartbeat-instances", "5", "--heartbeat-seconds", "1", "--heartbeat-streams", "20", "--fleet", "5", "--sizes", "20,40"],
+  ["--heartbeat-instances", "5", "--heartbeat-seconds", "1", "--heartbeat-streams", "20", "--fleet", "5", "--sizes", "20,40", "--heartbeat-interval-ms", "300", "--lease-ttl-ms", "900", "--reconnect-grace-ms", "300"],
   databaseUrl,
 );

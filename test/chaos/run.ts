@@ -2,7 +2,7 @@
  * `npm run test:chaos`: every scenario of the chaos suite against real
  * processes and sockets, a table per scenario, exit 1 on any violation (with a
  * JSON report of the timelines). Flags:
- *   --short            the short run npm test includes (a few seconds of faults per scenario)
+ *   --short            the short run npm test includes (a few seconds of faults per scenario, a smaller fleet)
  *   --minutes N        soak: every fault but orchestrator crashes, for N minutes, on one orchestrator
  *                      process whose memory and event log are sampled every 30 s
  *   --scenario a,b     only these scenarios
@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { stopOnSignalsAndErrors } from "./emergency-stop.js";
-import { runScenario, FLEET, type ScenarioResult } from "./scenario-run.js";
+import { runScenario, FLEET, SHORT_FLEET, type ScenarioResult } from "./scenario-run.js";
 import { SCENARIOS } from "./scenarios.js";
 import { SoakSampler } from "./soak-sampler.js";
 
@@ -58,13 +58,14 @@ const results: ScenarioResult[] = [];
 const soak = minutes
   ? new SoakSampler((s) => process.stdout.write(`  soak sample: minute ${s.minute.toFixed(1)}, resident ${s.rssMiB} MiB, heap used ${s.heapUsedMiB} MiB, events ${s.events ?? "-"}\n`))
   : undefined;
-process.stdout.write(`chaos: ${FLEET.strict} strict instances and ${FLEET.raw} raw sessions, capacity ${FLEET.capacity} each, ${FLEET.streams} streams; seed ${seed}\n`);
+const fleet = values.short ? SHORT_FLEET : FLEET;
+process.stdout.write(`chaos: ${fleet.strict} strict instances and ${fleet.raw} raw sessions, capacity ${fleet.capacity} each, ${fleet.streams} streams; seed ${seed}\n`);
 for (const [i, scenario] of chosen.entries()) {
   const faultMs = minutes ? minutes * 60_000 : values.short ? scenario.shortMs : scenario.fullMs;
   process.stdout.write(`\n== ${scenario.name}: ${(faultMs / 1000).toFixed(0)} s of faults (${Object.keys(scenario.faults).join(", ")})\n`);
   let result: ScenarioResult;
   try {
-    result = await runScenario(scenario, { faultMs, seed: seed + i, onTick: soak ? (o) => soak.tick(o) : undefined });
+    result = await runScenario(scenario, { faultMs, fleet, seed: seed + i, onTick: soak ? (o) => soak.tick(o) : undefined });
   } catch (error) {
     // A scenario that could not run to its end (the orchestrator did not come back, the fleet never balanced) fails the run.
     const violation = { at: 0, kind: "scenario did not complete", detail: { error: error instanceof Error ? (error.stack ?? error.message) : String(error) } };

@@ -15,7 +15,16 @@ import { OrchestratorWatch } from "./orchestrator-watch.js";
 import type { FaultKind, Scenario } from "./scenarios.js";
 import { Timeline, type TimelineEntry } from "./timeline.js";
 
-export const FLEET = { strict: 30, raw: 4, capacity: 10, streams: 120 };
+export interface FleetSize {
+  strict: number;
+  raw: number;
+  capacity: number;
+  streams: number;
+}
+
+export const FLEET: FleetSize = { strict: 30, raw: 4, capacity: 10, streams: 120 };
+/** The short run's (npm test): the same shape, smaller, as its few seconds of faults reach only a few instances. */
+export const SHORT_FLEET: FleetSize = { strict: 12, raw: 2, capacity: 10, streams: 48 };
 
 export interface ScenarioResult {
   scenario: string;
@@ -43,6 +52,7 @@ export interface ScenarioResult {
 
 export interface RunOptions {
   faultMs: number;
+  fleet: FleetSize;
   seed: number;
   /** Called every so often with the orchestrator's pid and database URL (the soak samples memory). */
   onTick?: (orchestrator: ChaosOrchestrator) => void;
@@ -56,11 +66,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   try {
     const orchestrator = await ChaosOrchestrator.start(database?.url, scenario.env);
     cleanups.unshift(() => orchestrator.stop());
-    const streams = streamIds(FLEET.streams);
+    const streams = streamIds(options.fleet.streams);
     const admin = new AdminClient(orchestrator.grpcAddress);
     await admin.upsert(streams.map((id) => ({ id })));
     admin.close();
-    const fleet = await ChaosFleet.start(orchestrator.grpcAddress, { ...FLEET, heartbeatMs: Number(scenario.env.HEARTBEAT_INTERVAL_MS) });
+    const fleet = await ChaosFleet.start(orchestrator.grpcAddress, { ...options.fleet, heartbeatMs: Number(scenario.env.HEARTBEAT_INTERVAL_MS) });
     cleanups.unshift(() => fleet.close());
     if (!(await pollUntil(() => fleet.placed() === streams.length, 30_000, 100))) throw new Error(`the fleet did not place ${streams.length} streams at start`);
 

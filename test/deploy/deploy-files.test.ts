@@ -80,8 +80,6 @@ describe("Dockerfile", () => {
     const build = JSON.parse(readFileSync(path.join(projectRoot, "tsconfig.build.json"), "utf8")) as { include: string[] };
     assert.ok(build.include.includes("migrations"), "migrations are compiled into dist/");
     assert.ok(build.include.includes("src"), "src, with src/gen/descriptors.ts, is compiled into dist/");
-    // .js where npm test runs the tests compiled (scripts/compiled-tree.ts).
-    const descriptors = ["ts", "js"].map((extension) => path.join(projectRoot, `src/gen/descriptors.${extension}`));
-    assert.ok(descriptors.some((file) => existsSync(file)), "buf generate writes the reflection descriptors");
+    assert.ok(existsSync(path.join(projectRoot, "src/gen/descriptors.ts")), "buf generate writes the reflection descriptors");
   });
 });

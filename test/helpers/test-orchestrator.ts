@@ -18,7 +18,7 @@ export async function startTestOrchestrator(
   env: Record<string, string> = {},
   database?: TestDatabase,
 ): Promise<TestOrchestrator> {
-  const db = database ?? (await createTestDatabase());
+  const db = database ?? (await createTestDatabase({ withSchema: true }));
   const config = loadConfig(
     {
       DATABASE_URL: db.url,
