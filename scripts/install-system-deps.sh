@@ -2,10 +2,11 @@
 # Debian packages the test suite needs besides npm's: the Python example instance
 # (examples/python) is generated with protoc and runs on Debian's grpcio; the
 # wall-clock test (test/process/wall-clock-jump) preloads libfaketime into the
-# orchestrator (the library only; the `faketime` wrapper command is not used).
+# orchestrator (the library only; the `faketime` wrapper command is not used); the TLS
+# tests make their certificates with the openssl command.
 # Idempotent: installs only what is missing; needs root (or sudo) and apt.
 set -euo pipefail
-packages=(python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc libfaketime)
+packages=(python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc libfaketime openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

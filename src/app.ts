@@ -6,11 +6,14 @@ import { openDatabase, type OpenDatabase } from "./db/open-database.js";
 import { EventsPruner } from "./db/events-retention.js";
 import { OrchestratorLock } from "./db/orchestrator-lock.js";
 import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "./grpc/grpc-server.js";
+import { authInterceptor } from "./grpc/auth-interceptor.js";
+import { Security } from "./auth/security.js";
 import { HealthState } from "./grpc/health.js";
 import { addReflection } from "./grpc/reflection.js";
 import { adminService } from "./grpc/admin-service.js";
 import { connectService } from "./grpc/connect-service.js";
 import { InstanceSession, type SessionOptions } from "./grpc/instance-session.js";
+import { SessionAdmission } from "./grpc/session-admission.js";
 import { systemClock } from "./coordinator/clock.js";
 import { Coordinator } from "./coordinator/coordinator.js";
 import { PostgresStore } from "./db/postgres-store.js";
@@ -19,6 +22,7 @@ import type { ConnectRequest } from "./gen/orchestrator/v1/orchestrator.js";
 import { HttpShim } from "./http/http-server.js";
 import { probeRoutes } from "./http/probe-routes.js";
 import { statusRoutes } from "./http/status-routes.js";
+import { httpGuard } from "./http/http-guard.js";
 import { OrchestratorMetrics } from "./metrics/metrics.js";
 import { checkSourceTable } from "./db/source-table-repository.js";
 import { SourceTableSync } from "./sync/source-table-sync.js";
@@ -51,6 +55,7 @@ export class OrchestratorApp {
   private grpc?: Server;
   private http?: HttpShim;
   private coordinatorRef?: Coordinator;
+  private security?: Security;
   private sync?: SourceTableSync;
   private stopping?: Promise<void>;
   private starting?: Promise<unknown>;
@@ -98,6 +103,12 @@ export class OrchestratorApp {
 
   private async startServing(): Promise<BoundPorts> {
     try {
+      // First: a token list or TLS file that cannot be used stops start-up before anything else starts.
+      const security = new Security(this.config.security, this.logger.child({ component: "auth" }), this.metrics);
+      this.security = security;
+      const { summary, warning } = security.describe(this.config.bindHost);
+      this.logger.info(summary, "security");
+      if (warning) this.logger.warn(warning);
       this.database = await openDatabase(this.config, this.logger.child({ component: "db" }), this.config.dbPoolSize);
       this.logger.child({ component: "db" }).info({ applied: this.database.applied }, "migrations up to date");
       this.checkNotStopping();
@@ -112,27 +123,36 @@ export class OrchestratorApp {
       this.pruner = new EventsPruner(this.db, { retentionDays: this.config.eventsRetentionDays }, this.logger.child({ component: "retention" }));
       this.pruner.start();
       this.checkNotStopping();
-      this.grpc = createGrpcServer();
+      this.grpc = createGrpcServer([authInterceptor(security.policy, security.refusals)]);
       this.health.addToServer(this.grpc);
-      addReflection(this.grpc);
+      if (this.config.security.reflection) addReflection(this.grpc);
       const sessions: SessionOptions = {
         helloTimeoutMs: this.config.helloTimeoutMs,
         queueLimitBytes: this.config.sessionQueueLimitBytes,
         logger: this.logger.child({ component: "session" }),
         queueOverflowed: () => this.metrics.sessionQueueOverflowed(),
+        security,
+        admission: new SessionAdmission({ maxSessions: this.config.maxSessions, maxSessionsPerConnection: this.config.maxSessionsPerConnection }),
+        messageRate: { perSecond: this.config.sessionMessagesPerSecond, burst: this.config.sessionMessageBurst },
       };
       this.grpc.addService(connectService, {
         connect: (call: ServerDuplexStream<ConnectRequest, Buffer>) => void new InstanceSession(call, coordinator, sessions),
       });
-      this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), this.about, this.config.adminCallTimeoutMs));
-      const grpcPort = await bindGrpcServer(this.grpc, this.config.bindHost, this.config.grpcPort);
+      this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), this.about, this.config.adminCallTimeoutMs, this.config.maxWatchers));
+      const grpcPort = await bindGrpcServer(this.grpc, this.config.bindHost, this.config.grpcPort, security.grpcCredentials());
+      security.start();
       this.checkNotStopping();
+      const fleetRoutes = statusRoutes(coordinator, this.metrics, this.about);
       this.http = new HttpShim(
         {
           ...probeRoutes({ pingDatabase: () => this.ping(), grpcStatus: () => this.health.status, about: this.about }),
-          ...statusRoutes(coordinator, this.metrics, this.about),
+          ...fleetRoutes,
         },
         this.logger.child({ component: "http" }),
+        {
+          ...(security.httpTls ? { tls: security.httpTls } : {}),
+          guard: httpGuard(security.policy, security.refusals, Object.keys(fleetRoutes), this.config.security.httpStatusPublic),
+        },
       );
       const httpPort = await this.http.listen(this.config.bindHost, this.config.httpPort);
       this.checkNotStopping();
@@ -185,6 +205,7 @@ export class OrchestratorApp {
       this.grpc ? shutdownGrpcServer(this.grpc, budget) : undefined,
       this.http?.close(),
     ]);
+    this.security?.stop();
     await this.lock?.release();
     await this.database?.close();
     this.database = undefined;

@@ -5,7 +5,7 @@
  * each heartbeat that carries a seq with heartbeat_ack (no coordinator, no database). Run as a child process:
  * `node --import tsx bench/lib/echo-server.ts`; prints "listening <port>".
  */
-import type { ServerDuplexStream } from "@grpc/grpc-js";
+import { ServerCredentials, type ServerDuplexStream } from "@grpc/grpc-js";
 import { bindGrpcServer, createGrpcServer } from "../../src/grpc/grpc-server.js";
 import {
   OrchestratorServiceService,
@@ -46,7 +46,7 @@ const service: OrchestratorServiceServer = {
   },
 };
 server.addService(OrchestratorServiceService, service);
-const port = await bindGrpcServer(server, "127.0.0.1", Number(process.env.PORT ?? 0));
+const port = await bindGrpcServer(server, "127.0.0.1", Number(process.env.PORT ?? 0), ServerCredentials.createInsecure());
 process.stdout.write(`listening ${port}\n`);
 process.on("SIGTERM", () => {
   server.forceShutdown();

@@ -104,6 +104,12 @@ export async function startOrchestrator(databaseUrl: string, env: OrchestratorEn
     BIND_HOST: "127.0.0.1",
     // BENCH_LOG_LEVEL=info (with BENCH_CHILD_LOG) keeps the orchestrator's audit trail of a run.
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
+    // Load generators multiplex sessions on few connections and send as fast as they can: the
+    // limits on what one client sends are for strangers, not for them (a benchmark may set its own).
+    MAX_SESSIONS: "1000000",
+    MAX_SESSIONS_PER_CONNECTION: "1000000",
+    SESSION_MESSAGES_PER_SECOND: "1000000",
+    SESSION_MESSAGE_BURST: "1000000",
   };
   for (const [k, v] of Object.entries(env)) vars[k] = String(v);
   // For profiling the orchestrator under load, e.g. BENCH_ORCHESTRATOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".

@@ -1,4 +1,4 @@
-import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions } from "@grpc/grpc-js";
+import { credentials as grpcCredentials, Metadata, type ChannelCredentials, type ChannelOptions } from "@grpc/grpc-js";
 import { OrchestratorServiceClient } from "../gen/orchestrator/v1/orchestrator.js";
 import type { ConnectCall, ConnectTransport } from "./types.js";
 
@@ -11,20 +11,25 @@ export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   "grpc.keepalive_time_ms": 15_000,
   "grpc.keepalive_timeout_ms": 5_000,
   "grpc.keepalive_permit_without_calls": 1,
+  // A connection of its own: grpc-js would otherwise share one among every client of a process
+  // with the same target, and the orchestrator admits only a few sessions per connection
+  // (MAX_SESSIONS_PER_CONNECTION); a broken connection then also breaks only this instance.
+  "grpc.use_local_subchannel_pool": 1,
 };
 
-/** The real transport: one channel to the orchestrator, a Connect call per session. */
+/** The real transport: one channel to the orchestrator, a Connect call per session, each with `metadata` (the token). */
 export function createGrpcTransport(
   address: string,
   credentials: ChannelCredentials = grpcCredentials.createInsecure(),
   channelOptions: ChannelOptions = {},
+  metadata: Metadata = new Metadata(),
 ): ConnectTransport {
   let client: OrchestratorServiceClient | undefined;
   return {
     open(): ConnectCall {
       // Created on first use so constructing an InstanceClient has no side effects.
       client ??= new OrchestratorServiceClient(address, credentials, { ...DEFAULT_CHANNEL_OPTIONS, ...channelOptions });
-      return client.connect();
+      return client.connect(metadata.clone());
     },
     close(): void {
       client?.close();

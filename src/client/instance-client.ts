@@ -6,6 +6,7 @@ import { AssignmentApplier, type ApplyResult } from "./assignment-applier.js";
 import { Backoff } from "./backoff.js";
 import { classifyDisconnect } from "./disconnect-policy.js";
 import { createGrpcTransport } from "./grpc-transport.js";
+import { callMetadata, channelCredentials } from "./connection-security.js";
 import { LeaseWatchdog } from "./lease-watchdog.js";
 import { Session, type SessionEnd } from "./session.js";
 import type { ConnectTransport, InstanceClientEvents, InstanceClientOptions, RunningStream } from "./types.js";
@@ -55,7 +56,9 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
     this.#watchdog = new LeaseWatchdog(() => {
       this.#leaseExpired().catch((error: unknown) => this.#log.error({ err: error }, "stopping streams after lease loss failed"));
     });
-    this.#transport = options.transport ?? createGrpcTransport(options.address, options.credentials, options.channelOptions);
+    this.#transport =
+      options.transport ??
+      createGrpcTransport(options.address, options.credentials ?? channelCredentials(options.tls ? { tls: options.tls } : {}), options.channelOptions, callMetadata(options.token === undefined ? {} : { token: options.token }));
     this.#welcomeTimeoutMs = options.welcomeTimeoutMs ?? 15_000;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 2_000;
   }

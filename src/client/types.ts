@@ -1,6 +1,7 @@
 import type { ChannelCredentials, ChannelOptions, StatusObject } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { ConnectRequest, ConnectResponse, SystemMetrics } from "../gen/orchestrator/v1/orchestrator.js";
+import type { ClientTls } from "./connection-security.js";
 
 /** A radio stream this instance runs, as granted by the orchestrator. */
 export interface RunningStream {
@@ -79,7 +80,11 @@ export interface InstanceClientOptions {
   capacity: number;
   labels?: Record<string, string>;
   version?: string;
-  /** Default: insecure. */
+  /** Sent as `authorization: Bearer <token>` (INSTANCE_TOKENS on the orchestrator). */
+  token?: string;
+  /** TLS: true for the system's roots, or a CA (and a client certificate for mutual TLS). Default: plaintext. */
+  tls?: true | ClientTls;
+  /** grpc-js credentials of your own; replaces `tls`. */
   credentials?: ChannelCredentials;
   onStart: StartHandler;
   onStop: StopHandler;

@@ -17,6 +17,7 @@ function isDelay(value: number | undefined, min = 0): boolean {
  */
 export function validateOptions(o: InstanceClientOptions): void {
   check(typeof o.address === "string" && o.address.length > 0, "address must be a non-empty host:port");
+  check(o.token === undefined || (typeof o.token === "string" && /^[A-Za-z0-9\-._~+/]+=*$/.test(o.token)), "token must hold only letters, digits and - . _ ~ + / (with = at the end)");
   check(typeof o.instanceId === "string" && idProblem(o.instanceId) === undefined,
     `instanceId ${typeof o.instanceId === "string" ? idProblem(o.instanceId) : "must be a string"}`);
   check(Number.isInteger(o.capacity) && o.capacity >= 0 && o.capacity <= MAX_CAPACITY,

@@ -1,9 +1,8 @@
 import { z } from "zod";
+import { ConfigError } from "./config-error.js";
+import { parseSecurityConfig, type SecurityConfig } from "./security-config.js";
 
-/** A configuration mistake: reported as one line, exit code 1, no stack trace. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+export { ConfigError };
 
 const whole = (rule: string) => z.coerce.number({ error: rule }).int({ error: rule });
 const port = (fallback: number) =>
@@ -73,6 +72,11 @@ const envSchema = z.object({
     .min(65_536, "must be at least 65536 (64 KiB)")
     .max(1_073_741_824, "must be at most 1073741824 (1 GiB)")
     .default(16 * 1024 * 1024),
+  MAX_SESSIONS: whole("must be a whole number").min(1, "must be at least 1").max(1_000_000, "must be at most 1000000").default(20_000),
+  MAX_SESSIONS_PER_CONNECTION: whole("must be a whole number").min(1, "must be at least 1").max(1_000_000, "must be at most 1000000").default(16),
+  SESSION_MESSAGES_PER_SECOND: z.coerce.number({ error: "must be a number" }).min(1, "must be at least 1").max(1_000_000, "must be at most 1000000").default(20),
+  SESSION_MESSAGE_BURST: whole("must be a whole number").min(1, "must be at least 1").max(1_000_000, "must be at most 1000000").default(100),
+  MAX_WATCHERS: whole("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(64),
 });
 
 /** Where the orchestrator keeps its state. */
@@ -115,6 +119,16 @@ export interface Config {
   liveMovesBurst: number;
   /** Bytes that may wait for an instance that does not read before its session is ended. */
   sessionQueueLimitBytes: number;
+  /** Open Connect sessions in all and on one TCP connection. */
+  maxSessions: number;
+  maxSessionsPerConnection: number;
+  /** Each session's message rate: a token bucket; a session over it is ended. */
+  sessionMessagesPerSecond: number;
+  sessionMessageBurst: number;
+  /** Concurrent WatchEvents calls. */
+  maxWatchers: number;
+  /** TLS files, tokens, and what stays open (README, "Security"). */
+  security: SecurityConfig;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string {
@@ -199,6 +213,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     liveMovesPerSecond: e.LIVE_MOVES_PER_SECOND,
     liveMovesBurst: e.LIVE_MOVES_BURST,
     sessionQueueLimitBytes: e.SESSION_QUEUE_LIMIT_BYTES,
+    maxSessions: e.MAX_SESSIONS,
+    maxSessionsPerConnection: e.MAX_SESSIONS_PER_CONNECTION,
+    sessionMessagesPerSecond: e.SESSION_MESSAGES_PER_SECOND,
+    sessionMessageBurst: e.SESSION_MESSAGE_BURST,
+    maxWatchers: e.MAX_WATCHERS,
+    security: parseSecurityConfig(env),
   };
 }
 

@@ -5,7 +5,7 @@ import type { EventLog, MoveCounter } from "./event-log.js";
 import type { Fleet } from "./fleet.js";
 import type { CoordinatorObserver } from "./observer.js";
 import { PendingTransfers } from "./pending-transfers.js";
-import { TokenBucket } from "./rate-limiter.js";
+import { TokenBucket } from "../domain/token-bucket.js";
 import { planRound, type RoundDecision } from "./round-planner.js";
 import { applyRound, returnWithheld, shedOverCapacity } from "./round-sender.js";
 import { roundWrites } from "./round-writes.js";

@@ -6,7 +6,7 @@ import type { About } from "../status/about.js";
 import { catalogHandlers } from "./admin-catalog.js";
 import { fleetHandlers } from "./admin-fleet.js";
 import { withCallDeadlines } from "./call-deadline.js";
-import { watchEvents } from "./watch-events.js";
+import { WATCH_LIMITS, watchEvents } from "./watch-events.js";
 
 /**
  * The operator API: every AdminService method, wired to the database and the
@@ -18,11 +18,12 @@ export function adminService(
   logger: Logger,
   about: About,
   callTimeoutMs: number,
+  maxWatchers = WATCH_LIMITS.maxWatchers,
 ): AdminServiceServer {
   const service: AdminServiceServer = {
     ...catalogHandlers(db, coordinator, logger),
     ...fleetHandlers(coordinator, logger, about),
-    watchEvents: watchEvents(coordinator.events),
+    watchEvents: watchEvents(coordinator.events, { ...WATCH_LIMITS, maxWatchers }),
   };
   return withCallDeadlines(AdminServiceService, service, callTimeoutMs, logger);
 }

@@ -1,4 +1,4 @@
-import { ConnectResponse, OrchestratorServiceService } from "../gen/orchestrator/v1/orchestrator.js";
+import { ConnectRequest, ConnectResponse, OrchestratorServiceService } from "../gen/orchestrator/v1/orchestrator.js";
 
 /**
  * Bytes gRPC adds in front of every message on the wire (a compressed flag
@@ -17,8 +17,23 @@ export const connectService = {
   connect: {
     ...OrchestratorServiceService.connect,
     responseSerialize: (encoded: Buffer): Buffer => encoded,
+    // Not decoded at all when too large: the session ends with a status that names the rule.
+    requestDeserialize: (bytes: Buffer): ConnectRequest | OversizeMessage =>
+      bytes.length > MAX_CONNECT_MESSAGE_BYTES ? { oversizeBytes: bytes.length } : ConnectRequest.decode(bytes),
   },
 } as const;
+
+/**
+ * The largest message an instance may send. The largest legitimate one is a
+ * hello holding 10,000 streams, about 1.5 MB with 128-character ids; the
+ * server's limit for every call stays at 4 MiB, which admin batches need.
+ */
+export const MAX_CONNECT_MESSAGE_BYTES = 2 * 1024 * 1024;
+
+/** What the session gets instead of a message over MAX_CONNECT_MESSAGE_BYTES. */
+export interface OversizeMessage {
+  oversizeBytes: number;
+}
 
 /** One response in its wire form; a view of the encoder's bytes, not a copy. */
 export function encodeResponse(message: ConnectResponse): Buffer {

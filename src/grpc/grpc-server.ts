@@ -1,4 +1,4 @@
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server, type ServerCredentials, type ServerInterceptor } from "@grpc/grpc-js";
 
 /** Channel options tuned for thousands of long-lived instance sessions. */
 const SERVER_OPTIONS = {
@@ -11,18 +11,15 @@ const SERVER_OPTIONS = {
   "grpc.max_receive_message_length": 4 * 1024 * 1024,
 } as const;
 
-/** Creates the gRPC server with the orchestrator's channel options. */
-export function createGrpcServer(): Server {
-  return new Server(SERVER_OPTIONS);
+/** Creates the gRPC server with the orchestrator's channel options; `interceptors` see every call first (authorization). */
+export function createGrpcServer(interceptors: ServerInterceptor[] = []): Server {
+  return new Server({ ...SERVER_OPTIONS, interceptors });
 }
 
-/**
- * Binds the server and resolves with the port actually bound (useful with port 0).
- * TLS credentials will be chosen here when transport security lands.
- */
-export function bindGrpcServer(server: Server, host: string, port: number): Promise<number> {
+/** Binds the server with `credentials` (plaintext or TLS) and resolves with the port actually bound (useful with port 0). */
+export function bindGrpcServer(server: Server, host: string, port: number, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (error, boundPort) => {
+    server.bindAsync(`${host}:${port}`, credentials, (error, boundPort) => {
       if (error) reject(new Error(`cannot listen for gRPC on ${host}:${port}: ${error.message}`));
       else resolve(boundPort);
     });

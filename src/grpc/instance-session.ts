@@ -7,8 +7,16 @@ import { metricsFromMessage } from "./metrics-mapping.js";
 import type { Logger } from "../log/logger.js";
 import { decodeHello } from "./hello-decoder.js";
 import { FieldError } from "../domain/field-error.js";
-import { encodeResponse, GRPC_FRAME_HEADER_BYTES } from "./connect-service.js";
+import { encodeResponse, GRPC_FRAME_HEADER_BYTES, MAX_CONNECT_MESSAGE_BYTES, type OversizeMessage } from "./connect-service.js";
 import { resetCall } from "./reset-call.js";
+import { authorizationOf } from "./auth-interceptor.js";
+import { identityRefusal, type Security } from "../auth/security.js";
+import type { Principal } from "../auth/access-policy.js";
+import { TokenBucket } from "../domain/token-bucket.js";
+import type { SessionAdmission } from "./session-admission.js";
+
+/** A leave's reason goes into the audit log: a sentence, not a document. */
+const MAX_REASON_LENGTH = 256;
 
 function endStatus(reason: EndReason): { code: status; details: string } | undefined {
   switch (reason.kind) {
@@ -31,6 +39,12 @@ export interface SessionOptions {
   logger: Logger;
   /** Called once for each session ended for passing queueLimitBytes (counted in the metrics). */
   queueOverflowed?: () => void;
+  /** Whose token or certificate the session came with, checked against its hello's id; none: anyone may be anyone. */
+  security?: Security;
+  /** MAX_SESSIONS and MAX_SESSIONS_PER_CONNECTION; none: no limit. */
+  admission?: SessionAdmission;
+  /** What an instance may send (SESSION_MESSAGES_PER_SECOND, SESSION_MESSAGE_BURST); none: no limit. */
+  messageRate?: { perSecond: number; burst: number };
 }
 
 /**
@@ -48,6 +62,11 @@ export class InstanceSession implements SessionHandle {
   private readonly logger: Logger;
   /** Bytes of messages written to the call that HTTP/2 has not taken yet (see write()). */
   private queuedBytes = 0;
+  /** Who the call's credentials say it is (the interceptor has let it in). */
+  private readonly principal: Principal;
+  private readonly certificateNames: string[] | undefined;
+  private readonly bucket: TokenBucket | undefined;
+  private release: () => void = () => undefined;
 
   constructor(
     private readonly call: ServerDuplexStream<ConnectRequest, Buffer>,
@@ -57,11 +76,23 @@ export class InstanceSession implements SessionHandle {
     const { helloTimeoutMs } = options;
     this.logger = options.logger;
     this.peer = call.getPeer();
+    const verdict = options.security?.policy.check("instance", authorizationOf(call.metadata));
+    this.principal = verdict?.ok ? verdict.principal : { role: "anonymous" };
+    this.certificateNames = options.security?.certificateBinding(call.getAuthContext()?.sslPeerCertificate);
     this.helloTimer = setTimeout(
       () => this.fail(status.DEADLINE_EXCEEDED, `expected hello as the first message within ${helloTimeoutMs} ms`),
       helloTimeoutMs,
     );
-    call.on("data", (message: ConnectRequest) => this.receive(message));
+    const rate = options.messageRate;
+    this.bucket = rate ? new TokenBucket(rate.perSecond, rate.burst, performance.now()) : undefined;
+    call.on("close", () => this.release());
+    const admitted = options.admission?.admit(this.peer);
+    if (admitted && "refusal" in admitted) {
+      this.fail(status.RESOURCE_EXHAUSTED, admitted.refusal);
+      return;
+    }
+    if (admitted) this.release = admitted.release;
+    call.on("data", (message: ConnectRequest | OversizeMessage) => this.receive(message));
     call.on("end", () => {
       this.lost("instance closed the stream without leave");
       this.finish();
@@ -71,8 +102,20 @@ export class InstanceSession implements SessionHandle {
     call.on("close", () => this.lost("connection closed"));
   }
 
-  private receive(message: ConnectRequest): void {
+  private receive(message: ConnectRequest | OversizeMessage): void {
     if (this.ended) return;
+    if ("oversizeBytes" in message) {
+      this.fail(status.RESOURCE_EXHAUSTED, `a Connect message may be at most ${MAX_CONNECT_MESSAGE_BYTES} bytes (got ${message.oversizeBytes})`);
+      return;
+    }
+    if (this.bucket) {
+      const now = performance.now();
+      if (this.bucket.available(now) < 1) {
+        this.flooded();
+        return;
+      }
+      this.bucket.take(1, now);
+    }
     const msg = message.msg;
     if (!this.instanceId) {
       if (msg?.$case !== "hello") {
@@ -82,6 +125,12 @@ export class InstanceSession implements SessionHandle {
       clearTimeout(this.helloTimer);
       try {
         const hello = decodeHello(msg.value);
+        const refusal = identityRefusal(hello.instanceId, this.principal, this.certificateNames);
+        if (refusal) {
+          this.options.security?.refusals.report(this.peer, "orchestrator.v1.OrchestratorService", "identity", refusal, { instance: hello.instanceId });
+          this.fail(status.PERMISSION_DENIED, refusal);
+          return;
+        }
         this.instanceId = hello.instanceId;
         this.coordinator.hello(this, hello);
       } catch (error) {
@@ -103,6 +152,10 @@ export class InstanceSession implements SessionHandle {
         this.coordinator.ack(this, id, msg.value.seq);
         break;
       case "leave":
+        if (msg.value.reason.length > MAX_REASON_LENGTH) {
+          this.fail(status.INVALID_ARGUMENT, `leave.reason: must be at most ${MAX_REASON_LENGTH} characters`);
+          break;
+        }
         this.coordinator.leave(this, id, msg.value.reason);
         break;
       case "hello":
@@ -117,6 +170,7 @@ export class InstanceSession implements SessionHandle {
 
   private lost(cause: string): void {
     clearTimeout(this.helloTimer);
+    this.release();
     if (this.gone) return;
     this.gone = true;
     this.ended = true;
@@ -170,8 +224,22 @@ export class InstanceSession implements SessionHandle {
     });
   }
 
+  /**
+   * The instance sends faster than any client needs: ended as a broken
+   * connection (its streams stay for the grace and its lease), with
+   * RESOURCE_EXHAUSTED; other sessions see nothing of it.
+   */
+  private flooded(): void {
+    const rate = this.options.messageRate!;
+    const cause = `more than SESSION_MESSAGES_PER_SECOND=${rate.perSecond} messages a second (burst SESSION_MESSAGE_BURST=${rate.burst})`;
+    this.logger.warn({ peer: this.peer, instanceId: this.instanceId }, "session flooded: %s", cause);
+    this.lost(cause);
+    this.call.emit("error", { code: status.RESOURCE_EXHAUSTED, details: cause });
+  }
+
   private fail(code: status, details: string): void {
     if (this.ended) return;
+    this.release();
     this.ended = true;
     clearTimeout(this.helloTimer);
     this.logger.debug({ peer: this.peer, instanceId: this.instanceId, code, details }, "ending session");

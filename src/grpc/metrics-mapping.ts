@@ -13,15 +13,20 @@ export const METRIC_NAMES = [
   ["uptimeSeconds", "uptime_seconds"],
 ] as const;
 
-/** Keeps only the metrics the instance actually sent, under their legacy names. */
+/**
+ * Keeps only the metrics the instance actually sent, under their legacy
+ * names: finite numbers only (NaN and infinities cannot be stored as JSON),
+ * and the three load averages at most.
+ */
 export function metricsFromMessage(m: SystemMetrics | undefined): InstanceMetrics | null {
   if (!m) return null;
   const out: InstanceMetrics = {};
   for (const [field, name] of METRIC_NAMES) {
     const value = m[field];
-    if (value !== undefined) out[name] = value;
+    if (value !== undefined && Number.isFinite(value)) out[name] = value;
   }
-  if (m.loadAverage.length) out.load_average = m.loadAverage;
+  const load = m.loadAverage.slice(0, 3).filter(Number.isFinite);
+  if (load.length) out.load_average = load;
   return out;
 }
 

@@ -16,9 +16,11 @@ const MAX_HISTORY = 1_000;
 export interface WatchLimits {
   maxBehindMs: number;
   maxBuffered: number;
+  /** Watchers at once (MAX_WATCHERS): one more gets RESOURCE_EXHAUSTED. */
+  maxWatchers: number;
 }
 
-export const WATCH_LIMITS: WatchLimits = { maxBehindMs: 30_000, maxBuffered: 100_000 };
+export const WATCH_LIMITS: WatchLimits = { maxBehindMs: 30_000, maxBuffered: 100_000, maxWatchers: 64 };
 // Once cut off, events already buffered stay until the client reads them or the
 // connection closes (the status follows them); only the growth is stopped.
 
@@ -42,7 +44,12 @@ function eventFilter(request: WatchEventsRequest): (e: LoggedEvent) => boolean {
  * watch again with `history` to catch up.
  */
 export function watchEvents(events: EventLog, limits: WatchLimits = WATCH_LIMITS) {
+  let watching = 0;
   return (call: ServerWritableStream<WatchEventsRequest, WatchEventsResponse>): void => {
+    if (watching >= limits.maxWatchers) {
+      call.emit("error", { code: status.RESOURCE_EXHAUSTED, details: `MAX_WATCHERS=${limits.maxWatchers} watchers are open; close one or raise MAX_WATCHERS` });
+      return;
+    }
     let filter: (e: LoggedEvent) => boolean;
     try {
       filter = eventFilter(call.request);
@@ -53,7 +60,13 @@ export function watchEvents(events: EventLog, limits: WatchLimits = WATCH_LIMITS
     let replayedUpTo = 0;
     // When a write first found the buffer full since the watcher last caught up.
     let behindSince: number | undefined;
-    const stop = () => events.off("event", send);
+    watching++;
+    let stopped = false;
+    const stop = () => {
+      events.off("event", send);
+      if (!stopped) watching--;
+      stopped = true;
+    };
     function send(e: LoggedEvent): void {
       if (e.seq <= replayedUpTo || !filter(e)) return;
       // Back under the high-water mark: it keeps up, even if the buffer never empties.

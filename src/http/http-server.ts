@@ -1,5 +1,7 @@
 import http from "node:http";
+import https from "node:https";
 import type { Logger } from "../log/logger.js";
+import type { TlsFiles } from "../auth/tls-files.js";
 
 /** What a route answers: an HTTP status and a JSON body (or raw text for metrics). */
 export interface HttpReply {
@@ -20,6 +22,20 @@ function send(res: http.ServerResponse, reply: HttpReply): void {
   res.end(text);
 }
 
+/** Decides a request to a protected route from its Authorization header: undefined lets it through. */
+export type HttpGuard = (path: string, authorization: string | undefined, peer: string) => HttpReply | undefined;
+
+export interface HttpShimOptions {
+  /** Serve HTTPS with these files (reloaded when they change). */
+  tls?: TlsFiles;
+  guard?: HttpGuard;
+}
+
+/** Longer URLs get 414: no route takes parameters worth more. */
+export const MAX_URL_LENGTH = 2_048;
+// Node's defaults (16 KiB of headers, five minutes for a request) suit a web server, not three GET routes.
+const LIMITS = { maxHeaderSize: 8_192, requestTimeout: 10_000, headersTimeout: 5_000 };
+
 /**
  * The small HTTP server for container probes, curl and Prometheus. Only GET
  * (and HEAD) of known paths; everything else gets a JSON error.
@@ -30,15 +46,33 @@ export class HttpShim {
   constructor(
     private readonly routes: Record<string, HttpRoute>,
     private readonly logger: Logger,
+    private readonly options: HttpShimOptions = {},
   ) {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
+    const tls = options.tls;
+    if (tls) {
+      const server = https.createServer({ ...LIMITS, ...tls.secureContext((context) => server.setSecureContext(context)) }, handler);
+      this.server = server;
+    } else {
+      this.server = http.createServer(LIMITS, handler);
+    }
     // Probes must not keep the process alive during shutdown.
     this.server.keepAliveTimeout = 5_000;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname.replace(/\/+$/, "") || "/";
-    const route = this.routes[path];
+    if ((req.url ?? "").length > MAX_URL_LENGTH) {
+      send(res, { status: 414, body: { error: `the URL is longer than ${MAX_URL_LENGTH} characters` } });
+      return;
+    }
+    let path: string;
+    try {
+      path = new URL(req.url ?? "/", "http://localhost").pathname.replace(/\/+$/, "") || "/";
+    } catch {
+      send(res, { status: 400, body: { error: "the request target is not a valid URL path" } });
+      return;
+    }
+    const route = Object.hasOwn(this.routes, path) ? this.routes[path] : undefined;
     if (!route) {
       send(res, { status: 404, body: { error: "not found", path, paths: Object.keys(this.routes) } });
       return;
@@ -46,6 +80,12 @@ export class HttpShim {
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("allow", "GET, HEAD");
       send(res, { status: 405, body: { error: `method ${req.method} not allowed`, path } });
+      return;
+    }
+    const refused = this.options.guard?.(path, req.headers.authorization, `${req.socket.remoteAddress ?? "unknown"}:${req.socket.remotePort ?? 0}`);
+    if (refused) {
+      if (refused.status === 401) res.setHeader("www-authenticate", 'Bearer realm="finger-orchestrator"');
+      send(res, refused);
       return;
     }
     try {

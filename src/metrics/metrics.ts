@@ -33,6 +33,18 @@ export class OrchestratorMetrics implements CoordinatorObserver {
   });
   private readonly dbErrors = new Counter({ name: "finger_database_errors_total", help: "Database operations that failed after retries", labelNames: ["operation"], registers: [this.registry] });
   private readonly events = new Counter({ name: "finger_events_total", help: "Audit events by kind", labelNames: ["kind"], registers: [this.registry] });
+  private readonly authFailures = new Counter({
+    name: "finger_auth_failures_total",
+    help: "Calls and requests refused for their credentials, by service (a gRPC service, or http) and reason: missing, malformed, unknown, role, identity",
+    labelNames: ["service", "reason"],
+    registers: [this.registry],
+  });
+  private readonly credentialReloads = new Counter({
+    name: "finger_credential_reloads_total",
+    help: "Changed TLS or token files (kind=tls, tokens), by result: applied, or rejected (what was in use stays)",
+    labelNames: ["kind", "result"],
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "finger_" });
@@ -106,6 +118,16 @@ export class OrchestratorMetrics implements CoordinatorObserver {
     this.roundDuration.observe(durationSeconds);
     for (const g of decision.grants) this.moves.inc({ reason: g.reason, action: "assigned" });
     for (const r of decision.revocations) this.moves.inc({ reason: r.reason, action: "revoking" });
+  }
+
+  /** A refused call or request (the AuthFailureSink of src/grpc/auth-interceptor.ts). */
+  count(service: string, reason: string): void {
+    this.authFailures.inc({ service, reason });
+  }
+
+  /** A changed credentials file: `kind` is tls or tokens. */
+  credentialsReloaded(kind: "tls" | "tokens", applied: boolean): void {
+    this.credentialReloads.inc({ kind, result: applied ? "applied" : "rejected" });
   }
 
   databaseError(operation: DatabaseOperation): void {

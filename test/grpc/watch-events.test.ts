@@ -1,6 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { credentials, status, type ClientReadableStream, type Server, type ServiceError } from "@grpc/grpc-js";
+import { credentials, ServerCredentials, status, type ClientReadableStream, type Server, type ServiceError } from "@grpc/grpc-js";
 import { EventLog } from "../../src/coordinator/event-log.js";
 import { AdminServiceClient, AdminServiceService, type WatchEventsResponse } from "../../src/gen/orchestrator/v1/admin.js";
 import { bindGrpcServer, createGrpcServer } from "../../src/grpc/grpc-server.js";
@@ -37,8 +37,8 @@ describe("WatchEvents with a watcher that does not keep up", () => {
 
   before(async () => {
     server = createGrpcServer();
-    server.addService(AdminServiceService, { watchEvents: watchEvents(log, { maxBehindMs: 300, maxBuffered: 100_000 }) } as never);
-    const port = await bindGrpcServer(server, "127.0.0.1", 0);
+    server.addService(AdminServiceService, { watchEvents: watchEvents(log, { maxBehindMs: 300, maxBuffered: 100_000, maxWatchers: 3 }) } as never);
+    const port = await bindGrpcServer(server, "127.0.0.1", 0, ServerCredentials.createInsecure());
     client = new AdminServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
   });
   after(() => {
@@ -72,5 +72,20 @@ describe("WatchEvents with a watcher that does not keep up", () => {
     assert.match(error!.details, /watcher too slow/);
     assert.ok(w.received() <= BURST, `got ${w.received()}`);
     assert.equal(log.listenerCount("event"), 0, "its listener is gone");
+  });
+
+  test("at most MAX_WATCHERS watch at once: one more gets RESOURCE_EXHAUSTED; once one leaves, another may come", async () => {
+    const open = [watch(client), watch(client), watch(client)];
+    await waitUntil(() => log.listenerCount("event") === 3, 2_000, "three watchers listening");
+    const fourth = watch(client);
+    const refused = await fourth.ended;
+    assert.equal(refused?.code, status.RESOURCE_EXHAUSTED);
+    assert.match(refused!.details, /MAX_WATCHERS=3/);
+    open[0]!.call.cancel();
+    await waitUntil(() => log.listenerCount("event") === 2, 2_000, "the cancelled watcher to leave");
+    const fifth = watch(client);
+    await waitUntil(() => log.listenerCount("event") === 3, 2_000, "a new watcher admitted");
+    for (const w of [open[1]!, open[2]!, fifth]) w.call.cancel();
+    await waitUntil(() => log.listenerCount("event") === 0, 2_000, "all gone");
   });
 });

@@ -19,8 +19,12 @@ export class RawSession {
   readonly ended: Promise<ServiceError | null>;
   private waiters: Array<() => void> = [];
 
-  constructor(address: string) {
-    this.client = new OrchestratorServiceClient(address, credentials.createInsecure());
+  private readonly ownClient: boolean;
+
+  /** On a connection of its own, as a real instance has (the server admits few sessions per connection), or on `shared`. */
+  constructor(address: string, shared?: OrchestratorServiceClient) {
+    this.ownClient = shared === undefined;
+    this.client = shared ?? new OrchestratorServiceClient(address, credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
     this.call = this.client.connect();
     this.call.on("data", (m: ConnectResponse) => {
       this.received.push(m);
@@ -91,7 +95,7 @@ export class RawSession {
 
   close(): void {
     this.call.cancel();
-    this.client.close();
+    if (this.ownClient) this.client.close();
   }
 }
 

@@ -1,7 +1,8 @@
 /**
- * Token bucket for moves between live instances, so a join or an operator's
- * rebalance cannot turn into a storm of revocations. Time is passed in, which
- * keeps it deterministic under test.
+ * A token bucket: the coordinator's for moves between live instances (a join
+ * or an operator's rebalance cannot turn into a storm of revocations), and
+ * each Connect session's for the messages its instance sends. Time (monotonic
+ * milliseconds) is passed in, which keeps it deterministic under test.
  */
 export class TokenBucket {
   private tokens: number;

@@ -1,0 +1,120 @@
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { copyFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { credentials } from "@grpc/grpc-js";
+import { pino } from "pino";
+import { OrchestratorApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config/config.js";
+import { AuthProbe, httpStatus } from "../helpers/auth-probe.js";
+import { TestCertificates } from "../helpers/test-certificates.js";
+import { createTestDatabase } from "../helpers/test-database.js";
+import { pollUntil } from "../helpers/wait.js";
+
+const OLD = "old-instance-token-0123456789";
+const NEW = "new-instance-token-0123456789";
+const ADMIN = "admin-token-for-rotation-0123";
+
+/** An orchestrator whose every log line is kept, to look for tokens in. */
+async function startLogged(env: Record<string, string>): Promise<{ app: OrchestratorApp; grpc: string; http: string; log: () => string; close(): Promise<void> }> {
+  const database = await createTestDatabase({ withSchema: true });
+  let log = "";
+  const sink = new Writable({ write: (chunk: Buffer, _e, done) => ((log += chunk.toString()), done()) });
+  const config = loadConfig({ DATABASE_URL: database.url, GRPC_PORT: "0", HTTP_PORT: "0", BIND_HOST: "127.0.0.1", LOG_FORMAT: "json", ...env }, false);
+  const app = new OrchestratorApp(config, pino({ level: "debug" }, sink));
+  const ports = await app.start();
+  return {
+    app,
+    grpc: `127.0.0.1:${ports.grpc}`,
+    http: `http://127.0.0.1:${ports.http}`,
+    log: () => log,
+    close: async () => {
+      await app.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** Replaces `file` as a secret mount or cert-manager does: a new file renamed over the old. */
+function replace(file: string, content: string | Buffer): void {
+  writeFileSync(`${file}.next`, content);
+  renameSync(`${file}.next`, file);
+}
+
+describe("rotation without a restart", () => {
+  const certs = new TestCertificates();
+  after(() => certs.remove());
+
+  test("a token file: the new token works, the removed one stops working; no token is ever logged", async () => {
+    const file = path.join(certs.dir, "instance-tokens");
+    writeFileSync(file, `${OLD}\n`);
+    const o = await startLogged({ INSTANCE_TOKENS_FILE: file, ADMIN_TOKENS: ADMIN });
+    const probe = new AuthProbe(o.grpc, credentials.createInsecure());
+    try {
+      assert.equal(await probe.connect(OLD, "rotating_a"), "OK");
+      assert.equal(await probe.connect(NEW, "rotating_b"), "UNAUTHENTICATED");
+      replace(file, `${OLD}\n${NEW}\n`); // both valid while the fleet moves over
+      assert.ok(await pollUntil(async () => (await probe.connect(NEW, "rotating_b")) === "OK", 5_000, 100), "the new token is accepted within seconds");
+      assert.equal(await probe.connect(OLD, "rotating_a"), "OK");
+      replace(file, `${NEW}\n`);
+      assert.ok(await pollUntil(async () => (await probe.connect(OLD, "rotating_a")) === "UNAUTHENTICATED", 5_000, 100), "the removed token is refused");
+      replace(file, "not a token\n");
+      assert.ok(await pollUntil(() => /token file change rejected/.test(o.log()), 5_000, 100), "a broken file is reported");
+      assert.equal(await probe.connect(NEW, "rotating_b"), "OK", "and the tokens from before stay valid");
+      // Refusals of every kind, on gRPC and HTTP, then the whole log is searched.
+      await probe.admin("/orchestrator.v1.AdminService/ListStreams", false, NEW);
+      await probe.admin("/orchestrator.v1.AdminService/DeleteStreams", false, "guess-guess-guess-guess");
+      await httpStatus(`${o.http}/status`, NEW);
+      const metrics = await (await fetch(`${o.http}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+      assert.match(metrics, /finger_auth_failures_total\{service="orchestrator\.v1\.AdminService",reason="role"\} 1/);
+      assert.match(metrics, /finger_credential_reloads_total\{kind="tokens",result="rejected"\} 1/);
+      for (const token of [OLD, NEW, ADMIN, "guess-guess-guess-guess"]) {
+        assert.ok(!o.log().includes(token), `the log never holds a token (${token.slice(0, 6)}...)`);
+        assert.ok(!metrics.includes(token), "nor do the metrics");
+      }
+      assert.match(o.log(), /refused/);
+    } finally {
+      probe.close();
+      await o.close();
+    }
+  });
+
+  test("TLS files: clients that trust only the new CA get in once the new certificate is in place; a bad pair keeps the old one", async () => {
+    const next = new TestCertificates("the next CA");
+    try {
+      const before = certs.server("rotating");
+      const afterPair = next.server("rotating");
+      const live = { cert: path.join(certs.dir, "live-cert.pem"), key: path.join(certs.dir, "live-key.pem") };
+      copyFileSync(before.certFile, live.cert);
+      copyFileSync(before.keyFile, live.key);
+      const o = await startLogged({ TLS_CERT_FILE: live.cert, TLS_KEY_FILE: live.key, HTTP_TLS: "true" });
+      const oldClient = () => new AuthProbe(o.grpc, credentials.createSsl(readFileSync(certs.caFile)));
+      const newClient = () => new AuthProbe(o.grpc, credentials.createSsl(readFileSync(next.caFile)));
+      const healthOf = async (make: () => AuthProbe) => {
+        const probe = make();
+        try {
+          return await probe.health(undefined);
+        } finally {
+          probe.close();
+        }
+      };
+      try {
+        assert.equal(await healthOf(oldClient), "OK");
+        assert.equal(await healthOf(newClient), "UNAVAILABLE");
+        // Half a rotation (the new key beside the old certificate): refused, the old pair stays.
+        replace(live.key, readFileSync(afterPair.keyFile));
+        assert.ok(await pollUntil(() => /TLS file change rejected/.test(o.log()), 5_000, 100));
+        assert.equal(await healthOf(oldClient), "OK");
+        replace(live.cert, readFileSync(afterPair.certFile));
+        assert.ok(await pollUntil(async () => (await healthOf(newClient)) === "OK", 5_000, 200), "new connections get the new certificate");
+        assert.equal(await healthOf(oldClient), "UNAVAILABLE");
+        assert.equal(await httpStatus(`${o.http.replace("http:", "https:")}/healthz`, undefined, readFileSync(next.caFile)), 200, "and so does the HTTP shim");
+      } finally {
+        await o.close();
+      }
+    } finally {
+      next.remove();
+    }
+  });
+});
