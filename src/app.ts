@@ -14,6 +14,7 @@ import { adminService } from "./grpc/admin-service.js";
 import { connectService } from "./grpc/connect-service.js";
 import { InstanceSession, type SessionOptions } from "./grpc/instance-session.js";
 import { SessionAdmission } from "./grpc/session-admission.js";
+import { tolerant } from "./grpc/undecodable.js";
 import { systemClock } from "./coordinator/clock.js";
 import { Coordinator } from "./coordinator/coordinator.js";
 import { PostgresStore } from "./db/postgres-store.js";
@@ -138,7 +139,7 @@ export class OrchestratorApp {
       this.grpc.addService(connectService, {
         connect: (call: ServerDuplexStream<ConnectRequest, Buffer>) => void new InstanceSession(call, coordinator, sessions),
       });
-      this.grpc.addService(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), this.about, this.config.adminCallTimeoutMs, this.config.maxWatchers));
+      this.grpc.addService(...tolerant(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), this.about, this.config.adminCallTimeoutMs, this.config.maxWatchers)));
       const grpcPort = await bindGrpcServer(this.grpc, this.config.bindHost, this.config.grpcPort, security.grpcCredentials());
       security.start();
       this.checkNotStopping();

@@ -1,4 +1,5 @@
 import { ConnectRequest, ConnectResponse, OrchestratorServiceService } from "../gen/orchestrator/v1/orchestrator.js";
+import { decodeOrUndecodable, Undecodable } from "./undecodable.js";
 
 /**
  * Bytes gRPC adds in front of every message on the wire (a compressed flag
@@ -17,11 +18,17 @@ export const connectService = {
   connect: {
     ...OrchestratorServiceService.connect,
     responseSerialize: (encoded: Buffer): Buffer => encoded,
-    // Not decoded at all when too large: the session ends with a status that names the rule.
-    requestDeserialize: (bytes: Buffer): ConnectRequest | OversizeMessage =>
-      bytes.length > MAX_CONNECT_MESSAGE_BYTES ? { oversizeBytes: bytes.length } : ConnectRequest.decode(bytes),
+    // Not decoded at all when too large, and not thrown when undecodable (grpc-js would answer
+    // INTERNAL): the session ends with a status that names the rule.
+    requestDeserialize: (bytes: Buffer): ConnectRequest | BadMessage => {
+      if (bytes.length > MAX_CONNECT_MESSAGE_BYTES) return { bad: "RESOURCE_EXHAUSTED", details: `a Connect message may be at most ${MAX_CONNECT_MESSAGE_BYTES} bytes (got ${bytes.length})` };
+      const decoded = decodeConnectRequest(bytes);
+      return decoded instanceof Undecodable ? { bad: "INVALID_ARGUMENT", details: decoded.details } : decoded;
+    },
   },
 } as const;
+
+const decodeConnectRequest = decodeOrUndecodable((bytes) => ConnectRequest.decode(bytes), "ConnectRequest");
 
 /**
  * The largest message an instance may send. The largest legitimate one is a
@@ -30,9 +37,10 @@ export const connectService = {
  */
 export const MAX_CONNECT_MESSAGE_BYTES = 2 * 1024 * 1024;
 
-/** What the session gets instead of a message over MAX_CONNECT_MESSAGE_BYTES. */
-export interface OversizeMessage {
-  oversizeBytes: number;
+/** What the session gets instead of a message too large or not decodable, and how to end the call. */
+export interface BadMessage {
+  bad: "RESOURCE_EXHAUSTED" | "INVALID_ARGUMENT";
+  details: string;
 }
 
 /** One response in its wire form; a view of the encoder's bytes, not a copy. */

@@ -7,7 +7,7 @@ import { metricsFromMessage } from "./metrics-mapping.js";
 import type { Logger } from "../log/logger.js";
 import { decodeHello } from "./hello-decoder.js";
 import { FieldError } from "../domain/field-error.js";
-import { encodeResponse, GRPC_FRAME_HEADER_BYTES, MAX_CONNECT_MESSAGE_BYTES, type OversizeMessage } from "./connect-service.js";
+import { encodeResponse, GRPC_FRAME_HEADER_BYTES, type BadMessage } from "./connect-service.js";
 import { resetCall } from "./reset-call.js";
 import { authorizationOf } from "./auth-interceptor.js";
 import { identityRefusal, type Security } from "../auth/security.js";
@@ -92,7 +92,7 @@ export class InstanceSession implements SessionHandle {
       return;
     }
     if (admitted) this.release = admitted.release;
-    call.on("data", (message: ConnectRequest | OversizeMessage) => this.receive(message));
+    call.on("data", (message: ConnectRequest | BadMessage) => this.receive(message));
     call.on("end", () => {
       this.lost("instance closed the stream without leave");
       this.finish();
@@ -102,10 +102,10 @@ export class InstanceSession implements SessionHandle {
     call.on("close", () => this.lost("connection closed"));
   }
 
-  private receive(message: ConnectRequest | OversizeMessage): void {
+  private receive(message: ConnectRequest | BadMessage): void {
     if (this.ended) return;
-    if ("oversizeBytes" in message) {
-      this.fail(status.RESOURCE_EXHAUSTED, `a Connect message may be at most ${MAX_CONNECT_MESSAGE_BYTES} bytes (got ${message.oversizeBytes})`);
+    if ("bad" in message) {
+      this.fail(status[message.bad], message.details);
       return;
     }
     if (this.bucket) {

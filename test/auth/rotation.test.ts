@@ -2,39 +2,15 @@ import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Writable } from "node:stream";
 import { credentials } from "@grpc/grpc-js";
-import { pino } from "pino";
-import { OrchestratorApp } from "../../src/app.js";
-import { loadConfig } from "../../src/config/config.js";
 import { AuthProbe, httpStatus } from "../helpers/auth-probe.js";
 import { TestCertificates } from "../helpers/test-certificates.js";
-import { createTestDatabase } from "../helpers/test-database.js";
+import { startLoggedOrchestrator as startLogged } from "../helpers/logged-orchestrator.js";
 import { pollUntil } from "../helpers/wait.js";
 
 const OLD = "old-instance-token-0123456789";
 const NEW = "new-instance-token-0123456789";
 const ADMIN = "admin-token-for-rotation-0123";
-
-/** An orchestrator whose every log line is kept, to look for tokens in. */
-async function startLogged(env: Record<string, string>): Promise<{ app: OrchestratorApp; grpc: string; http: string; log: () => string; close(): Promise<void> }> {
-  const database = await createTestDatabase({ withSchema: true });
-  let log = "";
-  const sink = new Writable({ write: (chunk: Buffer, _e, done) => ((log += chunk.toString()), done()) });
-  const config = loadConfig({ DATABASE_URL: database.url, GRPC_PORT: "0", HTTP_PORT: "0", BIND_HOST: "127.0.0.1", LOG_FORMAT: "json", ...env }, false);
-  const app = new OrchestratorApp(config, pino({ level: "debug" }, sink));
-  const ports = await app.start();
-  return {
-    app,
-    grpc: `127.0.0.1:${ports.grpc}`,
-    http: `http://127.0.0.1:${ports.http}`,
-    log: () => log,
-    close: async () => {
-      await app.stop();
-      await database.drop();
-    },
-  };
-}
 
 /** Replaces `file` as a secret mount or cert-manager does: a new file renamed over the old. */
 function replace(file: string, content: string | Buffer): void {
