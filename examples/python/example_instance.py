@@ -2,7 +2,11 @@
 """A runnable fingerprinting worker that records nothing: it prints what it would start and stop.
 
 Configured with the environment names fingerv7 deployments already use:
-  ORCHESTRATOR_URL or ORCHESTRATOR_ADDRESS  host:port or http://host:port (port defaults to 50051)
+  ORCHESTRATOR_URL or ORCHESTRATOR_ADDRESS  host:port, http(s)://host:port or grpc(s)://host:port;
+                                             https:// and grpcs:// mean TLS (port 443, else 50051)
+  ORCHESTRATOR_TOKEN                          this instance's token, sent as authorization: Bearer
+  ORCHESTRATOR_CA_FILE                        PEM CA to trust instead of the default roots (TLS on)
+  ORCHESTRATOR_CERT_FILE, ORCHESTRATOR_KEY_FILE  client certificate and key, for mutual TLS
   INSTANCE_ID (or SERVER_ID)                 unique id of this worker, e.g. finger_app_1
   MAX_STREAMS                                 how many streams it takes at once (default 10)
   DUMMY_STOP_SECONDS                          pretend stopping a recorder takes this long (default 0)
@@ -17,7 +21,7 @@ import socket
 import sys
 import time
 
-from orchestrator_client import HelloRejected, OrchestratorClient, Stream, parse_target
+from orchestrator_client import HelloRejected, OrchestratorClient, Stream, parse_target, security_from_env
 
 VERSION = "python-example/0.1.0"
 log = logging.getLogger("worker")
@@ -39,9 +43,13 @@ class DummyRecorder:
 
 
 def config_from_env(env: dict[str, str]) -> dict:
-    """Reads the legacy variables; raises ValueError naming the one that is wrong."""
-    url = env.get("ORCHESTRATOR_URL") or env.get("ORCHESTRATOR_ADDRESS") or "localhost:50051"
-    target, secure = parse_target(url)
+    """Reads the legacy variables and the security ones; raises ValueError naming the one that is wrong."""
+    name = "ORCHESTRATOR_URL" if env.get("ORCHESTRATOR_URL") else "ORCHESTRATOR_ADDRESS"
+    try:
+        target, tls = parse_target(env.get(name) or "localhost:50051")
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+    security = security_from_env(env, tls)
     if target.endswith(":8080"):
         log.warning("%s is the orchestrator's HTTP port; instances connect to its gRPC port (50051)", target)
     instance_id = env.get("INSTANCE_ID") or env.get("SERVER_ID")
@@ -54,7 +62,7 @@ def config_from_env(env: dict[str, str]) -> dict:
         raise ValueError(f"MAX_STREAMS or DUMMY_STOP_SECONDS is not a number: {error}") from None
     if capacity < 0:
         raise ValueError(f"MAX_STREAMS must be 0 or more, got {capacity}")
-    return {"target": target, "secure": secure, "instance_id": instance_id,
+    return {"target": target, "security": security, "instance_id": instance_id,
             "capacity": capacity, "stop_seconds": stop_seconds}
 
 
@@ -70,10 +78,10 @@ def main() -> int:
     recorder = DummyRecorder(config["stop_seconds"])
     client = OrchestratorClient(
         config["target"], config["instance_id"], config["capacity"],
-        on_start=recorder.start, on_stop=recorder.stop, secure=config["secure"],
+        on_start=recorder.start, on_stop=recorder.stop, security=config["security"],
         labels={"hostname": socket.gethostname()}, version=VERSION)
-    log.info("worker %s (capacity %d) connecting to %s",
-             config["instance_id"], config["capacity"], config["target"])
+    log.info("worker %s (capacity %d) connecting to %s (%s)", config["instance_id"],
+             config["capacity"], config["target"], config["security"].describe())
     try:
         client.serve()  # returns after SIGTERM/SIGINT, once every stream stopped and leave went out
     except HelloRejected:

@@ -14,36 +14,18 @@ import logging
 import queue
 import random
 import signal
-import sys
 import threading
 import time
-from pathlib import Path
 from typing import Callable, Dict, Optional
 
+from orchestrator_stubs import grpc, pb, pb_grpc  # first: it says how to fix a missing grpcio
+from channel_security import ChannelSecurity, security_from_env  # noqa: F401 (re-exported)
 from system_metrics import Metrics, SystemMetrics
 # Re-exported: workers import these from here.
 from orchestrator_types import DEFAULT_PORT, HelloRejected, Stream, parse_target  # noqa: F401
 
-try:
-    import grpc
-except ImportError as error:  # a setup problem: say how to fix it
-    raise ImportError(f"{error}: apt-get install python3-grpcio python3-protobuf, "
-                      f"and run Debian's /usr/bin/python3 (this is {sys.executable})") from error
-# Stubs made by generate.sh live in gen/ beside this file; PYTHONPATH entries win over it.
-_GEN_DIR = Path(__file__).resolve().parent / "gen"
-if _GEN_DIR.is_dir() and str(_GEN_DIR) not in sys.path:
-    sys.path.append(str(_GEN_DIR))
-try:
-    from orchestrator.v1 import orchestrator_pb2 as pb
-    from orchestrator.v1 import orchestrator_pb2_grpc as pb_grpc
-except ImportError as error:
-    raise ImportError(f"{error}: generate the stubs first with examples/python/generate.sh") from error
-
 log = logging.getLogger("orchestrator_client")
 
-# The server allows a ping every 10 s; pings notice a dead VPN or NAT long before TCP does.
-_CHANNEL_OPTIONS = [("grpc.keepalive_time_ms", 15_000), ("grpc.keepalive_timeout_ms", 5_000),
-                    ("grpc.keepalive_permit_without_calls", 1)]
 _HALF_CLOSE = object()  # put in a session's outbox to end the request stream
 
 
@@ -84,13 +66,14 @@ class OrchestratorClient:
                  on_start: Callable[[Stream], None], on_stop: Callable[[str], None], *,
                  labels: Optional[Dict[str, str]] = None, version: str = "",
                  metrics: Optional[Callable[[], Metrics]] = None, secure: bool = False,
+                 security: Optional[ChannelSecurity] = None,
                  backoff_initial: float = 0.25, backoff_max: float = 15.0,
                  welcome_timeout: float = 15.0, close_timeout: float = 2.0):
         self.target, self.instance_id, self.capacity = target, instance_id, capacity
         self._on_start, self._on_stop = on_start, on_stop
         self._labels, self._version = dict(labels or {}), version
         self._metrics = metrics or SystemMetrics()
-        self._secure = secure
+        self._security = security or ChannelSecurity(tls=secure)  # secure=True: TLS, default roots
         self._backoff_initial, self._backoff_max, self._attempt = backoff_initial, backoff_max, 0
         self._welcome_timeout, self._close_timeout = welcome_timeout, close_timeout
         self._running: Dict[str, Stream] = {}
@@ -176,9 +159,9 @@ class OrchestratorClient:
                 instance_id=self.instance_id, capacity=self.capacity, held=held,
                 labels=self._labels, version=self._version))
         # A channel per attempt: grpc's own reconnect backoff (up to 2 min) never adds to ours.
-        channel = (grpc.secure_channel(self.target, grpc.ssl_channel_credentials(), _CHANNEL_OPTIONS)
-                   if self._secure else grpc.insecure_channel(self.target, _CHANNEL_OPTIONS))
-        session.call = pb_grpc.OrchestratorServiceStub(channel).Connect(session.requests())
+        channel = self._security.open_channel(self.target)
+        session.call = pb_grpc.OrchestratorServiceStub(channel).Connect(
+            session.requests(), metadata=self._security.metadata())
         watchdog = threading.Timer(self._welcome_timeout, session.call.cancel)
         watchdog.daemon = True
         watchdog.start()
@@ -274,8 +257,16 @@ class OrchestratorClient:
         code, details = session.code, session.details
         if session.go_away is not None:
             return session.go_away.reconnect_after_ms / 1000
-        if code == grpc.StatusCode.INVALID_ARGUMENT:
-            raise HelloRejected(f"orchestrator rejected instance {self.instance_id!r}: {details}")
+        # A bad hello, or a token or certificate naming another instance (or a viewer's token):
+        # the worker's configuration is wrong, and reconnecting would only be refused again.
+        if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED):
+            raise HelloRejected(f"orchestrator rejected instance {self.instance_id!r} ({code.name}: {details})")
+        if code == grpc.StatusCode.UNAUTHENTICATED:
+            # A missing or unknown token: what a rotation looks like until the server has the new
+            # one (token files are reread without a restart), so keep trying, but slowly.
+            log.error("orchestrator refused the credentials (%s: %s); retrying in %.0f s",
+                      code.name, details, self._backoff_max)
+            return self._backoff_max
         if code == grpc.StatusCode.ABORTED and "superseded" in details.lower():
             # Another process now runs our streams; keeping them too would make two owners.
             log.warning("superseded by another process with id %r: stopping streams, retrying in %.0f s",

@@ -1,5 +1,5 @@
-"""What the orchestrator client hands a worker: the streams it must record, the error for a
-refused hello, and how ``ORCHESTRATOR_URL`` becomes a gRPC target."""
+"""What the orchestrator client hands a worker: the streams it must record, the error for an
+instance refused for good, and how ``ORCHESTRATOR_URL`` becomes a gRPC target."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,10 +7,13 @@ import urllib.parse
 from typing import Dict
 
 DEFAULT_PORT = 50051
+DEFAULT_TLS_PORT = 443
 
 
 class HelloRejected(Exception):
-    """The orchestrator refused our hello (INVALID_ARGUMENT): a configuration error retrying cannot fix."""
+    """The orchestrator refused this instance for good: a bad hello (INVALID_ARGUMENT) or
+    credentials that name another instance or role (PERMISSION_DENIED). A configuration
+    error of the worker's that retrying cannot fix."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,15 +28,24 @@ class Stream:
 
 
 def parse_target(url: str) -> tuple[str, bool]:
-    """Turns ``host``, ``host:port`` or the old guide's ``http(s)://host:port`` into a gRPC
-    target and whether it needs TLS; the port defaults to 50051."""
+    """Turns ``host``, ``host:port`` or ``scheme://host[:port]`` into a gRPC target and whether
+    it needs TLS, as the TypeScript client's parseOrchestratorUrl does: ``https://`` and
+    ``grpcs://`` mean TLS (port 443 by default), ``http://``, ``grpc://`` and none plaintext
+    (port 50051 by default)."""
     scheme, sep, rest = url.strip().partition("://")
     if not sep:
         scheme, rest = "grpc", url.strip()
     if scheme.lower() not in ("http", "https", "grpc", "grpcs"):
-        raise ValueError(f"unsupported scheme {scheme!r} in {url!r} (use host:port)")
+        raise ValueError(f"unsupported scheme {scheme!r} in {url!r} (use host:port, http(s):// or grpc(s)://)")
+    tls = scheme.lower() in ("https", "grpcs")
     parts = urllib.parse.urlsplit("//" + rest)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{url!r}: a gRPC target has no path, only a host and a port")
+    try:
+        port = parts.port
+    except ValueError:  # urlsplit's message does not say which URL
+        raise ValueError(f"{url!r}: the port must be a number from 0 to 65535") from None
     if not parts.hostname:
         raise ValueError(f"no host in {url!r}")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{host}:{parts.port or DEFAULT_PORT}", scheme.lower() in ("https", "grpcs")
+    return f"{host}:{port or (DEFAULT_TLS_PORT if tls else DEFAULT_PORT)}", tls

@@ -9,14 +9,11 @@
  */
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { rmSync } from "node:fs";
 import pg from "pg";
 import { AdminClient, streamIds } from "../helpers/admin-client.js";
 import { freePort } from "../helpers/process.js";
-import { checkToolchain, EXAMPLE_DIR, PYTHON, PythonInstance } from "../helpers/python-instance.js";
+import { generateStubs, PythonInstance, runPythonJson } from "../helpers/python-instance.js";
 import { fullAssignment, RawSession } from "../helpers/raw-session.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-database.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
@@ -33,11 +30,7 @@ describe("the Python example instance (examples/python) against the real server"
   const sessions: RawSession[] = [];
 
   before(async () => {
-    checkToolchain();
-    genDir = mkdtempSync(path.join(tmpdir(), "finger-python-gen-"));
-    // The README's generate command, into a temporary folder instead of gen/.
-    const gen = spawnSync("sh", [path.join(EXAMPLE_DIR, "generate.sh"), genDir], { encoding: "utf8" });
-    assert.equal(gen.status, 0, `generate.sh failed: ${gen.stderr}`);
+    genDir = generateStubs();
     database = await createTestDatabase();
   });
   afterEach(async () => {
@@ -102,18 +95,15 @@ for env in cases:
         out.append(config_from_env(env))
     except ValueError as error:
         out.append({"error": str(error)})
+for config in out:
+    if "security" in config:
+        config["secure"] = config.pop("security").tls
 print(json.dumps(out))
 `;
-    const run = spawnSync(PYTHON, ["-c", script], {
-      cwd: EXAMPLE_DIR,
-      encoding: "utf8",
-      env: { PATH: process.env.PATH ?? "", PYTHONPATH: genDir, PYTHONDONTWRITEBYTECODE: "1" },
-    });
-    assert.equal(run.status, 0, run.stderr);
-    const [first, second, third, badNumber, noId] = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
+    const [first, second, third, badNumber, noId] = runPythonJson<Array<Record<string, unknown>>>(genDir, script);
     assert.deepEqual(first, { target: "orch.example:50052", secure: false, instance_id: "finger_app_1", capacity: 20, stop_seconds: 0 });
     assert.deepEqual(second, { target: "10.0.0.5:50051", secure: false, instance_id: "finger_app_2", capacity: 10, stop_seconds: 0 });
-    assert.equal(third?.target, "finger-orchestrator.example:50051");
+    assert.equal(third?.target, "finger-orchestrator.example:443", "TLS's own port by default");
     assert.equal(third?.secure, true);
     assert.match(String(badNumber?.error), /MAX_STREAMS/);
     assert.match(String(noId?.error), /INSTANCE_ID/);
@@ -273,7 +263,7 @@ print(json.dumps(out))
     const py = python({ ORCHESTRATOR_URL: o.grpcAddress, INSTANCE_ID: "x".repeat(129) });
     const exit = await py.exit(8_000);
     assert.equal(exit.code, 1, py.output());
-    assert.match(py.output(), /rejected instance '(x+)': .*instance_id/);
+    assert.match(py.output(), /rejected instance '(x+)' \(INVALID_ARGUMENT: .*instance_id/);
     assert.equal(py.count(/rejected/), 1, "one attempt, no retries");
     assert.equal(o.app.coordinator.view.instancesById().length, 0);
   });

@@ -1,4 +1,4 @@
-import { credentials, type ServiceError } from "@grpc/grpc-js";
+import { credentials, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
 import {
   AdminServiceClient,
   type DeleteStreamsResponse,
@@ -12,8 +12,9 @@ import {
 export class AdminClient {
   readonly stub: AdminServiceClient;
 
-  constructor(address: string) {
-    this.stub = new AdminServiceClient(address, credentials.createInsecure());
+  /** Plaintext by default; pass TLS credentials (combined with a token's call credentials) for a secured orchestrator. */
+  constructor(address: string, channel: ChannelCredentials = credentials.createInsecure()) {
+    this.stub = new AdminServiceClient(address, channel);
   }
 
   upsert(streams: Array<Partial<StreamSpec> & { id: string }>): Promise<UpsertStreamsResponse> {

@@ -1,9 +1,13 @@
 /**
  * The Python example instance (examples/python/example_instance.py) as a child
- * process for its test: the toolchain check, and the process with its log lines
- * parsed into worker events.
+ * process for its tests: the toolchain check and the stubs, a snippet run
+ * against the example's modules, and the process with its log lines parsed
+ * into worker events.
  */
+import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { projectRoot } from "./process.js";
@@ -29,6 +33,26 @@ export function checkToolchain(): void {
         `Install Debian's packages: apt-get update && apt-get install -y ${APT_PACKAGES} (CI does it in .ci/run)`,
     );
   }
+}
+
+/** Checks the toolchain, then runs the README's generate command into a new temporary folder (the caller removes it). */
+export function generateStubs(): string {
+  checkToolchain();
+  const genDir = mkdtempSync(path.join(tmpdir(), "finger-python-gen-"));
+  const gen = spawnSync("sh", [path.join(EXAMPLE_DIR, "generate.sh"), genDir], { encoding: "utf8" });
+  assert.equal(gen.status, 0, `generate.sh failed: ${gen.stderr}`);
+  return genDir;
+}
+
+/** Runs `script` with the example's folder as the current one and returns what it printed as JSON. */
+export function runPythonJson<T>(genDir: string, script: string): T {
+  const run = spawnSync(PYTHON, ["-c", script], {
+    cwd: EXAMPLE_DIR,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", PYTHONPATH: genDir, PYTHONDONTWRITEBYTECODE: "1" },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  return JSON.parse(run.stdout) as T;
 }
 
 export interface WorkerEvent {
