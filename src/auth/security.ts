@@ -27,7 +27,7 @@ export function certificateNames(certificate: PeerCertificate | undefined): stri
     const match = /^(DNS|URI):(.+)$/.exec(entry.trim());
     if (match) names.push(match[2]!);
   }
-  return names;
+  return [...new Set(names)];
 }
 
 /** Why a session's hello for `instanceId` is refused, if it is: its token or certificate names another instance. */
