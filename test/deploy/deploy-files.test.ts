@@ -14,6 +14,7 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[]; interval: string };
   stop_grace_period?: string;
+  volumes?: string[];
 }
 
 const compose = parse(readFileSync(path.join(projectRoot, "docker-compose.orchestrator.yaml"), "utf8")) as {
@@ -46,6 +47,18 @@ describe("docker-compose.orchestrator.yaml", () => {
     assert.match(compose.services.postgres!.environment!.POSTGRES_PASSWORD!, /^\$\{POSTGRES_PASSWORD:\?/);
     assert.equal(env.GRPC_PORT, "50051");
     assert.equal(env.HTTP_PORT, "8080");
+  });
+
+  test("certificates and token files come from a read-only secrets mount, named only when set, never inline", () => {
+    const o = compose.services.orchestrator!;
+    assert.ok(o.volumes?.includes("./secrets:/run/secrets/finger:ro"), "./secrets is mounted read-only");
+    for (const name of ["TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "INSTANCE_TOKENS_FILE", "VIEWER_TOKENS_FILE", "ADMIN_TOKENS_FILE"]) {
+      assert.equal(o.environment![name], `\${${name}:-}`, `${name} is empty unless set`);
+    }
+    for (const inline of ["INSTANCE_TOKENS", "VIEWER_TOKENS", "ADMIN_TOKENS"]) assert.ok(!(inline in o.environment!), `no ${inline} in the compose file`);
+    const ignored = (file: string) => readFileSync(path.join(projectRoot, file), "utf8").split("\n");
+    assert.ok(ignored(".gitignore").includes("secrets/"), "secrets are not committed");
+    for (const pattern of ["secrets", "*.pem", "*.key"]) assert.ok(ignored(".dockerignore").includes(pattern), `${pattern} never reaches the image`);
   });
 });
 
