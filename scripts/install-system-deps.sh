@@ -3,10 +3,11 @@
 # (examples/python) is generated with protoc and runs on Debian's grpcio; the
 # wall-clock test (test/process/wall-clock-jump) preloads libfaketime into the
 # orchestrator (the library only; the `faketime` wrapper command is not used); the TLS
-# tests make their certificates with the openssl command.
+# tests make their certificates with the openssl command; the proxy test runs the
+# example nginx configuration (deploy/nginx) with Debian's nginx.
 # Idempotent: installs only what is missing; needs root (or sudo) and apt.
 set -euo pipefail
-packages=(python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc libfaketime openssl)
+packages=(python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc libfaketime openssl nginx)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -17,3 +18,7 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+# The package starts a system nginx on port 80 where services run; the tests start their own.
+if [[ " ${missing[*]} " == *" nginx "* ]]; then
+  { $sudo systemctl disable --now nginx || $sudo service nginx stop; } >/dev/null 2>&1 || true
+fi

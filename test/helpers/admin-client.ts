@@ -1,4 +1,4 @@
-import { credentials, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
+import { credentials, InterceptingCall, type Interceptor, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
 import {
   AdminServiceClient,
   type DeleteStreamsResponse,
@@ -12,9 +12,19 @@ import {
 export class AdminClient {
   readonly stub: AdminServiceClient;
 
-  /** Plaintext by default; pass TLS credentials (combined with a token's call credentials) for a secured orchestrator. */
-  constructor(address: string, channel: ChannelCredentials = credentials.createInsecure()) {
-    this.stub = new AdminServiceClient(address, channel);
+  /**
+   * Plaintext by default; pass TLS credentials for a secured orchestrator, and
+   * a token to send on every call (as metadata, which also works in plaintext).
+   */
+  constructor(address: string, channel: ChannelCredentials = credentials.createInsecure(), token?: string) {
+    const withToken: Interceptor = (options, next) =>
+      new InterceptingCall(next(options), {
+        start: (metadata, listener, start) => {
+          metadata.set("authorization", `Bearer ${token}`);
+          start(metadata, listener);
+        },
+      });
+    this.stub = new AdminServiceClient(address, channel, token === undefined ? {} : { interceptors: [withToken] });
   }
 
   upsert(streams: Array<Partial<StreamSpec> & { id: string }>): Promise<UpsertStreamsResponse> {
