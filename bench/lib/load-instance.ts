@@ -219,7 +219,7 @@ export class LoadInstance {
 
   leave(reason = "bench done"): void {
     this.stopHeartbeats();
-    this.send({ $case: "leave", value: { reason } });
+    this.send({ $case: "leave", value: { reason, returnWithinMs: 0 } });
     this.call?.end();
     this.state = "ended";
   }

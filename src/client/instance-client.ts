@@ -94,14 +94,17 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
   /**
    * Stops every running stream (`onStop` with reason `shutdown`), sends leave, half-closes and
    * waits (bounded by `closeTimeoutMs`) for the server to end the call, then stops reconnecting.
+   * With `returnWithinMs` (a restart: a new process with the same instance id will say hello
+   * within that time) the streams stay this instance's, unrun, and come back to it with no move;
+   * use it when stopped to be restarted, a plain close for a real shutdown.
    * Idempotent: later calls return the same promise.
    */
-  close(reason = "shutdown"): Promise<void> {
-    this.#closing ??= this.#close(reason);
+  close(reason = "shutdown", options: { returnWithinMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#close(reason, options.returnWithinMs ?? 0);
     return this.#closing;
   }
 
-  async #close(reason: string): Promise<void> {
+  async #close(reason: string, returnWithinMs: number): Promise<void> {
     this.#state = "closing";
     this.#wake?.();
     this.#watchdog.disarm();
@@ -110,7 +113,7 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
     // Heartbeats keep flowing meanwhile, so a slow shutdown does not lose the lease mid-way.
     const stopped = await this.#applier.stopAll("shutdown");
     this.#log.info({ reason, stopped: stopped.length }, "closing");
-    if (session?.welcomed && session.open) await session.leave(reason, this.#closeTimeoutMs);
+    if (session?.welcomed && session.open) await session.leave(reason, this.#closeTimeoutMs, returnWithinMs);
     else session?.cancel(status.CANCELLED, "client closed");
     await this.#loop;
     this.#transport.close();

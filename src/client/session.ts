@@ -114,10 +114,10 @@ export class Session {
     this.#quiesced = true;
   }
 
-  /** Sends leave, half-closes, and waits up to `timeoutMs` for the server to end the call. */
-  async leave(reason: string, timeoutMs: number): Promise<void> {
+  /** Sends leave (with the time it will be back in, for a restart), half-closes, and waits up to `timeoutMs` for the server to end the call. */
+  async leave(reason: string, timeoutMs: number, returnWithinMs = 0): Promise<void> {
     if (!this.#open) return;
-    this.#write({ msg: { $case: "leave", value: { reason } } });
+    this.#write({ msg: { $case: "leave", value: { reason, returnWithinMs: Math.max(0, Math.min(2 ** 32 - 1, Math.round(returnWithinMs))) } } });
     this.#halfClose();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));

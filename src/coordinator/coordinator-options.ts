@@ -11,6 +11,8 @@ export interface CoordinatorOptions {
   reconnectGraceMs: number;
   liveMovesPerSecond: number;
   liveMovesBurst: number;
+  /** The longest a restarting instance may keep its streams unrun (a leave with return_within_ms); default 120000. */
+  maxReturnWithinMs?: number;
   /** How often leases and grace periods are checked. */
   tickMs?: number;
   /** How often last-seen bookkeeping is written, batched. */

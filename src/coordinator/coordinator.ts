@@ -204,12 +204,21 @@ export class Coordinator {
     if (freed) this.requestRound();
   }
 
-  /** The instance stopped everything and leaves: its streams move at once. */
-  leave(session: SessionHandle, instanceId: string, reason: string): void {
+  /**
+   * The instance stopped everything and leaves: its streams move at once, or,
+   * when it is restarting and will be back within `returnWithinMs`, stay its
+   * own (unrun) until it is back or that time, capped by maxReturnWithinMs, is up.
+   */
+  leave(session: SessionHandle, instanceId: string, reason: string, returnWithinMs = 0): void {
     const instance = this.current(session, instanceId);
     if (!instance) return;
-    instance.leave();
-    this.audit("instance.left", instance.id, { reason });
+    const within = Math.min(returnWithinMs, this.options.maxReturnWithinMs ?? 120_000);
+    if (within > 0 && instance.leaveToReturn(this.clock.now(), within)) {
+      this.audit("instance.left", instance.id, { reason, return_within_ms: within });
+    } else {
+      instance.leave();
+      this.audit("instance.left", instance.id, { reason });
+    }
     session.end({ kind: "left" });
     this.requestRound();
   }

@@ -9,13 +9,14 @@ import { disconnectedUntil, leaseEnd, restoredUntil, type LeaseTerms } from "./l
  * table each map it once (draining is a flag beside it, suspect is derived):
  * - connected: a session is open;
  * - disconnected: no session, but it keeps its streams until `deadline`
- *   (its connection broke, or it has not come back since an orchestrator restart);
+ *   (its connection broke, it left to restart and said when it would be back,
+ *   or it has not come back since an orchestrator restart);
  * - dead / left: owns nothing any more.
  */
 export type InstanceState = "connected" | "disconnected" | "dead" | "left";
 
 /** Why a disconnected instance still owns its streams. */
-export type Absence = "connection-lost" | "orchestrator-restart";
+export type Absence = "connection-lost" | "orchestrator-restart" | "restarting";
 
 /** What an instance that expired tells the audit log. */
 export interface Expiry {
@@ -187,6 +188,23 @@ export class Instance implements InstanceView {
     return true;
   }
 
+  /**
+   * It stopped everything and is restarting, back within `returnWithinMs`:
+   * its streams stay its own, unrun, until it says hello again (they are in
+   * its full set: nothing moves) or the time is up (they move as a dead
+   * instance's). Nothing runs them meanwhile, so no lease needs to run out.
+   * @returns false when it was not connected.
+   */
+  leaveToReturn(now: number, returnWithinMs: number): boolean {
+    this._outbox = undefined;
+    if (this._state !== "connected") return false;
+    this._state = "disconnected";
+    this.absence = "restarting";
+    this.deadline = now + returnWithinMs;
+    this.dirty = true;
+    return true;
+  }
+
   /** It stopped everything and went away: its streams move at once. */
   leave(): void {
     this._outbox = undefined;
@@ -212,7 +230,8 @@ export class Instance implements InstanceView {
       expiry = { kind: "instance.expired", detail: { silent_ms: Math.round(now - this._lastSeen) } };
     } else if (this._state === "disconnected" && now >= this.deadline) {
       const restart = this.absence === "orchestrator-restart";
-      expiry = { kind: restart ? "instance.expired" : "instance.dead", detail: { after: restart ? "startup" : "grace" } };
+      const after = restart ? "startup" : this.absence === "restarting" ? "return window" : "grace";
+      expiry = { kind: restart ? "instance.expired" : "instance.dead", detail: { after } };
     }
     if (!expiry) return undefined;
     this._state = "dead";

@@ -156,7 +156,7 @@ export class InstanceSession implements SessionHandle {
           this.fail(status.INVALID_ARGUMENT, `leave.reason: must be at most ${MAX_REASON_LENGTH} characters`);
           break;
         }
-        this.coordinator.leave(this, id, msg.value.reason);
+        this.coordinator.leave(this, id, msg.value.reason, msg.value.returnWithinMs);
         break;
       case "hello":
         this.fail(status.INVALID_ARGUMENT, "hello may be sent only once per session; open a new stream to re-register");

@@ -120,7 +120,9 @@ describe("steering the fleet: drain, freeze, rebalance, watch", () => {
       5_000,
       "reassignment events",
     );
-    const kinds = seen.filter((e) => e.received >= brokeAt).map((e) => e.kind);
+    // About a and its streams only: on a busy machine the tail of the history (b's own grants) may still arrive after the break.
+    const aboutA = (e: (typeof seen)[number]) => e.instanceId === "a" || (e.kind === "stream.assigned" && aStreams.includes(e.streamId ?? "") && e.instanceId === "b");
+    const kinds = seen.filter((e) => e.received >= brokeAt && aboutA(e)).map((e) => e.kind);
     assert.ok(kinds.indexOf("instance.disconnected") < kinds.indexOf("instance.dead"), kinds.join(","));
     assert.ok(kinds.indexOf("instance.dead") < kinds.indexOf("stream.assigned"), kinds.join(","));
     for (const e of seen.filter((x) => x.received >= brokeAt && x.kind === "stream.assigned" && aStreams.includes(x.streamId ?? ""))) {

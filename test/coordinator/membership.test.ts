@@ -111,10 +111,7 @@ describe("membership on the in-memory store: supersede, leases, grace and leave"
 
   test("after leave the streams move at once", async () => {
     const { h } = harness;
-    await h.addStreams(10);
-    await h.start();
-    const a = await h.connect("a");
-    const b = await h.connect("b");
+    const [a, b] = await h.startWith(10, "a", "b");
     a.leave("maintenance");
     await h.settle();
     assert.deepEqual(a.endedWith, { kind: "left" });

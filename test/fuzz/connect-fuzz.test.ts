@@ -52,7 +52,7 @@ const message: fc.Arbitrary<ConnectRequest["msg"]> = fc.oneof(
     value: fc.record({ runningStreams: edgeNumber, seq: edgeSeq, metrics: fc.option(fc.record({ cpuPercent: metricValue, loadAverage: fc.array(metricValue, { maxLength: 2_000 }) }), { nil: undefined }) }),
   }),
   fc.record({ $case: fc.constant("ack" as const), value: fc.record({ seq: edgeSeq }) }),
-  fc.record({ $case: fc.constant("leave" as const), value: fc.record({ reason: hostileText }) }),
+  fc.record({ $case: fc.constant("leave" as const), value: fc.record({ reason: hostileText, returnWithinMs: edgeNumber }) }),
   fc.constant(undefined),
 );
 

@@ -90,8 +90,8 @@ export class FakeInstance implements SessionHandle {
     this.acked = Math.max(this.acked, seq);
     this.harness.coordinator.ack(this, this.id, seq);
   }
-  leave(reason = "test"): void {
-    this.harness.coordinator.leave(this, this.id, reason);
+  leave(reason = "test", returnWithinMs = 0): void {
+    this.harness.coordinator.leave(this, this.id, reason, returnWithinMs);
   }
   /** The connection breaks (no leave). */
   drop(cause = "connection lost"): void {
@@ -167,6 +167,15 @@ export class CoordinatorHarness {
     this.coordinator = this.create();
     await this.coordinator.start();
     await this.settle();
+  }
+
+  /** The usual opening: `streams` in the catalog, the coordinator started, then `ids` connected in turn. */
+  async startWith<const Ids extends string[]>(streams: number, ...ids: Ids): Promise<{ [K in keyof Ids]: FakeInstance }> {
+    await this.addStreams(streams);
+    await this.start();
+    const connected: FakeInstance[] = [];
+    for (const id of ids) connected.push(await this.connect(id));
+    return connected as { [K in keyof Ids]: FakeInstance };
   }
 
   /**

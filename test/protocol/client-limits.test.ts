@@ -98,7 +98,7 @@ describe("limits on what a client sends", () => {
     const session = open();
     session.hello({ instanceId: "long_leave" });
     await session.waitFor(welcome);
-    session.send({ $case: "leave", value: { reason: "x".repeat(300) } });
+    session.send({ $case: "leave", value: { reason: "x".repeat(300), returnWithinMs: 0 } });
     const ended = await session.ended;
     assert.equal(ended?.code, status.INVALID_ARGUMENT);
     assert.match(ended!.details, /leave\.reason: must be at most 256/);

@@ -79,7 +79,7 @@ describe("supersede, leases, grace and leave", () => {
     b.heartbeatEvery(200);
     await waitUntil(() => a.owned().size === 5 && b.owned().size === 5, 3_000, "5/5 split");
     const left = Date.now();
-    a.send({ $case: "leave", value: { reason: "maintenance" } });
+    a.send({ $case: "leave", value: { reason: "maintenance", returnWithinMs: 0 } });
     assert.equal(await a.ended, null, "leave ends the stream with OK");
     await waitUntil(() => b.owned().size === 10, 500, "b to get everything");
     assert.ok(Date.now() - left < 500);

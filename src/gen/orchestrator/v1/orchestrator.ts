@@ -102,6 +102,13 @@ export interface Ack {
 /** Leave announces that the instance stopped all its streams and goes away. */
 export interface Leave {
   reason: string;
+  /**
+   * Non-zero: the instance is restarting and will be back within this many
+   * milliseconds (at most the server's MAX_RETURN_WITHIN_MS). Its streams stay
+   * its own, unrun, until it says hello again (then it gets them back, nothing
+   * moves) or the time runs out (then they move as a dead instance's would).
+   */
+  returnWithinMs: number;
 }
 
 /** ConnectResponse is one message from the orchestrator. */
@@ -1088,13 +1095,16 @@ export const Ack: MessageFns<Ack> = {
 };
 
 function createBaseLeave(): Leave {
-  return { reason: "" };
+  return { reason: "", returnWithinMs: 0 };
 }
 
 export const Leave: MessageFns<Leave> = {
   encode(message: Leave, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.reason !== "") {
       writer.uint32(10).string(message.reason);
+    }
+    if (message.returnWithinMs !== 0) {
+      writer.uint32(16).uint32(message.returnWithinMs);
     }
     return writer;
   },
@@ -1120,6 +1130,14 @@ export const Leave: MessageFns<Leave> = {
             message.reason = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.returnWithinMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1133,13 +1151,23 @@ export const Leave: MessageFns<Leave> = {
   },
 
   fromJSON(object: any): Leave {
-    return { reason: isSet(object.reason) ? globalThis.String(object.reason) : "" };
+    return {
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      returnWithinMs: isSet(object.returnWithinMs)
+        ? globalThis.Number(object.returnWithinMs)
+        : isSet(object.return_within_ms)
+        ? globalThis.Number(object.return_within_ms)
+        : 0,
+    };
   },
 
   toJSON(message: Leave): unknown {
     const obj: any = {};
     if (message.reason !== "") {
       obj.reason = message.reason;
+    }
+    if (message.returnWithinMs !== 0) {
+      obj.returnWithinMs = Math.round(message.returnWithinMs);
     }
     return obj;
   },
@@ -1150,6 +1178,7 @@ export const Leave: MessageFns<Leave> = {
   fromPartial<I extends Exact<DeepPartial<Leave>, I>>(object: I): Leave {
     const message = createBaseLeave();
     message.reason = object.reason ?? "";
+    message.returnWithinMs = object.returnWithinMs ?? 0;
     return message;
   },
 };
