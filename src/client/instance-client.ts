@@ -37,6 +37,8 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
   #leaseTtlMs = 0;
   #graceMs = 0;
   #lastSentAt = 0;
+  /** Until when a restarting orchestrator's go_away promised the lease (monotonic); cleared by the next renewal. */
+  #promisedUntil = 0;
   #loop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -194,19 +196,27 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
   /** The server acknowledged a message that left at `at` (monotonic): the lease runs from there. */
   #renewed(at: number): void {
     this.#lastSentAt = Math.max(this.#lastSentAt, at);
+    // The orchestrator now serving renewed the lease itself: an earlier promise no longer matters.
+    this.#promisedUntil = 0;
     this.#armLease();
   }
 
   /** Strict mode: the watchdog fires when the lease runs out, even on an open session (a black hole shows no error). */
   #armLease(): void {
-    if (this.#options.strict && this.#leaseTtlMs > 0) this.#watchdog.arm(this.#leaseTtlMs, this.#lastSentAt);
+    if (this.#options.strict && this.#leaseTtlMs > 0) this.#watchdog.armAt(Math.max(this.#lastSentAt + this.#leaseTtlMs, this.#promisedUntil));
   }
 
   /** Decides what follows a session; resolves with the reconnect delay, or undefined to stop. */
   async #afterSession(end: SessionEnd): Promise<number | undefined> {
-    // Disconnected from now on: strict mode stops at the end of the grace, if that comes before the lease's.
+    // Disconnected from now on: strict mode stops at the end of the grace, if that comes before the
+    // lease's; unless a restarting orchestrator promised a longer lease, counted like the lease from
+    // the last acknowledged heartbeat's sending (README, "Why a stream never runs on two strict instances").
     const leaseDeadline = this.#watchdog.deadline;
-    if (this.#options.strict && end.sessionId !== undefined && this.#graceMs > 0 && leaseDeadline !== undefined) {
+    const promisedMs = end.goAway?.leaseExtensionMs ?? 0;
+    if (this.#options.strict && leaseDeadline !== undefined && promisedMs > 0) {
+      this.#promisedUntil = this.#lastSentAt + promisedMs;
+      this.#armLease();
+    } else if (this.#options.strict && end.sessionId !== undefined && this.#graceMs > 0 && leaseDeadline !== undefined) {
       this.#watchdog.armAt(Math.min(leaseDeadline, performance.now() + this.#graceMs));
     }
     switch (classifyDisconnect({ ...end, goAwayAfterMs: end.goAway?.reconnectAfterMs })) {

@@ -76,6 +76,7 @@ const envSchema = z.object({
   MAX_SESSIONS_PER_CONNECTION: whole("must be a whole number").min(1, "must be at least 1").max(1_000_000, "must be at most 1000000").default(16),
   SESSION_MESSAGES_PER_SECOND: z.coerce.number({ error: "must be a number" }).min(1, "must be at least 1").max(1_000_000, "must be at most 1000000").default(20),
   SESSION_MESSAGE_BURST: whole("must be a whole number").min(1, "must be at least 1").max(1_000_000, "must be at most 1000000").default(100),
+  RESTART_LEASE_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative (0 promises nothing)").max(600_000, "must be at most 600000 (ten minutes)").default(30_000),
   MAX_RETURN_WITHIN_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative (0 turns leaving to return off)").max(3_600_000, "must be at most one hour").default(120_000),
   MAX_WATCHERS: whole("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(64),
 });
@@ -128,6 +129,8 @@ export interface Config {
   sessionMessageBurst: number;
   /** Concurrent WatchEvents calls. */
   maxWatchers: number;
+  /** The lease a shutting-down orchestrator promises in its go_away, so that strict instances keep running through its restart. */
+  restartLeaseMs: number;
   /** The longest a restarting instance's streams wait for it, unrun (a leave with return_within_ms). */
   maxReturnWithinMs: number;
   /** TLS files, tokens, and what stays open (README, "Security"). */
@@ -222,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     sessionMessageBurst: e.SESSION_MESSAGE_BURST,
     maxWatchers: e.MAX_WATCHERS,
     maxReturnWithinMs: e.MAX_RETURN_WITHIN_MS,
+    restartLeaseMs: e.RESTART_LEASE_MS,
     security: parseSecurityConfig(env),
   };
 }

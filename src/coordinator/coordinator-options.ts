@@ -11,6 +11,11 @@ export interface CoordinatorOptions {
   reconnectGraceMs: number;
   liveMovesPerSecond: number;
   liveMovesBurst: number;
+  /**
+   * The lease a shutting-down orchestrator promises in its go_away (RESTART_LEASE_MS), so
+   * that strict instances keep running through its restart; 0 promises nothing.
+   */
+  restartLeaseMs?: number;
   /** The longest a restarting instance may keep its streams unrun (a leave with return_within_ms); default 120000. */
   maxReturnWithinMs?: number;
   /** How often leases and grace periods are checked. */

@@ -2,6 +2,7 @@ import type { Logger } from "../log/logger.js";
 import { CatalogReloader } from "./catalog-reloader.js";
 import { monotonicOf, systemClock, wallTimeOf, type Clock, type TimerHandle } from "./clock.js";
 import { suspectCutoff, type CoordinatorOptions } from "./coordinator-options.js";
+import { leaseMarginMs } from "./lease-rule.js";
 import { EventLog, MoveCounter } from "./event-log.js";
 import { Fleet, type FleetView } from "./fleet.js";
 import { Instance, type InstanceView } from "./instance.js";
@@ -101,7 +102,12 @@ export class Coordinator {
     for (const record of snapshot.instances) {
       const lastSeen = record.lastSeenAt ? monotonicOf(this.clock, record.lastSeenAt.getTime()) : now;
       const owns = this.fleet.ownedBy(record.id).size > 0;
-      this.fleet.add(Instance.restore(record, owns, now, lastSeen, this.options));
+      this.fleet.add(Instance.restore(record, owns, now, lastSeen, this.options, snapshot.restartLeaseMs));
+    }
+    if (snapshot.restartLeaseMs > 0) {
+      // Once every promise of the previous process has run out, a later crash need not wait for it again.
+      const honoured = Math.max(this.options.leaseTtlMs, snapshot.restartLeaseMs);
+      this.timers.push(this.clock.after(honoured + leaseMarginMs(honoured), () => void this.store.saveRestartLease(0).catch(() => undefined)));
     }
     this.timers.push(
       this.clock.every(this.options.tickMs ?? 100, () => this.tick()),
@@ -111,19 +117,37 @@ export class Coordinator {
     this.requestRound();
   }
 
-  /** Tells every session to come back later, then waits for the running round and the last flush. */
+  /**
+   * Tells every session to come back later, promising the restart lease if it
+   * could be recorded first (the next process honours what is recorded), then
+   * waits for the running round and the last flush.
+   */
   async stop(): Promise<void> {
     for (const t of this.timers) this.clock.cancel(t);
     const rounds = this.rounds.stop();
+    const promised = await this.recordRestartLease();
     for (const instance of this.fleet.instances()) {
       // Detached first: telling a session anything may end it.
       const outbox = instance.detach();
       if (!outbox) continue;
-      outbox.goAway("orchestrator shutting down", 1_000);
+      outbox.goAway("orchestrator shutting down", 1_000, promised);
       outbox.end({ kind: "shutdown" });
     }
     await rounds;
     await this.seen.flush(true);
+  }
+
+  /** @returns the lease extension that may be promised: recorded, or 0 when the database did not take it. */
+  private async recordRestartLease(): Promise<number> {
+    const ms = this.options.restartLeaseMs ?? 0;
+    if (ms <= 0) return 0;
+    try {
+      await this.store.saveRestartLease(ms);
+      return ms;
+    } catch (error) {
+      this.logger.warn({ err: error }, "could not record the restart lease; go_away promises none, strict instances stop at their grace");
+      return 0;
+    }
   }
 
   private audit(kind: string, instanceId?: string, detail?: Record<string, unknown>, streamId?: string): void {

@@ -93,7 +93,7 @@ export class Instance implements InstanceView {
    * streams keeps them, disconnected, for one lease from now: it may still be
    * running them and reconnect with its held set.
    */
-  static restore(record: InstanceRecord, owns: boolean, now: number, lastSeen: number, terms: LeaseTerms): Instance {
+  static restore(record: InstanceRecord, owns: boolean, now: number, lastSeen: number, terms: LeaseTerms, promisedMs = 0): Instance {
     const instance = new Instance(record.id, lastSeen);
     instance._capacity = record.capacity;
     instance._labels = record.labels;
@@ -104,7 +104,7 @@ export class Instance implements InstanceView {
     instance._metrics = record.metrics;
     instance._state = owns ? "disconnected" : record.state === "left" ? "left" : "dead";
     instance.absence = "orchestrator-restart";
-    instance.deadline = restoredUntil(now, terms);
+    instance.deadline = restoredUntil(now, terms, promisedMs);
     return instance;
   }
 

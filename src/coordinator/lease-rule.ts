@@ -49,8 +49,12 @@ export function disconnectedUntil(now: number, lastSeen: number, terms: LeaseTer
 
 /**
  * After an orchestrator restart, an instance that owned streams may have been
- * renewed up to the moment the previous process stopped, which was before `now`.
+ * renewed up to the moment the previous process stopped, which was before
+ * `now`; and the previous process may have promised every instance a longer
+ * lease in its go_away (`promisedMs`, counted by the instance from a moment
+ * before that go_away was sent, so before `now` too).
  */
-export function restoredUntil(now: number, terms: LeaseTerms): number {
-  return leaseEnd(now, terms);
+export function restoredUntil(now: number, terms: LeaseTerms, promisedMs = 0): number {
+  const longest = Math.max(terms.leaseTtlMs, promisedMs);
+  return now + longest + leaseMarginMs(longest);
 }

@@ -22,6 +22,7 @@ export class MemoryStore implements CoordinatorStore {
   readonly assignments = new Map<string, Ownership>();
   readonly events: AuditEvent[] = [];
   freeze: FreezeRecord | null = null;
+  restartLeaseMs = 0;
   readonly fail: InjectedFailures = { writeRound: 0, writeSeen: 0, saveFreeze: 0, loadStreams: 0 };
   /** Rounds written so far. */
   rounds = 0;
@@ -62,6 +63,7 @@ export class MemoryStore implements CoordinatorStore {
       streams: [...this.streams.values()].map((s) => ({ ...s })),
       assignments: new Map([...this.assignments].map(([id, o]) => [id, { ...o }])),
       freeze: this.freeze,
+      restartLeaseMs: this.restartLeaseMs,
     };
   }
 
@@ -109,6 +111,10 @@ export class MemoryStore implements CoordinatorStore {
       // A copy, as PostgreSQL's serialization makes one: the instance keeps updating its own object.
       if (record) this.instances.set(s.id, { ...record, lastSeenAt: s.at, metrics: s.metrics ? structuredClone(s.metrics) : record.metrics });
     }
+  }
+
+  async saveRestartLease(ms: number): Promise<void> {
+    this.restartLeaseMs = ms;
   }
 
   async saveFreeze(freeze: FreezeRecord | null): Promise<void> {

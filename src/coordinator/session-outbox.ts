@@ -63,8 +63,8 @@ export class SessionOutbox {
     return out;
   }
 
-  goAway(reason: string, reconnectAfterMs: number): void {
-    this.session.sendGoAway(reason, reconnectAfterMs);
+  goAway(reason: string, reconnectAfterMs: number, leaseExtensionMs = 0): void {
+    this.session.sendGoAway(reason, reconnectAfterMs, leaseExtensionMs);
   }
 
   end(reason: EndReason): void {

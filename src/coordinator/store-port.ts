@@ -51,6 +51,8 @@ export interface FleetSnapshot {
   streams: CatalogStream[];
   assignments: Map<string, Ownership>;
   freeze: FreezeRecord | null;
+  /** The lease extension the last orchestrator promised in its go_away at shutdown (0: none). */
+  restartLeaseMs: number;
 }
 
 /** Last-seen bookkeeping of one instance (wall clock, for operators and restarts). */
@@ -78,6 +80,8 @@ export interface CoordinatorStore {
   writeSeen(seen: SeenWrite[]): Promise<void>;
   /** Records the freeze in force, or none (null). */
   saveFreeze(freeze: FreezeRecord | null): Promise<void>;
+  /** Records the lease extension about to be promised to every instance (before the go_aways go out). */
+  saveRestartLease(ms: number): Promise<void>;
 }
 
 /** True when a round has nothing to write. */

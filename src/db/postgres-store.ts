@@ -13,7 +13,7 @@ import type { Db } from "./database.js";
 import { flushLastSeen, loadFleet, loadStreams } from "./fleet-repository.js";
 import { writeRound } from "./round-repository.js";
 import type { InstanceRow } from "./schema.js";
-import { clearFreeze, loadFreeze, saveFreeze } from "./settings-repository.js";
+import { clearFreeze, loadFreeze, loadRestartLease, saveFreeze, saveRestartLease } from "./settings-repository.js";
 
 /** The table's status column holds the coordinator's instance state as it is. */
 function recordOf(row: InstanceRow): InstanceRecord {
@@ -39,7 +39,9 @@ export class PostgresStore implements CoordinatorStore {
   async loadFleet(): Promise<FleetSnapshot> {
     const rows = await loadFleet(this.db);
     const freeze = await loadFreeze(this.db);
+    const restartLeaseMs = await loadRestartLease(this.db);
     return {
+      restartLeaseMs,
       instances: rows.instances.map(recordOf),
       streams: rows.streams,
       assignments: rows.assignments,
@@ -57,6 +59,10 @@ export class PostgresStore implements CoordinatorStore {
 
   writeSeen(seen: SeenWrite[]): Promise<void> {
     return flushLastSeen(this.db, seen);
+  }
+
+  saveRestartLease(ms: number): Promise<void> {
+    return saveRestartLease(this.db, ms);
   }
 
   async saveFreeze(freeze: FreezeRecord | null): Promise<void> {

@@ -153,7 +153,7 @@ describe("InstanceClient", () => {
     const s = setup();
     const call = await connect(s);
     const sentAt = Date.now();
-    call.send({ $case: "goAway", value: { reason: "draining", reconnectAfterMs: 80 } });
+    call.send({ $case: "goAway", value: { reason: "draining", reconnectAfterMs: 80, leaseExtensionMs: 0 } });
     await waitUntil(() => call.halfClosed);
     const next = await s.transport.call(1);
     assert.ok(Date.now() - sentAt >= 75, `reconnected after ${Date.now() - sentAt} ms`);

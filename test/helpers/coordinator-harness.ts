@@ -12,7 +12,7 @@ import { ownedStreams } from "./owned-streams.js";
 export type Sent =
   | { kind: "welcome"; heartbeatIntervalMs: number; leaseTtlMs: number }
   | { kind: "assignment"; seq: number; full: boolean; add: GrantedStream[]; remove: string[] }
-  | { kind: "goAway"; reason: string };
+  | { kind: "goAway"; reason: string; leaseExtensionMs: number };
 
 /**
  * An instance session in memory: records what the coordinator sends, and
@@ -45,8 +45,8 @@ export class FakeInstance implements SessionHandle {
   sendAssignment(a: { seq: number; full: boolean; add: GrantedStream[]; remove: string[] }): void {
     this.sent.push({ kind: "assignment", ...a, add: [...a.add], remove: [...a.remove] });
   }
-  sendGoAway(reason: string): void {
-    this.sent.push({ kind: "goAway", reason });
+  sendGoAway(reason: string, _reconnectAfterMs: number, leaseExtensionMs: number): void {
+    this.sent.push({ kind: "goAway", reason, leaseExtensionMs });
   }
   end(reason: EndReason): void {
     this.endedWith ??= reason;

@@ -177,6 +177,14 @@ export interface Stream_MetadataEntry {
 export interface GoAway {
   reason: string;
   reconnectAfterMs: number;
+  /**
+   * Non-zero from an orchestrator that is restarting: the instance's lease now
+   * ends this many milliseconds after it sent its last acknowledged heartbeat,
+   * and the restarted orchestrator moves none of its streams before that. A
+   * strict instance keeps running until then instead of stopping at the
+   * reconnect grace (README, "Why a stream never runs on two strict instances").
+   */
+  leaseExtensionMs: number;
 }
 
 function createBaseConnectRequest(): ConnectRequest {
@@ -1896,7 +1904,7 @@ export const Stream_MetadataEntry: MessageFns<Stream_MetadataEntry> = {
 };
 
 function createBaseGoAway(): GoAway {
-  return { reason: "", reconnectAfterMs: 0 };
+  return { reason: "", reconnectAfterMs: 0, leaseExtensionMs: 0 };
 }
 
 export const GoAway: MessageFns<GoAway> = {
@@ -1906,6 +1914,9 @@ export const GoAway: MessageFns<GoAway> = {
     }
     if (message.reconnectAfterMs !== 0) {
       writer.uint32(16).uint32(message.reconnectAfterMs);
+    }
+    if (message.leaseExtensionMs !== 0) {
+      writer.uint32(24).uint32(message.leaseExtensionMs);
     }
     return writer;
   },
@@ -1939,6 +1950,14 @@ export const GoAway: MessageFns<GoAway> = {
             message.reconnectAfterMs = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.leaseExtensionMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1959,6 +1978,11 @@ export const GoAway: MessageFns<GoAway> = {
         : isSet(object.reconnect_after_ms)
         ? globalThis.Number(object.reconnect_after_ms)
         : 0,
+      leaseExtensionMs: isSet(object.leaseExtensionMs)
+        ? globalThis.Number(object.leaseExtensionMs)
+        : isSet(object.lease_extension_ms)
+        ? globalThis.Number(object.lease_extension_ms)
+        : 0,
     };
   },
 
@@ -1970,6 +1994,9 @@ export const GoAway: MessageFns<GoAway> = {
     if (message.reconnectAfterMs !== 0) {
       obj.reconnectAfterMs = Math.round(message.reconnectAfterMs);
     }
+    if (message.leaseExtensionMs !== 0) {
+      obj.leaseExtensionMs = Math.round(message.leaseExtensionMs);
+    }
     return obj;
   },
 
@@ -1980,6 +2007,7 @@ export const GoAway: MessageFns<GoAway> = {
     const message = createBaseGoAway();
     message.reason = object.reason ?? "";
     message.reconnectAfterMs = object.reconnectAfterMs ?? 0;
+    message.leaseExtensionMs = object.leaseExtensionMs ?? 0;
     return message;
   },
 };
