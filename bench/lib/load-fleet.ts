@@ -38,7 +38,7 @@ export class LoadFleet {
 
   add(id: string, capacity: number, dedicated = false): LoadInstance {
     const client = dedicated ? this.channels.dedicated() : this.channels.next();
-    const instance = new LoadInstance(id, capacity, client, this.hooks, dedicated || this.channels.perChannel <= 1);
+    const instance = new LoadInstance(id, capacity, client, this.hooks, dedicated || this.channels.perChannel <= 1, this.channels.metadata);
     this.instances.push(instance);
     return instance;
   }

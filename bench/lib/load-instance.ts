@@ -6,7 +6,8 @@
  * close its channel, or go silent with the connection kept open). Calls may share
  * a channel (one TCP connection for many sessions) or get one of their own.
  */
-import { credentials, type ChannelOptions, type ClientDuplexStream, type ServiceError } from "@grpc/grpc-js";
+import { Metadata, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream, type ServiceError } from "@grpc/grpc-js";
+import { callMetadata, channelCredentials, type ConnectionSecurity } from "../../src/client/connection-security.js";
 import { DEFAULT_CHANNEL_OPTIONS } from "../../src/client/grpc-transport.js";
 import {
   OrchestratorServiceClient,
@@ -25,19 +26,29 @@ export const BENCH_CHANNEL_OPTIONS: ChannelOptions = {
   "grpc.enable_channelz": 0,
 };
 
-/** Hands out channels: a new one every `perChannel` instances, or a dedicated one. */
+/**
+ * Hands out channels: a new one every `perChannel` instances, or a dedicated one,
+ * all dialled with `security` (TLS, and the token every Connect call carries).
+ */
 export class Channels {
   readonly all: OrchestratorServiceClient[] = [];
+  /** What every Connect call on these channels carries (the token, if any). */
+  readonly metadata: Metadata;
+  private readonly credentials: ChannelCredentials;
   private current?: OrchestratorServiceClient;
   private uses = 0;
 
   constructor(
     readonly address: string,
     readonly perChannel: number,
-  ) {}
+    security: ConnectionSecurity = {},
+  ) {
+    this.credentials = channelCredentials(security);
+    this.metadata = callMetadata(security);
+  }
 
   private open(): OrchestratorServiceClient {
-    const client = new OrchestratorServiceClient(this.address, credentials.createInsecure(), BENCH_CHANNEL_OPTIONS);
+    const client = new OrchestratorServiceClient(this.address, this.credentials, BENCH_CHANNEL_OPTIONS);
     this.all.push(client);
     return client;
   }
@@ -97,12 +108,14 @@ export class LoadInstance {
     private readonly hooks: LoadInstanceHooks,
     /** The channel is this instance's alone, so killing it closes a TCP connection. */
     readonly dedicated: boolean,
+    /** Sent with the Connect call (the token). */
+    private readonly metadata: Metadata = new Metadata(),
   ) {}
 
   /** Opens the call and says hello; resolves on welcome. */
   connect(timeoutMs = 30_000): Promise<void> {
     this.state = "connecting";
-    const call = this.client.connect();
+    const call = this.client.connect(this.metadata.clone());
     this.call = call;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.id}: no welcome within ${timeoutMs} ms`)), timeoutMs);

@@ -1,26 +1,17 @@
-import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { status, type ServiceError } from "@grpc/grpc-js";
+import { callMetadata, channelCredentials, type ConnectionSecurity } from "../client/connection-security.js";
 import { HealthCheckResponse_ServingStatus, HealthClient } from "../gen/grpc/health/v1/health.js";
 import { AdminServiceClient, type StreamSpec, type UpsertStreamsResponse } from "../gen/orchestrator/v1/admin.js";
 import { ImportError } from "./parse-rows.js";
 
-/** How long sending may take. */
+/** How to reach the orchestrator, and how long sending may take. */
 export interface SendOptions {
+  /** The admin token and TLS settings; default: plaintext, no token. */
+  security?: ConnectionSecurity;
   /** Reaching the orchestrator and hearing it is serving. */
   connectTimeoutMs?: number;
   /** The UpsertStreams call itself: up to 10000 rows in one transaction. */
   callTimeoutMs?: number;
-}
-
-/**
- * The orchestrator's gRPC address: the flag, else ORCHESTRATOR_ADDRESS, else
- * 127.0.0.1 on GRPC_PORT, so the environment the server was started with works as is.
- */
-export function resolveAddress(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  if (flag !== undefined) {
-    if (flag.trim() === "") throw new ImportError("--address must be host:port");
-    return flag.trim();
-  }
-  return env.ORCHESTRATOR_ADDRESS?.trim() || `127.0.0.1:${env.GRPC_PORT?.trim() || "50051"}`;
 }
 
 /**
@@ -38,26 +29,29 @@ export async function sendStreams(
 ): Promise<UpsertStreamsResponse> {
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
   const callTimeoutMs = options.callTimeoutMs ?? 60_000;
-  const admin = new AdminServiceClient(address, credentials.createInsecure());
-  const health = new HealthClient(address, credentials.createInsecure(), { channelOverride: admin.getChannel() });
+  const security = options.security ?? {};
+  const metadata = callMetadata(security);
+  const credentials = channelCredentials(security);
+  const admin = new AdminServiceClient(address, credentials);
+  const health = new HealthClient(address, credentials, { channelOverride: admin.getChannel() });
   try {
     const serving = await new Promise<HealthCheckResponse_ServingStatus>((resolve, reject) =>
-      health.check({ service: "" }, new Metadata(), { deadline: Date.now() + connectTimeoutMs }, (error, response) =>
+      health.check({ service: "" }, metadata, { deadline: Date.now() + connectTimeoutMs }, (error, response) =>
         error ? reject(error) : resolve(response.status),
       ),
     ).catch((error: ServiceError) => {
       if (error.code === status.UNIMPLEMENTED) throw new ImportError(`${address} does not answer like a finger orchestrator: ${error.details}`);
-      throw unreachable(address, error, connectTimeoutMs);
+      throw unreachable(address, error, connectTimeoutMs, security.tls !== undefined);
     });
     if (serving !== HealthCheckResponse_ServingStatus.SERVING) {
       throw new ImportError(`the orchestrator at ${address} is not serving (starting or shutting down); try again in a moment`);
     }
     return await new Promise<UpsertStreamsResponse>((resolve, reject) =>
-      admin.upsertStreams({ streams: specs }, new Metadata(), { deadline: Date.now() + callTimeoutMs }, (error, response) =>
+      admin.upsertStreams({ streams: specs }, metadata, { deadline: Date.now() + callTimeoutMs }, (error, response) =>
         error ? reject(error) : resolve(response),
       ),
     ).catch((error: ServiceError) => {
-      throw describeUpsertError(address, error, rows, callTimeoutMs);
+      throw describeUpsertError(address, error, rows, callTimeoutMs, security.tls !== undefined);
     });
   } finally {
     health.close();
@@ -65,7 +59,7 @@ export async function sendStreams(
   }
 }
 
-function describeUpsertError(address: string, error: ServiceError, rows: readonly number[], timeoutMs: number): ImportError {
+function describeUpsertError(address: string, error: ServiceError, rows: readonly number[], timeoutMs: number, tls: boolean): ImportError {
   switch (error.code) {
     case status.INVALID_ARGUMENT: {
       // The server names entries `streams[i].field`; the operator thinks in file rows.
@@ -73,8 +67,12 @@ function describeUpsertError(address: string, error: ServiceError, rows: readonl
       const row = match ? rows[Number(match[1])] : undefined;
       return new ImportError(row !== undefined ? `row ${row}: ${match?.[2]}` : `the orchestrator rejected the import: ${error.details}`);
     }
+    case status.UNAUTHENTICATED:
+    case status.PERMISSION_DENIED:
+      // The server's message names the rule; the operator also needs to know where the token comes from.
+      return new ImportError(`UpsertStreams refused at ${address}: ${status[error.code]}: ${error.details}; set ORCHESTRATOR_TOKEN to an admin token`);
     case status.UNAVAILABLE:
-      return unreachable(address, error, timeoutMs);
+      return unreachable(address, error, timeoutMs, tls);
     case status.DEADLINE_EXCEEDED:
       return new ImportError(
         `no answer from the orchestrator at ${address} within ${timeoutMs / 1000} s; the import may or may not have been applied (running it again is safe)`,
@@ -84,12 +82,17 @@ function describeUpsertError(address: string, error: ServiceError, rows: readonl
   }
 }
 
-function unreachable(address: string, error: ServiceError, timeoutMs: number): ImportError {
-  const reason =
+function unreachable(address: string, error: ServiceError, timeoutMs: number, tls: boolean): ImportError {
+  let reason =
     error.code === status.DEADLINE_EXCEEDED
       ? `no answer within ${timeoutMs / 1000} s`
       : error.details
           .replace(/^No connection established\. Last error: (Error: )?/, "")
-          .replace(/\.? Resolution note: ?$/, "") || status[error.code];
+          .replace(/\.? Resolution note: ?$/, "")
+          .replace(/ \(\d{4}-\d\d-\d\dT[\d:.]+Z\)$/, "") || status[error.code];
+  // A TLS mismatch shows only as a broken connection (plaintext to TLS) or an OpenSSL record error (TLS to plaintext).
+  if (tls && /wrong version number/.test(reason)) reason = "it does not answer TLS (a plaintext port? then give host:port or grpc://)";
+  else if (tls && /certificate/.test(reason)) reason += " (is its CA in ORCHESTRATOR_CA_FILE?)";
+  else if (!tls && reason === "Failed to connect") reason += " (if it serves TLS, give grpcs://host:port)";
   return new ImportError(`cannot reach the orchestrator at ${address}: ${reason}`);
 }

@@ -1,5 +1,8 @@
 import { parseArgs } from "node:util";
+import { status } from "@grpc/grpc-js";
+import type { ConnectionSecurity } from "../client/connection-security.js";
 import { ConfigError } from "../config/config.js";
+import { AdminCallError } from "../simulator/admin-api.js";
 import { ChurnSpecError, checkScheduleFits, formatDuration, parseChurnSpec, parseDuration, type ChurnEvent } from "../simulator/churn-spec.js";
 import { FAST_TIMINGS, startInProcessOrchestrator, type InProcessOrchestrator } from "../simulator/in-process-orchestrator.js";
 import { onInterrupt } from "../simulator/interrupts.js";
@@ -7,6 +10,8 @@ import { LiveView } from "../simulator/live-view.js";
 import { randomSeed } from "../simulator/random.js";
 import { renderReport } from "../simulator/report.js";
 import { Simulation, type SimulationOptions } from "../simulator/simulation.js";
+import { SessionRefusedError } from "../simulator/virtual-fleet.js";
+import { muteIpServerNameWarning, parseTargetUrl, securityOf, TargetError, tokenOf } from "./orchestrator-target.js";
 
 const USAGE = `usage: npm run simulate -- [options]
 
@@ -24,8 +29,10 @@ PostgreSQL in a temporary folder, with fast timings, and removes it all afterwar
   --churn SPEC         faults to inject, see below (default: none)
   --duration D         length of the scenario after setup (default 60s)
   --seed N             seed for picking victims (default random; shown in the report)
-  --address host:port  use a running orchestrator; the sim-* streams are created there
-                       and deleted at the end (unless --keep-streams)
+  --address ADDRESS    use a running orchestrator: host:port, grpcs://host[:port] or
+                       https://... for TLS, grpc:// or http:// for plaintext; the sim-*
+                       streams are created there and deleted at the end (unless
+                       --keep-streams)
   --keep-streams       with --address: leave the simulated streams in the catalog
   --heartbeat D        in-process orchestrator: heartbeat interval (default 1s)
   --lease D            in-process orchestrator: lease TTL (default 3s)
@@ -56,6 +63,18 @@ What is measured:
   failover    per victim, from the fault until every stream it ran is running on an
               up instance again (p50/p99/max over all victims).
   spread      max - min of (running - capacity-weighted fair share) over up instances.
+
+Environment, with --address (once the orchestrator has tokens or TLS):
+  ORCHESTRATOR_TOKEN        the virtual instances' token: an instance token
+                            (INSTANCE_TOKENS) not bound to an id, as they all share it
+  ORCHESTRATOR_ADMIN_TOKEN  the token of the admin calls that create, read and delete
+                            the streams: an admin token (ADMIN_TOKENS)
+  ORCHESTRATOR_CA_FILE      PEM CA certificates to trust instead of the system's roots;
+                            setting it (or a certificate below) also turns TLS on
+  ORCHESTRATOR_CERT_FILE,   a client certificate and its key for mutual TLS; every
+  ORCHESTRATOR_KEY_FILE     instance presents it, so it must carry every sim-i-* id
+A session or admin call refused during setup ends the run (exit code 1) with one line
+naming the variable to fix.
 
 Exit code: 0, or 2 when any violation was seen (1 for usage or start-up errors).
 
@@ -93,8 +112,9 @@ function capacities(text: string | undefined, instances: number, streams: number
 }
 
 interface Plan {
-  simulation: Omit<SimulationOptions, "address" | "orchestrator">;
-  address?: string;
+  simulation: Omit<SimulationOptions, "address" | "orchestrator" | "instanceSecurity" | "adminSecurity">;
+  /** With --address: where the orchestrator is and how the instances and the admin calls reach it. */
+  external?: { address: string; tls: boolean; instances: ConnectionSecurity; admin: ConnectionSecurity };
   timings: typeof FAST_TIMINGS;
   logLevel: string;
   plain: boolean;
@@ -145,7 +165,15 @@ function plan(argv: string[]): Plan | undefined {
     throw new UsageError(`--${inProcessOnly[0]} applies only to the in-process orchestrator, not with --address`);
   }
   if (v.address === undefined && v["keep-streams"]) throw new UsageError("--keep-streams applies only with --address");
-  if (v.address !== undefined && !/^[^\s:]+:\d+$/.test(v.address.trim())) throw new UsageError(`--address must be host:port, got "${v.address}"`);
+  let external: Plan["external"];
+  if (v.address !== undefined) {
+    const { address, tls } = parseTargetUrl(v.address, "--address");
+    // Two roles, two tokens: an instance token may not call AdminService, nor an admin token Connect.
+    const instances = securityOf(process.env, tls);
+    const adminToken = tokenOf(process.env, "ORCHESTRATOR_ADMIN_TOKEN");
+    const admin = { ...(instances.tls ? { tls: instances.tls } : {}), ...(adminToken ? { token: adminToken } : {}) };
+    external = { address, tls: instances.tls !== undefined, instances, admin };
+  }
   const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
   if (v["log-level"] !== undefined && !levels.includes(v["log-level"])) {
     throw new UsageError(`--log-level must be one of ${levels.join(", ")}, got "${v["log-level"]}"`);
@@ -170,7 +198,7 @@ function plan(argv: string[]): Plan | undefined {
       setupTimeoutMs: duration(v["setup-timeout"], "--setup-timeout", 60_000),
       deleteStreams: v.address !== undefined && !v["keep-streams"],
     },
-    address: v.address?.trim(),
+    ...(external ? { external } : {}),
     timings,
     logLevel: v["log-level"] ?? "silent",
     plain: v.plain,
@@ -209,7 +237,7 @@ async function main(argv: string[]): Promise<void> {
 
   let orchestrator: InProcessOrchestrator | undefined;
   try {
-    if (p.address === undefined) {
+    if (p.external === undefined) {
       view.note("starting an orchestrator in this process on an embedded PostgreSQL…");
       try {
         orchestrator = await startInProcessOrchestrator(p.timings, p.logLevel);
@@ -225,8 +253,9 @@ async function main(argv: string[]): Promise<void> {
     simulation = new Simulation(
       {
         ...p.simulation,
-        address: orchestrator?.address ?? (p.address as string),
-        orchestrator: orchestrator?.description ?? `${p.address} (external)`,
+        address: orchestrator?.address ?? (p.external?.address as string),
+        orchestrator: orchestrator?.description ?? `${p.external?.address} (external${p.external?.tls ? ", TLS" : ""})`,
+        ...(p.external ? { instanceSecurity: p.external.instances, adminSecurity: p.external.admin } : {}),
       },
       { onSnapshot: (s) => view.update(s), onNote: (t) => view.note(t) },
     );
@@ -243,11 +272,28 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/** Where the refused credential came from, for a refusal's message. */
+function refusalHint(error: unknown): string {
+  const refused = (code: status) => code === status.UNAUTHENTICATED || code === status.PERMISSION_DENIED;
+  if (error instanceof SessionRefusedError && refused(error.code)) {
+    return "; the virtual instances send ORCHESTRATOR_TOKEN, which must be an instance token not bound to an id (and, with mutual TLS, ORCHESTRATOR_CERT_FILE must carry their ids)";
+  }
+  if (error instanceof AdminCallError && refused(error.code)) return "; the admin calls send ORCHESTRATOR_ADMIN_TOKEN, which must be an admin token";
+  return "";
+}
+
+muteIpServerNameWarning();
 main(process.argv.slice(2)).then(
   () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
-    const known = error instanceof UsageError || error instanceof ConfigError || (error as Error)?.name === "StartupError" || (error as Error)?.name === "AdminCallError";
-    const message = known ? (error as Error).message : `unexpected error: ${(error as Error)?.stack ?? String(error)}`;
+    const known =
+      error instanceof UsageError ||
+      error instanceof TargetError ||
+      error instanceof ConfigError ||
+      error instanceof SessionRefusedError ||
+      error instanceof AdminCallError ||
+      (error as Error)?.name === "StartupError";
+    const message = known ? (error as Error).message + refusalHint(error) : `unexpected error: ${(error as Error)?.stack ?? String(error)}`;
     process.stderr.write(`simulate: ${message}\n`);
     process.exit(1);
   },

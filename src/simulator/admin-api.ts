@@ -1,4 +1,5 @@
-import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { status, type Metadata, type ServiceError } from "@grpc/grpc-js";
+import { callMetadata, channelCredentials, type ConnectionSecurity } from "../client/connection-security.js";
 import { MAX_BATCH } from "../domain/stream-spec.js";
 import { AdminServiceClient, type GetStatusResponse, type InstanceInfo, type StreamSpec } from "../gen/orchestrator/v1/admin.js";
 
@@ -11,29 +12,40 @@ export function simStreamIds(count: number, prefix = "sim"): string[] {
 /** An orchestrator call that failed, with a one-line message for the operator. */
 export class AdminCallError extends Error {
   override name = "AdminCallError";
+
+  /** The gRPC status code the call ended with, so a caller can tell a refusal from an outage. */
+  constructor(
+    message: string,
+    readonly code: status,
+  ) {
+    super(message);
+  }
 }
 
 function describe(address: string, what: string, error: ServiceError): AdminCallError {
   if (error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED) {
-    return new AdminCallError(`cannot reach the orchestrator at ${address} (${what}): ${error.details || status[error.code]}`);
+    return new AdminCallError(`cannot reach the orchestrator at ${address} (${what}): ${error.details || status[error.code]}`, error.code);
   }
-  return new AdminCallError(`${what} failed at ${address}: ${status[error.code] ?? error.code}: ${error.details}`);
+  return new AdminCallError(`${what} failed at ${address}: ${status[error.code] ?? error.code}: ${error.details}`, error.code);
 }
 
 /** The AdminService calls the simulator makes, as promises with deadlines. */
 export class SimulatorAdmin {
   readonly #client: AdminServiceClient;
   readonly #address: string;
+  readonly #metadata: Metadata;
 
-  constructor(address: string) {
+  /** `security`: an admin token (the calls write the catalog) and the TLS settings. */
+  constructor(address: string, security: ConnectionSecurity = {}) {
     this.#address = address;
-    this.#client = new AdminServiceClient(address, credentials.createInsecure());
+    this.#client = new AdminServiceClient(address, channelCredentials(security));
+    this.#metadata = callMetadata(security);
   }
 
   /** The fleet at a glance; fails after `timeoutMs`. */
   status(timeoutMs = 2_000): Promise<GetStatusResponse> {
     return new Promise((resolve, reject) =>
-      this.#client.getStatus({}, new Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) =>
+      this.#client.getStatus({}, this.#metadata.clone(), { deadline: Date.now() + timeoutMs }, (error, response) =>
         error ? reject(describe(this.#address, "GetStatus", error)) : resolve(response),
       ),
     );
@@ -50,7 +62,7 @@ export class SimulatorAdmin {
         metadata: { simulated: "true" },
       }));
       const response = await new Promise<{ created: number; updated: number; unchanged: number }>((resolve, reject) =>
-        this.#client.upsertStreams({ streams }, new Metadata(), { deadline: Date.now() + 60_000 }, (error, r) =>
+        this.#client.upsertStreams({ streams }, this.#metadata.clone(), { deadline: Date.now() + 60_000 }, (error, r) =>
           error ? reject(describe(this.#address, "UpsertStreams", error)) : resolve(r),
         ),
       );
@@ -67,7 +79,7 @@ export class SimulatorAdmin {
     for (let i = 0; i < ids.length; i += MAX_BATCH) {
       const streamIds = ids.slice(i, i + MAX_BATCH);
       deleted += await new Promise<number>((resolve, reject) =>
-        this.#client.deleteStreams({ streamIds }, new Metadata(), { deadline: Date.now() + 60_000 }, (error, r) =>
+        this.#client.deleteStreams({ streamIds }, this.#metadata.clone(), { deadline: Date.now() + 60_000 }, (error, r) =>
           error ? reject(describe(this.#address, "DeleteStreams", error)) : resolve(r.deleted),
         ),
       );
@@ -78,7 +90,7 @@ export class SimulatorAdmin {
   /** One instance as the orchestrator sees it, or undefined when unknown. */
   instance(instanceId: string, timeoutMs = 2_000): Promise<InstanceInfo | undefined> {
     return new Promise((resolve, reject) =>
-      this.#client.getInstance({ instanceId }, new Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) =>
+      this.#client.getInstance({ instanceId }, this.#metadata.clone(), { deadline: Date.now() + timeoutMs }, (error, response) =>
         error ? (error.code === status.NOT_FOUND ? resolve(undefined) : reject(describe(this.#address, "GetInstance", error))) : resolve(response.instance),
       ),
     );

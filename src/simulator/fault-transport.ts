@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { StatusObject } from "@grpc/grpc-js";
-import { createGrpcTransport, type ConnectCall, type ConnectTransport } from "../client/index.js";
+import { callMetadata, channelCredentials, createGrpcTransport, type ConnectCall, type ConnectionSecurity, type ConnectTransport } from "../client/index.js";
 import type { ConnectRequest, ConnectResponse } from "../gen/orchestrator/v1/orchestrator.js";
 
 type Inbound =
@@ -93,11 +93,14 @@ export class FaultTransport implements ConnectTransport {
   #partitioned = false;
   #down = false;
 
-  /** Wraps `inner`; the default is the real gRPC transport with a connection of its own. */
-  constructor(address: string, inner?: ConnectTransport) {
+  /**
+   * Wraps `inner`; the default is the real gRPC transport with a connection of its own, dialled
+   * with `security` (TLS, and the token every Connect call carries).
+   */
+  constructor(address: string, inner?: ConnectTransport, security: ConnectionSecurity = {}) {
     // Without a local subchannel pool, grpc-js would multiplex every virtual instance over one
     // TCP connection, and "closing the channel" of a crashed one would close nothing.
-    this.#inner = inner ?? createGrpcTransport(address, undefined, { "grpc.use_local_subchannel_pool": 1 });
+    this.#inner = inner ?? createGrpcTransport(address, channelCredentials(security), { "grpc.use_local_subchannel_pool": 1 }, callMetadata(security));
   }
 
   get partitioned(): boolean {

@@ -1,4 +1,4 @@
-import type { ConnectTransport } from "../client/index.js";
+import type { ConnectionSecurity, ConnectTransport } from "../client/index.js";
 import type { GetStatusResponse } from "../gen/orchestrator/v1/admin.js";
 import { SimulatorAdmin, simStreamIds } from "./admin-api.js";
 import { formatChurnEvent, type ChurnEvent } from "./churn-spec.js";
@@ -16,6 +16,10 @@ export interface SimulationOptions {
   address: string;
   /** How the orchestrator is described in the report. */
   orchestrator: string;
+  /** The virtual instances' token (an instance token not bound to an id) and TLS settings. */
+  instanceSecurity?: ConnectionSecurity;
+  /** The admin calls' token (they create and delete the streams) and TLS settings. */
+  adminSecurity?: ConnectionSecurity;
   instances: number;
   streams: number;
   /** Capacities handed out in turn to the instances (joins continue the rotation). */
@@ -90,11 +94,12 @@ export class Simulation {
   constructor(options: SimulationOptions, hooks: SimulationHooks = {}) {
     this.#o = options;
     this.#hooks = hooks;
-    this.#admin = new SimulatorAdmin(options.address);
+    this.#admin = new SimulatorAdmin(options.address, options.adminSecurity);
     const total = options.instances + options.churn.filter((e) => e.action === "join").reduce((n, e) => n + e.count, 0);
     this.#fleet = new VirtualFleet({
       address: options.address,
       ledger: this.#ledger,
+      security: options.instanceSecurity,
       capacities: options.capacities,
       idWidth: Math.max(3, String(total).length),
       transport: options.transport,
@@ -154,7 +159,9 @@ export class Simulation {
     this.#step = `connecting ${o.instances} instances`;
     this.#note(this.#step);
     this.#fleet.add(o.instances);
-    const allUp = await this.#waitFor(() => this.#ledger.countByState().up >= o.instances, timeout);
+    // A refused session ends setup at once: the others carry the same token and would be refused alike.
+    const allUp = await this.#waitFor(() => this.#ledger.countByState().up >= o.instances || this.#fleet.refusal !== undefined, timeout);
+    if (this.#fleet.refusal) throw this.#fleet.refusal;
     if (this.#stopRequested) return;
     if (!allUp) this.#warn(`setup: only ${this.#ledger.countByState().up} of ${o.instances} instances were up after ${timeout / 1000} s`);
     this.#step = `creating ${o.streams} streams`;

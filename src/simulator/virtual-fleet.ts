@@ -1,4 +1,5 @@
-import type { ConnectTransport } from "../client/index.js";
+import { status } from "@grpc/grpc-js";
+import type { ConnectionSecurity, ConnectTransport } from "../client/index.js";
 import type { OwnershipLedger } from "./ledger.js";
 import type { SeededRandom } from "./random.js";
 import { VirtualInstance } from "./virtual-instance.js";
@@ -7,6 +8,8 @@ import { VirtualInstance } from "./virtual-instance.js";
 export interface VirtualFleetOptions {
   address: string;
   ledger: OwnershipLedger;
+  /** The instances' token and TLS settings. */
+  security?: ConnectionSecurity;
   /** Capacities handed out in turn: `[50]` gives every instance 50, `[20, 50]` alternates. */
   capacities: readonly number[];
   /** Digits of the instance number in ids like `sim-i-007`. */
@@ -17,11 +20,25 @@ export interface VirtualFleetOptions {
   onNote?: (text: string) => void;
 }
 
+/** The orchestrator refused a virtual instance's session for its token or certificate. */
+export class SessionRefusedError extends Error {
+  override name = "SessionRefusedError";
+
+  constructor(
+    message: string,
+    readonly code: status,
+  ) {
+    super(message);
+  }
+}
+
 /** Every virtual instance of a simulation, the initial ones and those that joined later. */
 export class VirtualFleet {
   readonly instances: VirtualInstance[] = [];
   /** Called whenever an instance becomes `up`; set by whoever measures joins. */
   onUp: ((instance: VirtualInstance) => void) | undefined;
+  /** The first session refused (UNAUTHENTICATED, PERMISSION_DENIED), told once as a note; the clients keep retrying. */
+  refusal: SessionRefusedError | undefined;
   readonly #options: VirtualFleetOptions;
 
   constructor(options: VirtualFleetOptions) {
@@ -41,9 +58,15 @@ export class VirtualFleet {
         instanceId,
         capacity: o.capacities[index % o.capacities.length] as number,
         ledger: o.ledger,
+        security: o.security,
         transport: o.transport?.(instanceId),
         onUp: (vi) => this.onUp?.(vi),
         onNote: o.onNote,
+        onRefused: (id, code, details) => {
+          if (this.refusal) return;
+          this.refusal = new SessionRefusedError(`the orchestrator refused ${id}'s session: ${status[code]}: ${details}`, code);
+          o.onNote?.(this.refusal.message);
+        },
       });
       this.instances.push(instance);
       added.push(instance);

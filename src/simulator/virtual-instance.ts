@@ -1,4 +1,5 @@
-import { InstanceClient, type ConnectTransport } from "../client/index.js";
+import { status } from "@grpc/grpc-js";
+import { InstanceClient, type ConnectionSecurity, type ConnectTransport } from "../client/index.js";
 import { FaultTransport } from "./fault-transport.js";
 import type { InstanceState, OwnershipLedger } from "./ledger.js";
 
@@ -8,12 +9,20 @@ export interface VirtualInstanceOptions {
   instanceId: string;
   capacity: number;
   ledger: OwnershipLedger;
+  /** An instance token and the TLS settings for the gRPC connection; default: plaintext, no token. */
+  security?: ConnectionSecurity;
   /** Replaces the gRPC connection underneath the fault switches (tests). */
   transport?: ConnectTransport;
   /** Called each time the instance becomes `up`. */
   onUp?: (instance: VirtualInstance) => void;
   /** Called with a one-line note when something unexpected happens (superseded, rejected). */
   onNote?: (text: string) => void;
+  /**
+   * Called when the orchestrator refuses a session for its token or certificate
+   * (UNAUTHENTICATED, PERMISSION_DENIED): the client keeps retrying, as a token
+   * may become valid, but a simulation cannot wait for that.
+   */
+  onRefused?: (instanceId: string, code: status, details: string) => void;
 }
 
 /**
@@ -38,7 +47,7 @@ export class VirtualInstance {
     this.#options = options;
     this.#ledger = options.ledger;
     this.#ledger.register(this.id, this.capacity);
-    this.#transport = new FaultTransport(options.address, options.transport);
+    this.#transport = new FaultTransport(options.address, options.transport, options.security);
     const ledger = this.#ledger;
     const id = this.id;
     this.#client = new InstanceClient({
@@ -56,8 +65,9 @@ export class VirtualInstance {
     this.#client.on("assignment", (event) => {
       if (event.full && event.acked && this.state === "connecting") this.#setState("up");
     });
-    this.#client.on("disconnected", () => {
+    this.#client.on("disconnected", ({ code, details }) => {
       if (this.state === "up") this.#setState("connecting");
+      if (code === status.UNAUTHENTICATED || code === status.PERMISSION_DENIED) options.onRefused?.(id, code, details);
     });
     this.#client.on("superseded", ({ details }) => options.onNote?.(`${id} superseded: ${details}`));
     this.#client.on("rejected", ({ details }) => options.onNote?.(`${id} rejected: ${details}`));

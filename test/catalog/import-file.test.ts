@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseCsvRows, parseJsonRows, readImportFile, rowsToSpecs, type SourceRow } from "../../src/catalog/import-file.js";
-import { resolveAddress } from "../../src/catalog/send-streams.js";
 
 /** Rows numbered 1, 2, ... as a JSON array would be. */
 const rows = (...values: Array<Record<string, unknown>>): SourceRow[] => values.map((v, i) => ({ row: i + 1, values: v }));
@@ -147,16 +146,5 @@ describe("readImportFile", () => {
     await assert.rejects(readImportFile(write("a.txt", "")), { message: /a\.txt: unsupported file type "\.txt"; use a \.csv or \.json file$/ });
     await assert.rejects(readImportFile(path.join(dir, "missing.csv")), { message: /^cannot read .*missing\.csv: no such file$/ });
     await assert.rejects(readImportFile(write("latin1.csv", Buffer.from("id,url,cidade\n1,x,S\xe3o Paulo\n", "latin1"))), { message: /is not UTF-8 text/ });
-  });
-});
-
-describe("resolveAddress", () => {
-  test("prefers the flag, then ORCHESTRATOR_ADDRESS, then 127.0.0.1 on GRPC_PORT", () => {
-    const env = { ORCHESTRATOR_ADDRESS: "orch.example:6000", GRPC_PORT: "6001" };
-    assert.equal(resolveAddress(" h:1 ", env), "h:1");
-    assert.equal(resolveAddress(undefined, env), "orch.example:6000");
-    assert.equal(resolveAddress(undefined, { GRPC_PORT: "6001" }), "127.0.0.1:6001");
-    assert.equal(resolveAddress(undefined, {}), "127.0.0.1:50051");
-    assert.throws(() => resolveAddress("", env), { message: /--address/ });
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { sendStreams } from "../../src/catalog/send-streams.js";
 import { freePort, runScript, type ScriptResult } from "../helpers/process.js";
+import { TestCertificates } from "../helpers/test-certificates.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 
 /** Runs the CLI as an operator does. */
@@ -146,5 +147,53 @@ describe("npm run streams:import", () => {
     assert.match(result.stderr, new RegExp(`^streams:import: cannot reach the orchestrator at ${address.replace(/\./g, "\\.")}: .*ECONNREFUSED.*\\n$`));
     assert.equal(result.stderr.split("\n").length, 2, "one line, no stack trace");
     assert.ok(Date.now() - started < 5_000 + 3_000, "bounded by the 5 s deadline");
+  });
+});
+
+describe("npm run streams:import against an orchestrator with TLS and admin tokens", () => {
+  const ADMIN = "import-admin-token-0123456789";
+  const INSTANCE = "import-instance-token-0123456789";
+  let orchestrator: TestOrchestrator;
+  let certificates: TestCertificates;
+  let csv: string;
+  let url: string;
+
+  before(async () => {
+    certificates = new TestCertificates();
+    const server = certificates.server();
+    orchestrator = await startTestOrchestrator({ TLS_CERT_FILE: server.certFile, TLS_KEY_FILE: server.keyFile, ADMIN_TOKENS: ADMIN, INSTANCE_TOKENS: INSTANCE });
+    csv = path.join(certificates.dir, "radios.csv");
+    writeFileSync(csv, CSV);
+    url = `grpcs://${orchestrator.grpcAddress}`;
+  });
+  after(async () => {
+    await orchestrator?.close();
+    certificates?.remove();
+  });
+
+  // Each run is a process of its own and only the last one writes, so the others run side by side first.
+  test("without an admin token it is refused with one line naming UNAUTHENTICATED, with the wrong role PERMISSION_DENIED; with one it imports", async () => {
+    const tls = { ORCHESTRATOR_CA_FILE: certificates.caFile };
+    const [missing, wrongRole, plaintext, untrusted, dry] = await Promise.all([
+      runCli([csv, "--address", url], tls),
+      runCli([csv, "--address", url], { ...tls, ORCHESTRATOR_TOKEN: INSTANCE }),
+      runCli([csv, "--address", orchestrator.grpcAddress], { ORCHESTRATOR_TOKEN: ADMIN }),
+      runCli([csv, "--address", url], { ORCHESTRATOR_TOKEN: ADMIN }),
+      runCli([csv, "--dry-run", "--address", url], tls),
+    ]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stdout, "");
+    assert.match(missing.stderr, /^streams:import: UpsertStreams refused at 127\.0\.0\.1:\d+: UNAUTHENTICATED: authorization: this call needs an admin token[^\n]*; set ORCHESTRATOR_TOKEN to an admin token\n$/);
+    assert.equal(wrongRole.code, 1);
+    assert.match(wrongRole.stderr, /^streams:import: UpsertStreams refused at [^\n]*: PERMISSION_DENIED: authorization: a instance token may not make this call[^\n]*\n$/);
+    assert.equal(plaintext.code, 1, "plaintext to a TLS port does not get through");
+    assert.match(plaintext.stderr, /^streams:import: cannot reach the orchestrator at 127\.0\.0\.1:\d+: Failed to connect \(if it serves TLS, give grpcs:\/\/host:port\)\n$/);
+    assert.equal(untrusted.code, 1, "the system's roots do not know the test CA");
+    assert.match(untrusted.stderr, /^streams:import: cannot reach the orchestrator at [^\n]*certificate[^\n]*ORCHESTRATOR_CA_FILE[^\n]*\n$/);
+    assert.match(dry.stderr, /into 127\.0\.0\.1:\d+ \(TLS\); nothing was sent\n$/);
+    assert.equal(await orchestrator.app.db.selectFrom("streams").select("id").execute().then((r) => r.length), 0);
+
+    const imported = await runCli([csv], { ...tls, ORCHESTRATOR_URL: url, ORCHESTRATOR_TOKEN: ADMIN });
+    assert.deepEqual(imported, { code: 0, stdout: `imported 3 streams from ${csv}: 3 created, 0 updated, 0 unchanged\n`, stderr: "" });
   });
 });
