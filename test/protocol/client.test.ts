@@ -110,8 +110,9 @@ describe("the TypeScript instance client against the real server", () => {
   });
 
   test("strict mode stops the streams once the lease cannot have been renewed", async () => {
-    // A shorter lease than the other tests': the wait for it to run out is most of this test.
-    const o = await boot({ HEARTBEAT_INTERVAL_MS: "200", LEASE_TTL_MS: String(STRICT_LEASE) });
+    // A shorter lease than the other tests': the wait for it to run out is most of this test. No
+    // restart lease: its go_away would promise one (test/protocol/restart-strict.test.ts).
+    const o = await boot({ HEARTBEAT_INTERVAL_MS: "200", LEASE_TTL_MS: String(STRICT_LEASE), RESTART_LEASE_MS: "0" });
     await catalog(o, 3);
     const ledger = new StreamRunLog();
     const strict = track(ledgerClient(ledger, o.grpcAddress, "strict", 10, { strict: true }));
