@@ -2,6 +2,9 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { readFileSync } from "node:fs";
+import { credentials } from "@grpc/grpc-js";
+import { AuthProbe, httpStatus } from "../helpers/auth-probe.js";
 import { startLoggedOrchestrator } from "../helpers/logged-orchestrator.js";
 import { TestCertificates } from "../helpers/test-certificates.js";
 
@@ -40,6 +43,21 @@ describe("security at start-up", { concurrency: true }, () => {
         await assert.rejects(startLoggedOrchestrator(env), (e: Error) => e.name === "StartupError" && message.test(e.message), JSON.stringify(env));
       }
     } finally {
+      certs.remove();
+    }
+  });
+
+  test("the HTTP shim on TLS with files of its own, gRPC staying on plaintext", async () => {
+    const certs = new TestCertificates();
+    const own = certs.server("http-only");
+    const o = await startLoggedOrchestrator({ HTTP_TLS_CERT_FILE: own.certFile, HTTP_TLS_KEY_FILE: own.keyFile });
+    try {
+      assert.equal(await httpStatus(`${o.http.replace("http:", "https:").replace("127.0.0.1", "localhost")}/healthz`, undefined, readFileSync(certs.caFile)), 200);
+      const probe = new AuthProbe(o.grpc, credentials.createInsecure());
+      assert.equal(await probe.health(undefined), "OK");
+      probe.close();
+    } finally {
+      await o.close();
       certs.remove();
     }
   });
