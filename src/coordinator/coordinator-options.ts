@@ -1,3 +1,5 @@
+import type { SettleTerms } from "./placement-settle.js";
+
 /** Timing and rate settings of the coordinator (from configuration). */
 export interface CoordinatorOptions {
   heartbeatIntervalMs: number;
@@ -11,6 +13,8 @@ export interface CoordinatorOptions {
   reconnectGraceMs: number;
   liveMovesPerSecond: number;
   liveMovesBurst: number;
+  /** The settle window for placing a large backlog while instances arrive (placement-settle.ts); settleMs 0 turns it off. */
+  placementSettle?: SettleTerms;
   /**
    * The lease a shutting-down orchestrator promises in its go_away (RESTART_LEASE_MS), so
    * that strict instances keep running through its restart; 0 promises nothing.

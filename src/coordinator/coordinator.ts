@@ -2,7 +2,8 @@ import type { Logger } from "../log/logger.js";
 import { CatalogReloader } from "./catalog-reloader.js";
 import { monotonicOf, systemClock, wallTimeOf, type Clock, type TimerHandle } from "./clock.js";
 import { suspectCutoff, type CoordinatorOptions } from "./coordinator-options.js";
-import { leaseMarginMs } from "./lease-rule.js";
+import { clearWhenHonoured, recordRestartLease } from "./restart-lease.js";
+import { PlacementSettle } from "./placement-settle.js";
 import { EventLog, MoveCounter } from "./event-log.js";
 import { Fleet, type FleetView } from "./fleet.js";
 import { Instance, type InstanceView } from "./instance.js";
@@ -31,6 +32,7 @@ export class Coordinator {
   private readonly catalog: CatalogReloader;
   private readonly rebalancing: RebalancingFreeze;
   private readonly seen: SeenWriter;
+  private readonly settle: PlacementSettle;
   private timers: TimerHandle[] = [];
 
   constructor(
@@ -42,7 +44,9 @@ export class Coordinator {
   ) {
     const requestRound = () => this.requestRound();
     this.rebalancing = new RebalancingFreeze({ store, clock, observer, logger, audit: (e) => this.rounds.audit(e), requestRound });
-    this.rounds = new RoundRunner({ store, fleet: this.fleet, events: this.events, moves: this.moves, observer, logger, clock, options, isFrozen: () => this.rebalancing.frozen });
+    this.settle = new PlacementSettle(options.placementSettle ?? { settleMs: 0, maxMs: 0, minBacklog: 0 });
+    const heldBack = (now: number) => this.settle.heldBack(now);
+    this.rounds = new RoundRunner({ store, fleet: this.fleet, events: this.events, moves: this.moves, observer, logger, clock, options, isFrozen: () => this.rebalancing.frozen, heldBack });
     this.catalog = new CatalogReloader({ store, fleet: this.fleet, clock, observer, logger, audit: this.rounds.audit, requestRound });
     this.seen = new SeenWriter({ store, fleet: this.fleet, clock, observer, logger, staleAfterMs: options.seenPersistMs ?? 10_000 });
   }
@@ -104,11 +108,8 @@ export class Coordinator {
       const owns = this.fleet.ownedBy(record.id).size > 0;
       this.fleet.add(Instance.restore(record, owns, now, lastSeen, this.options, snapshot.restartLeaseMs));
     }
-    if (snapshot.restartLeaseMs > 0) {
-      // Once every promise of the previous process has run out, a later crash need not wait for it again.
-      const honoured = Math.max(this.options.leaseTtlMs, snapshot.restartLeaseMs);
-      this.timers.push(this.clock.after(honoured + leaseMarginMs(honoured), () => void this.store.saveRestartLease(0).catch(() => undefined)));
-    }
+    const clearing = clearWhenHonoured(this.store, this.clock, snapshot.restartLeaseMs, this.options.leaseTtlMs);
+    if (clearing) this.timers.push(clearing);
     this.timers.push(
       this.clock.every(this.options.tickMs ?? 100, () => this.tick()),
       this.clock.every(this.options.seenFlushMs ?? 1_000, () => void this.seen.flush()),
@@ -125,7 +126,7 @@ export class Coordinator {
   async stop(): Promise<void> {
     for (const t of this.timers) this.clock.cancel(t);
     const rounds = this.rounds.stop();
-    const promised = await this.recordRestartLease();
+    const promised = await recordRestartLease(this.store, this.options.restartLeaseMs ?? 0, this.logger);
     for (const instance of this.fleet.instances()) {
       // Detached first: telling a session anything may end it.
       const outbox = instance.detach();
@@ -135,19 +136,6 @@ export class Coordinator {
     }
     await rounds;
     await this.seen.flush(true);
-  }
-
-  /** @returns the lease extension that may be promised: recorded, or 0 when the database did not take it. */
-  private async recordRestartLease(): Promise<number> {
-    const ms = this.options.restartLeaseMs ?? 0;
-    if (ms <= 0) return 0;
-    try {
-      await this.store.saveRestartLease(ms);
-      return ms;
-    } catch (error) {
-      this.logger.warn({ err: error }, "could not record the restart lease; go_away promises none, strict instances stop at their grace");
-      return 0;
-    }
   }
 
   private audit(kind: string, instanceId?: string, detail?: Record<string, unknown>, streamId?: string): void {
@@ -174,6 +162,7 @@ export class Coordinator {
       this.audit("instance.superseded", instance.id, { old_session: previous.sessionId, new_session: session.sessionId });
     }
     this.audit("instance.joined", instance.id, { session: session.sessionId, capacity: hello.capacity, held: hello.held.length, peer: session.peer });
+    if (this.settle.arrival(now, () => this.fleet.index.unownedSlots())) this.logger.info("many streams without an owner and instances arriving: placing them once arrivals pause");
     outbox.welcome({ heartbeatIntervalMs: this.options.heartbeatIntervalMs, leaseTtlMs: this.options.leaseTtlMs, reconnectGraceMs: this.options.reconnectGraceMs });
     // The full set replaces whatever the instance holds: stale or foreign streams stop there.
     const active = this.fleet.activeStreamsOf(instance.id);
@@ -262,6 +251,7 @@ export class Coordinator {
     const now = this.clock.now();
     this.catalog.retryFailed();
     this.rebalancing.expireIfDue(now);
+    if (this.settle.closeIfDue(now)) this.requestRound();
     for (const instance of this.fleet.instances()) {
       const expiry = instance.expire(now, this.options);
       if (!expiry) continue;

@@ -13,6 +13,8 @@ export interface FleetIndexView {
   /** The instance's slot, given one on first use (instance slots are never freed). */
   instanceSlot(id: string): number;
   streamSlot(id: string): number | undefined;
+  /** Slots of enabled streams without an owner. */
+  unownedSlots(): number[];
 }
 
 /**
@@ -71,6 +73,12 @@ export class FleetIndex implements FleetIndexView {
       this.instanceSlots.set(id, slot);
     }
     return slot;
+  }
+
+  unownedSlots(): number[] {
+    const slots: number[] = [];
+    for (let slot = 0; slot < this.streamSlotEnd; slot++) if (this.enabled[slot] === 1 && this.owner[slot]! < 0) slots.push(slot);
+    return slots;
   }
 
   streamSlot(id: string): number | undefined {

@@ -23,6 +23,8 @@ export interface RoundDecision {
   suspects: string[];
 }
 
+const NONE: ReadonlySet<number> = new Set();
+
 /**
  * Turns the fleet into scheduler input, runs the pure scheduler and reads its
  * answer back into ids. Reads the fleet and changes nothing in it (it may give
@@ -39,8 +41,9 @@ export interface RoundDecision {
  * grant waits for their owner's acknowledgement: shares stay what they were
  * when the revocation was decided, so a member that goes quiet in the middle
  * of a join does not make the others give up more than the newcomer needs.
+ * Unowned streams in `heldBack` (a settle window's backlog) are left out too.
  */
-export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Number.NEGATIVE_INFINITY): RoundDecision {
+export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Number.NEGATIVE_INFINITY, heldBack: ReadonlySet<number> = NONE): RoundDecision {
   const { index } = fleet;
   const members: Instance[] = [];
   const others: Instance[] = [];
@@ -73,6 +76,8 @@ export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Numbe
   for (let slot = 0; slot < end; slot++) {
     if (enabled[slot] === 0) continue;
     const o = ownerSlot[slot]!;
+    // The settle window's backlog: no owner, and left out until arrivals pause (placement-settle.ts).
+    if (o < 0 && heldBack.has(slot)) continue;
     let owner = -1;
     if (o >= 0) {
       const c = code[o]!;

@@ -23,6 +23,8 @@ export interface RoundRunnerDeps {
   clock: Clock;
   options: Pick<CoordinatorOptions, "liveMovesPerSecond" | "liveMovesBurst" | "suspectAfterMs">;
   isFrozen(): boolean;
+  /** Stream slots whose placement waits (the settle window's backlog, placement-settle.ts). */
+  heldBack?(now: number): ReadonlySet<number>;
 }
 
 const NOTHING_DECIDED: RoundDecision = { grants: [], revocations: [], releases: [], liveMoves: 0, deferred: 0, unassigned: 0, quotas: new Map(), suspects: [] };
@@ -165,7 +167,7 @@ export class RoundRunner {
     const { fleet, clock } = this.deps;
     const started = clock.now();
     const frozen = this.deps.isFrozen();
-    const decision = planRound(fleet, frozen ? 0 : this.bucket.available(started), suspectCutoff(started, this.deps.options));
+    const decision = planRound(fleet, frozen ? 0 : this.bucket.available(started), suspectCutoff(started, this.deps.options), this.deps.heldBack?.(started));
     this.quotas = decision.quotas;
     this.markSuspects(decision, started);
     // Moves held back by the rate limit need a later round even when this one writes nothing.

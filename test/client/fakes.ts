@@ -11,7 +11,7 @@ import { waitUntil } from "../helpers/wait.js";
 
 export class FakeCall extends EventEmitter implements ConnectCall {
   readonly written: ConnectRequest[] = [];
-  /** Date.now() of each write, so a test can time from when the client sent, not from when it noticed. */
+  /** performance.now() of each write (the clock the client counts its lease on), so a test can time from when the client sent, not from when it noticed. */
   readonly writtenAt: number[] = [];
   halfClosed = false;
   cancelled = false;
@@ -23,7 +23,7 @@ export class FakeCall extends EventEmitter implements ConnectCall {
     // A real grpc-js stream errors on write after end; the client must never do it.
     if (this.halfClosed) throw new Error("write after end");
     this.written.push(message);
-    this.writtenAt.push(Date.now());
+    this.writtenAt.push(performance.now());
     setImmediate(() => callback?.(null));
     this.emit("written", message);
     return true;
