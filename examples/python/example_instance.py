@@ -10,6 +10,8 @@ Configured with the environment names fingerv7 deployments already use:
   INSTANCE_ID (or SERVER_ID)                 unique id of this worker, e.g. finger_app_1
   MAX_STREAMS                                 how many streams it takes at once (default 10)
   DUMMY_STOP_SECONDS                          pretend stopping a recorder takes this long (default 0)
+  LEAVE_RETURN_WITHIN_MS                      on SIGTERM (a restart), the streams wait this long for
+                                             the next process, unrun (default 60000; 0: they move)
 
 Run it from anywhere with Debian's Python: /usr/bin/python3 examples/python/example_instance.py
 """
@@ -22,6 +24,7 @@ import sys
 import time
 
 from orchestrator_client import HelloRejected, OrchestratorClient, Stream, parse_target, security_from_env
+from orchestrator_types import check_return_within_ms
 
 VERSION = "python-example/0.1.0"
 log = logging.getLogger("worker")
@@ -62,8 +65,9 @@ def config_from_env(env: dict[str, str]) -> dict:
         raise ValueError(f"MAX_STREAMS or DUMMY_STOP_SECONDS is not a number: {error}") from None
     if capacity < 0:
         raise ValueError(f"MAX_STREAMS must be 0 or more, got {capacity}")
+    return_within_ms = check_return_within_ms(env.get("LEAVE_RETURN_WITHIN_MS", "60000"), "LEAVE_RETURN_WITHIN_MS")
     return {"target": target, "security": security, "instance_id": instance_id,
-            "capacity": capacity, "stop_seconds": stop_seconds}
+            "capacity": capacity, "stop_seconds": stop_seconds, "return_within_ms": return_within_ms}
 
 
 def main() -> int:
@@ -83,7 +87,9 @@ def main() -> int:
     log.info("worker %s (capacity %d) connecting to %s (%s)", config["instance_id"],
              config["capacity"], config["target"], config["security"].describe())
     try:
-        client.serve()  # returns after SIGTERM/SIGINT, once every stream stopped and leave went out
+        # Returns after SIGTERM/SIGINT, once every stream stopped and leave went out. SIGTERM is
+        # what a restart or redeploy sends: the streams wait for the next process with this id.
+        client.serve(sigterm_return_within_ms=config["return_within_ms"])
     except HelloRejected:
         return 1  # a configuration error (the client logged which field); retrying cannot fix it
     return 0

@@ -22,7 +22,7 @@ from orchestrator_stubs import grpc, pb, pb_grpc  # first: it says how to fix a 
 from channel_security import ChannelSecurity, security_from_env  # noqa: F401 (re-exported)
 from system_metrics import Metrics, SystemMetrics
 # Re-exported: workers import these from here.
-from orchestrator_types import DEFAULT_PORT, HelloRejected, Stream, parse_target  # noqa: F401
+from orchestrator_types import DEFAULT_PORT, HelloRejected, Stream, check_return_within_ms, parse_target  # noqa: F401
 
 log = logging.getLogger("orchestrator_client")
 
@@ -94,31 +94,42 @@ class OrchestratorClient:
         self._thread = threading.Thread(target=self._loop, name="orchestrator-client", daemon=True)
         self._thread.start()
 
-    def serve(self) -> None:
-        """Runs until SIGTERM or SIGINT, then stops every stream and leaves, so the
-        orchestrator moves them at once instead of after the reconnect grace. Main thread only.
-        Raises HelloRejected if the orchestrator refused this instance."""
-        signalled = threading.Event()
+    def serve(self, sigterm_return_within_ms: int = 0) -> None:
+        """Runs until SIGTERM or SIGINT, then close(): SIGINT (Ctrl-C) is a plain leave, the
+        streams move at once; SIGTERM (a container runtime's or systemd's restart) too, unless
+        ``sigterm_return_within_ms`` makes it a restart's leave with that return_within_ms.
+        Main thread only. Raises HelloRejected if the orchestrator refused this instance."""
+        check_return_within_ms(sigterm_return_within_ms, "sigterm_return_within_ms")
+        received: list = []  # per signal: whether it means a restart; the first one decides
+        handled = (signal.SIGTERM, signal.SIGINT)
 
         def on_signal(signum, _frame):
-            log.info("%s: stopping streams and leaving", signal.Signals(signum).name)
-            signalled.set()
-            signal.signal(signum, signal.SIG_DFL)  # a second one ends the process at once
+            restart = signum == signal.SIGTERM and sigterm_return_within_ms > 0
+            log.info("%s: stopping streams and leaving%s", signal.Signals(signum).name,
+                     f" to return within {sigterm_return_within_ms} ms" if restart else "")
+            received.append(restart)
+            for sig in handled:  # a second signal ends the process at once
+                signal.signal(sig, signal.SIG_DFL)
 
-        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.signal(sig, on_signal) for sig in handled}
         self.start()
         try:
-            while not signalled.is_set() and not self._done.is_set():
-                signalled.wait(0.2)
+            while not received and not self._done.is_set():
+                self._done.wait(0.2)
         finally:
-            self.close()
+            within = sigterm_return_within_ms if received[:1] == [True] else 0
+            self.close("restart" if within else "shutdown", return_within_ms=within)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         if self.error:
             raise self.error
 
-    def close(self, reason: str = "shutdown") -> None:
-        """Stops every stream, then sends leave and waits (briefly) for the server to end the call."""
+    def close(self, reason: str = "shutdown", *, return_within_ms: int = 0) -> None:
+        """Stops every stream, sends leave and waits (briefly) for the server to end the call.
+        ``return_within_ms`` > 0 says a process with this id says hello within that many ms (a
+        restart): the streams wait for it, unrun, and come back with their epochs; 0 (a real
+        shutdown) lets them move at once. The TypeScript client's close(reason, { returnWithinMs })."""
+        return_within_ms = check_return_within_ms(return_within_ms)
         if self._closing.is_set():
             self._done.wait(self._close_timeout)
             return
@@ -127,7 +138,7 @@ class OrchestratorClient:
             self._stop_all()
             session = self._session
         if session:
-            session.send(leave=pb.Leave(reason=reason))
+            session.send(leave=pb.Leave(reason=reason, return_within_ms=return_within_ms))
             session.half_close()
         if self._thread and not self._done.wait(self._close_timeout) and session and session.call:
             session.call.cancel()

@@ -1,5 +1,6 @@
 """What the orchestrator client hands a worker: the streams it must record, the error for an
-instance refused for good, and how ``ORCHESTRATOR_URL`` becomes a gRPC target."""
+instance refused for good, how ``ORCHESTRATOR_URL`` becomes a gRPC target, and the check of a
+leave's ``return_within_ms``."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,6 +9,7 @@ from typing import Dict
 
 DEFAULT_PORT = 50051
 DEFAULT_TLS_PORT = 443
+MAX_UINT32 = 2**32 - 1
 
 
 class HelloRejected(Exception):
@@ -49,3 +51,19 @@ def parse_target(url: str) -> tuple[str, bool]:
         raise ValueError(f"no host in {url!r}")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{host}:{port or (DEFAULT_TLS_PORT if tls else DEFAULT_PORT)}", tls
+
+
+def check_return_within_ms(value: object, field: str = "return_within_ms") -> int:
+    """A leave's ``return_within_ms`` as an int: whole milliseconds from 0 (a plain leave) to
+    the proto's uint32 maximum (the server caps it at its MAX_RETURN_WITHIN_MS). ``value`` may
+    be a string, as read from the environment. Raises ValueError naming ``field``."""
+    ms = value
+    if isinstance(value, str):
+        try:
+            ms = int(value.strip(), 10)
+        except ValueError:
+            ms = None
+    if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms <= MAX_UINT32:
+        raise ValueError(f"{field} must be a whole number of milliseconds from 0 (a plain leave) "
+                         f"to {MAX_UINT32}, got {value!r}")
+    return ms

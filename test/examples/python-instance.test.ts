@@ -2,81 +2,28 @@
  * The Python example instance (examples/python) against a real orchestrator: it must run what
  * it is given, heartbeat with metrics at the server's interval, ack only after its handlers
  * finished (or nothing could ever move away from it), resync after a restart, step aside when
- * superseded, give up on a rejected hello, and leave on SIGTERM.
+ * superseded, give up on a rejected hello, and leave for good on SIGINT (SIGTERM, a restart:
+ * python-restart.test.ts).
  *
  * Needs Debian's python3-grpcio, python3-protobuf, protobuf-compiler and protobuf-compiler-grpc
  * (.ci/run installs them); without them this file fails, it does not skip.
  */
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
-import pg from "pg";
-import { AdminClient, streamIds } from "../helpers/admin-client.js";
-import { freePort } from "../helpers/process.js";
-import { generateStubs, PythonInstance, runPythonJson } from "../helpers/python-instance.js";
-import { fullAssignment, RawSession } from "../helpers/raw-session.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/test-database.js";
-import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
+import { streamIds } from "../helpers/admin-client.js";
+import { runPythonJson } from "../helpers/python-instance.js";
+import { PythonTestBed } from "../helpers/python-testbed.js";
+import { fullAssignment } from "../helpers/raw-session.js";
 import { sleep, waitUntil } from "../helpers/wait.js";
 
-const ENV = { HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: "1500", RECONNECT_GRACE_MS: "500" };
-
 describe("the Python example instance (examples/python) against the real server", () => {
-  let genDir: string;
-  let database: TestDatabase;
-  let orchestrator: TestOrchestrator | undefined;
-  let env: Record<string, string>;
-  const workers: PythonInstance[] = [];
-  const sessions: RawSession[] = [];
-
-  before(async () => {
-    genDir = generateStubs();
-    database = await createTestDatabase();
-  });
-  afterEach(async () => {
-    for (const w of workers.splice(0)) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGKILL");
-    for (const s of sessions.splice(0)) s.close();
-    if (!orchestrator) return;
-    await orchestrator.close();
-    orchestrator = undefined;
-    // Each test starts from an empty fleet and catalog.
-    const c = new pg.Client({ connectionString: database.url });
-    await c.connect();
-    try {
-      await c.query("truncate orchestrator.events, orchestrator.assignments, orchestrator.streams, orchestrator.instances");
-    } finally {
-      await c.end();
-    }
-  });
-  after(async () => {
-    await database?.drop();
-    if (genDir) rmSync(genDir, { recursive: true, force: true });
-  });
-
-  async function boot(ids: string[]): Promise<TestOrchestrator> {
-    env = { ...ENV, GRPC_PORT: String(await freePort()) };
-    orchestrator = await startTestOrchestrator(env, database);
-    if (ids.length) {
-      const admin = new AdminClient(orchestrator.grpcAddress);
-      await admin.upsert(ids.map((id) => ({ id })));
-      admin.close();
-    }
-    return orchestrator;
-  }
-
-  function python(workerEnv: Record<string, string>): PythonInstance {
-    const w = new PythonInstance(genDir, workerEnv);
-    workers.push(w);
-    return w;
-  }
-
-  function rawSession(address: string, instanceId: string): RawSession {
-    const s = new RawSession(address).autoAck();
-    sessions.push(s);
-    s.hello({ instanceId, capacity: 10 });
-    s.heartbeatEvery(300);
-    return s;
-  }
+  const bed = new PythonTestBed({ HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: "1500", RECONNECT_GRACE_MS: "500" });
+  before(() => bed.setUp());
+  afterEach(() => bed.reset());
+  after(() => bed.tearDown());
+  const boot = (ids: string[]) => bed.boot(ids);
+  const python = (workerEnv: Record<string, string>) => bed.python(workerEnv);
+  const rawSession = (address: string, instanceId: string) => bed.rawSession(address, instanceId);
 
   test("reads the legacy configuration: ORCHESTRATOR_URL with a scheme, SERVER_ID, MAX_STREAMS", () => {
     const script = `
@@ -88,6 +35,9 @@ cases = [
   {"ORCHESTRATOR_URL": "https://finger-orchestrator.example/", "INSTANCE_ID": "a"},
   {"ORCHESTRATOR_URL": "orch:1", "INSTANCE_ID": "a", "MAX_STREAMS": "many"},
   {"ORCHESTRATOR_URL": "orch:1"},
+  {"INSTANCE_ID": "a", "LEAVE_RETURN_WITHIN_MS": "0"},
+  {"INSTANCE_ID": "a", "LEAVE_RETURN_WITHIN_MS": "soon"},
+  {"INSTANCE_ID": "a", "LEAVE_RETURN_WITHIN_MS": "-1"},
 ]
 out = []
 for env in cases:
@@ -100,16 +50,18 @@ for config in out:
         config["secure"] = config.pop("security").tls
 print(json.dumps(out))
 `;
-    const [first, second, third, badNumber, noId] = runPythonJson<Array<Record<string, unknown>>>(genDir, script);
-    assert.deepEqual(first, { target: "orch.example:50052", secure: false, instance_id: "finger_app_1", capacity: 20, stop_seconds: 0 });
-    assert.deepEqual(second, { target: "10.0.0.5:50051", secure: false, instance_id: "finger_app_2", capacity: 10, stop_seconds: 0 });
+    const [first, second, third, badNumber, noId, plainLeave, notANumber, negative] = runPythonJson<Array<Record<string, unknown>>>(bed.genDir, script);
+    assert.deepEqual(first, { target: "orch.example:50052", secure: false, instance_id: "finger_app_1", capacity: 20, stop_seconds: 0, return_within_ms: 60_000 });
+    assert.deepEqual(second, { target: "10.0.0.5:50051", secure: false, instance_id: "finger_app_2", capacity: 10, stop_seconds: 0, return_within_ms: 60_000 });
     assert.equal(third?.target, "finger-orchestrator.example:443", "TLS's own port by default");
     assert.equal(third?.secure, true);
     assert.match(String(badNumber?.error), /MAX_STREAMS/);
     assert.match(String(noId?.error), /INSTANCE_ID/);
+    assert.equal(plainLeave?.return_within_ms, 0);
+    for (const bad of [notANumber, negative]) assert.match(String(bad?.error), /^LEAVE_RETURN_WITHIN_MS must be a whole number of milliseconds/);
   });
 
-  test("runs its streams, heartbeats with metrics, acks so streams can move, and leaves on SIGTERM", { timeout: 20_000 }, async () => {
+  test("runs its streams, heartbeats with metrics, acks so streams can move, and leaves for good on SIGINT", { timeout: 20_000 }, async () => {
     const ids = streamIds(6, "py");
     const o = await boot(ids);
     const fleet = o.app.coordinator.view;
@@ -170,15 +122,17 @@ print(json.dumps(out))
     }
     await waitUntil(() => entry().runningStreams === 3, 2_000, "the heartbeat to report 3 running streams");
 
-    // SIGTERM: python stops its streams, says leave, and the rest move at once, not after the grace.
+    // SIGINT (Ctrl-C, stopped for good): python stops its streams, says a plain leave, and the
+    // rest move at once, not after the grace. (SIGTERM, a restart, is python-restart.test.ts's.)
     const remaining = [...py.running().keys()];
     const termAt = Date.now();
-    py.child.kill("SIGTERM");
+    py.child.kill("SIGINT");
     await waitUntil(() => other.owned().size === 6, 3_000, () => `the other instance to get all 6; output:\n${py.output()}`);
     const allMovedAt = Date.now();
     const exit = await py.exit(3_000);
     assert.deepEqual(exit, { code: 0, signal: null }, py.output());
     assert.equal(entry().state, "left", "the instance left (a dropped connection would be in grace)");
+    assert.deepEqual(await bed.events("instance.left", "py-1"), [{ reason: "shutdown" }], "a plain leave");
     const finalStops = py.events().filter((e) => e.what === "stop" && e.at >= termAt - 1);
     assert.deepEqual(finalStops.map((e) => e.id).sort(), remaining.sort(), "python stopped what it ran before leaving");
     const leftAt = Math.max(...finalStops.map((e) => e.at)); // leave goes out right after the last stop
@@ -196,8 +150,7 @@ print(json.dumps(out))
 
     await o.app.stop();
     await waitUntil(() => py.count(/go_away/) === 1, 2_000, () => `python to log the go_away; output:\n${py.output()}`);
-    o = await startTestOrchestrator(env, database);
-    orchestrator = o;
+    o = await bed.startAgain(); // its go_away carried lease_extension_ms, which python ignores
     await waitUntil(() => py.count(/connected to /) === 2, 6_000, () => `python to reconnect; output:\n${py.output()}`);
     const entry = () => o.app.coordinator.view.instance("py-restart");
     await waitUntil(() => entry()?.state === "connected", 2_000, "the new orchestrator to see it");
@@ -214,16 +167,7 @@ print(json.dumps(out))
 
     assert.equal(py.events().length, eventsBefore, `no stream was stopped or started; output:\n${py.output()}`);
     // The reconnect's hello listed what it runs (the server records the count in the audit log).
-    const joins = async () => {
-      const rows = await o.app.db
-        .selectFrom("events")
-        .select("detail")
-        .where("kind", "=", "instance.joined")
-        .where("instance_id", "=", "py-restart")
-        .orderBy("id")
-        .execute();
-      return rows.map((row) => row.detail.held);
-    };
+    const joins = async () => (await bed.events("instance.joined", "py-restart")).map((detail) => detail.held);
     await waitUntil(async () => (await joins()).length === 2, 3_000, "both joins in the audit log");
     assert.deepEqual(await joins(), [0, 4]);
     for (const [id, epoch] of before) {
