@@ -28,13 +28,13 @@ function expected(kind: "instance" | "read" | "write", holder: Holder): "through
 }
 
 /** Every row of the matrix against one orchestrator, reached with `channel` (and `ca` for HTTPS). */
-async function checkMatrix(orchestrator: TestOrchestrator, channel: ChannelCredentials, httpBase: string, ca?: Buffer): Promise<void> {
+async function checkMatrix(orchestrator: TestOrchestrator, channel: ChannelCredentials, httpBase: string, ca?: Buffer, instanceId?: string): Promise<void> {
   const probe = new AuthProbe(orchestrator.grpcAddress, channel);
   try {
     for (const holder of HOLDERS) {
       const token = tokenOf(holder);
       const rows: Array<[string, Outcome, "through" | Outcome]> = [];
-      rows.push(["Connect", await probe.connect(token, `probe_${holder}`), expected("instance", holder)]);
+      rows.push(["Connect", await probe.connect(token, instanceId ?? `probe_${holder}`), expected("instance", holder)]);
       for (const method of ADMIN_METHODS) {
         const kind = accessOf(method.path) as "read" | "write";
         rows.push([method.path, await probe.admin(method.path, method.streaming, token), expected(kind, holder)]);
@@ -89,6 +89,10 @@ describe("who gets in: every token on every call", { concurrency: true }, () => 
       orchestrator = await startTestOrchestrator({ ...ENV, TLS_CERT_FILE: server.certFile, TLS_KEY_FILE: server.keyFile, TLS_CLIENT_CA_FILE: certs.caFile });
     });
     after(() => orchestrator.close());
+
+    test("every token on every call, with a client certificate", async () => {
+      await checkMatrix(orchestrator, channel(), orchestrator.httpBase, undefined, "finger_app_1");
+    });
 
     test("a client certificate carrying the instance's id may connect as that instance only", async () => {
       const probe = new AuthProbe(orchestrator.grpcAddress, channel());
