@@ -7,6 +7,7 @@ export { AssignmentApplier, planAssignment, type ApplierHandlers, type ApplyResu
 export { Backoff, backoffCeiling, fullJitterDelay, resolveBackoff, DEFAULT_BACKOFF, type ResolvedBackoff } from "./backoff.js";
 export { classifyDisconnect, type DisconnectAction, type SessionOutcome } from "./disconnect-policy.js";
 export { createGrpcTransport, DEFAULT_CHANNEL_OPTIONS } from "./grpc-transport.js";
+export { stopOnSignals, type SignalSource, type StopOnSignalsOptions } from "./stop-on-signals.js";
 export { callMetadata, channelCredentials, parseOrchestratorUrl, securityFromEnv, type ClientTls, type ConnectionSecurity } from "./connection-security.js";
 export type {
   AssignmentEvent,
