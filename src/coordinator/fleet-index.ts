@@ -6,6 +6,8 @@ export interface FleetIndexView {
   readonly enabled: Uint8Array;
   readonly owner: Int32Array;
   readonly revoking: Uint8Array;
+  /** Per stream slot: the owner's grant epoch (larger: started more recently); 0 without an owner. */
+  readonly epoch: Float64Array;
   readonly streamIds: ReadonlyArray<string | undefined>;
   readonly instanceIds: readonly string[];
   readonly streamSlotEnd: number;
@@ -37,6 +39,8 @@ export class FleetIndex implements FleetIndexView {
   owner: Int32Array;
   /** Per stream slot: 1 while its owner is told to stop it (see Ownership.revoking). */
   revoking: Uint8Array;
+  /** Per stream slot: the owner's grant epoch, 0 without an owner (who to move first: the youngest). */
+  epoch: Float64Array;
   /** Per stream slot: 1 while the stream is in the catalog (enabled or not). */
   private inCatalog: Uint8Array;
   /** Per stream slot: the stream id, or undefined for a free slot. */
@@ -53,6 +57,7 @@ export class FleetIndex implements FleetIndexView {
     this.enabled = new Uint8Array(size);
     this.owner = new Int32Array(size).fill(-1);
     this.revoking = new Uint8Array(size);
+    this.epoch = new Float64Array(size);
     this.inCatalog = new Uint8Array(size);
   }
 
@@ -103,10 +108,11 @@ export class FleetIndex implements FleetIndexView {
     for (let slot = 0; slot < this.streamIds.length; slot++) if (this.inCatalog[slot]) this.catalogDelete(this.streamIds[slot]!);
   }
 
-  ownerSet(streamId: string, instanceId: string, revoking: boolean): void {
+  ownerSet(streamId: string, instanceId: string, revoking: boolean, epoch: number): void {
     const slot = this.internStream(streamId);
     this.owner[slot] = this.instanceSlot(instanceId);
     this.revoking[slot] = revoking ? 1 : 0;
+    this.epoch[slot] = epoch;
   }
 
   ownerClear(streamId: string): void {
@@ -114,6 +120,7 @@ export class FleetIndex implements FleetIndexView {
     if (slot === undefined) return;
     this.owner[slot] = -1;
     this.revoking[slot] = 0;
+    this.epoch[slot] = 0;
     this.release(slot);
   }
 
@@ -155,6 +162,9 @@ export class FleetIndex implements FleetIndexView {
     const owner = new Int32Array(size).fill(-1);
     owner.set(this.owner);
     this.owner = owner;
+    const epoch = new Float64Array(size);
+    epoch.set(this.epoch);
+    this.epoch = epoch;
     this.enabled = bytes(this.enabled);
     this.revoking = bytes(this.revoking);
     this.inCatalog = bytes(this.inCatalog);

@@ -79,7 +79,7 @@ export class Fleet implements FleetView {
   setOwner(streamId: string, ownership: Ownership): void {
     this.clearOwner(streamId);
     this.ownership.set(streamId, ownership);
-    this.slots.ownerSet(streamId, ownership.instanceId, ownership.revoking);
+    this.slots.ownerSet(streamId, ownership.instanceId, ownership.revoking, ownership.epoch);
     let set = this.byInstance.get(ownership.instanceId);
     if (!set) this.byInstance.set(ownership.instanceId, (set = new Set()));
     set.add(streamId);

@@ -1,3 +1,4 @@
+import { preferYoungest } from "../scheduler/prefer-youngest.js";
 import { plan } from "../scheduler/plan.js";
 import { byId, type Fleet } from "./fleet.js";
 import type { Instance } from "./instance.js";
@@ -96,7 +97,10 @@ export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Numbe
     return o >= 0 ? index.instanceIds[o] : undefined;
   };
 
-  const result = plan({ capacity, eligible, live, owner: owners.subarray(0, count), maxLiveMoves });
+  const owned = owners.subarray(0, count);
+  const result = plan({ capacity, eligible, live, owner: owned, maxLiveMoves });
+  // Of an owner's streams, those it gives up are the youngest (prefer-youngest.ts).
+  const changed = preferYoungest(owned, result.target, (k) => index.epoch[slotOf[k]!]!, result.changed);
   const decision: RoundDecision = {
     grants: [],
     revocations: [],
@@ -108,7 +112,7 @@ export function planRound(fleet: Fleet, maxLiveMoves: number, heardSince = Numbe
     suspects,
   };
   const waiting = new Set(inFlight);
-  for (const s of result.changed) {
+  for (const s of changed) {
     if (waiting.has(s)) continue;
     const from = owners[s]!;
     const to = result.target[s]!;

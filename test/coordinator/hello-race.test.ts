@@ -56,7 +56,9 @@ describe("an instance that comes back while its streams are being given away (in
     assert.deepEqual(full.add.filter((s) => xStreams.has(s.id)), [], "streams the held round hands to y are not in x's full set");
     open();
     await h.settle();
-    assert.ok([...xStreams.keys()].every((id) => y.owned().has(id)), "the round landed: y runs them");
+    // The held round landed: y was given them (the next round may give them back to x at once:
+    // they are y's youngest, so the first it gives up when x takes its share again).
+    assert.ok([...xStreams.keys()].every((id) => y.assignments().some((a) => a.add.some((g) => g.id === id))), "the round landed: y was given them");
     for (const id of back.owned().keys()) assert.ok(!y.owned().has(id), `${id} runs on both`);
     await h.advance(2_000);
     assert.deepEqual(h.ownedCounts(), { x: 2, y: 2 }, "balanced again afterwards");
