@@ -79,6 +79,7 @@ const envSchema = z.object({
   PLACEMENT_SETTLE_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative (0 turns the settle window off)").max(60_000, "must be at most 60000").default(1_000),
   PLACEMENT_SETTLE_MAX_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative").max(600_000, "must be at most 600000").default(5_000),
   PLACEMENT_SETTLE_MIN_STREAMS: whole("must be a whole number").min(1, "must be at least 1").max(10_000_000, "must be at most 10000000").default(100),
+  WARM_UP_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative").max(3_600_000, "must be at most one hour").default(15_000),
   RESTART_LEASE_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative (0 promises nothing)").max(600_000, "must be at most 600000 (ten minutes)").default(30_000),
   MAX_RETURN_WITHIN_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative (0 turns leaving to return off)").max(3_600_000, "must be at most one hour").default(120_000),
   MAX_WATCHERS: whole("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(64),
@@ -132,6 +133,8 @@ export interface Config {
   sessionMessageBurst: number;
   /** Concurrent WatchEvents calls. */
   maxWatchers: number;
+  /** A stream that ran longer than this has warmed up; moving it is counted (finger_warm_streams_moved_total). */
+  warmUpMs: number;
   /** Placing a large backlog waits for arrivals to pause (placement-settle.ts). */
   placementSettle: { settleMs: number; maxMs: number; minBacklog: number };
   /** The lease a shutting-down orchestrator promises in its go_away, so that strict instances keep running through its restart. */
@@ -231,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     maxWatchers: e.MAX_WATCHERS,
     maxReturnWithinMs: e.MAX_RETURN_WITHIN_MS,
     restartLeaseMs: e.RESTART_LEASE_MS,
+    warmUpMs: e.WARM_UP_MS,
     placementSettle: { settleMs: e.PLACEMENT_SETTLE_MS, maxMs: e.PLACEMENT_SETTLE_MAX_MS, minBacklog: e.PLACEMENT_SETTLE_MIN_STREAMS },
     security: parseSecurityConfig(env),
   };

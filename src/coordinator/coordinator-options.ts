@@ -13,6 +13,8 @@ export interface CoordinatorOptions {
   reconnectGraceMs: number;
   liveMovesPerSecond: number;
   liveMovesBurst: number;
+  /** How long a stream runs before it names songs (the users' identification window): moving one that ran longer costs that again; default 15000. */
+  warmUpMs?: number;
   /** The settle window for placing a large backlog while instances arrive (placement-settle.ts); settleMs 0 turns it off. */
   placementSettle?: SettleTerms;
   /**

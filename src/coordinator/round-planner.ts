@@ -12,7 +12,8 @@ export type MoveReason = "new" | "orphan" | "rebalance" | "drain" | "capacity";
 /** What a round decided, before anything is written or sent. */
 export interface RoundDecision {
   grants: Array<{ streamId: string; instanceId: string; reason: MoveReason; from?: string }>;
-  revocations: Array<{ streamId: string; instanceId: string; reason: MoveReason }>;
+  /** `warm`: it had run past the warm-up (WARM_UP_MS), so its move costs a whole identification window (set by the round runner). */
+  revocations: Array<{ streamId: string; instanceId: string; reason: MoveReason; warm?: boolean }>;
   /** Orphans that found no free slot: their rows go, they stay unassigned. */
   releases: Array<{ streamId: string; instanceId: string }>;
   liveMoves: number;

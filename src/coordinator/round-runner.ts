@@ -21,7 +21,7 @@ export interface RoundRunnerDeps {
   observer: CoordinatorObserver;
   logger: Logger;
   clock: Clock;
-  options: Pick<CoordinatorOptions, "liveMovesPerSecond" | "liveMovesBurst" | "suspectAfterMs">;
+  options: Pick<CoordinatorOptions, "liveMovesPerSecond" | "liveMovesBurst" | "suspectAfterMs" | "warmUpMs">;
   isFrozen(): boolean;
   /** Stream slots whose placement waits (the settle window's backlog, placement-settle.ts). */
   heldBack?(now: number): ReadonlySet<number>;
@@ -170,6 +170,11 @@ export class RoundRunner {
     const decision = planRound(fleet, frozen ? 0 : this.bucket.available(started), suspectCutoff(started, this.deps.options), this.deps.heldBack?.(started));
     this.quotas = decision.quotas;
     this.markSuspects(decision, started);
+    const warmUpMs = this.deps.options.warmUpMs ?? 15_000;
+    for (const r of decision.revocations) {
+      const grantedAt = fleet.owners.get(r.streamId)?.grantedAt;
+      r.warm = grantedAt === undefined || started - grantedAt >= warmUpMs;
+    }
     // Moves held back by the rate limit need a later round even when this one writes nothing.
     if (decision.deferred > 0 && !frozen) this.later(Math.max(this.bucket.msUntilNext(started), 50));
     const taken = this.takePending(decision);
@@ -189,7 +194,7 @@ export class RoundRunner {
     const withheld = this.transfers.end();
     // Capacity sheds are not rebalancing: only what the scheduler counted against the limit is charged.
     this.bucket.take(decision.liveMoves, clock.now());
-    applyRound(fleet, decision, epochs, this.audit, new Date(clock.wallNow()));
+    applyRound(fleet, decision, epochs, this.audit, new Date(clock.wallNow()), clock.now());
     returnWithheld(fleet, withheld, this.audit, new Date(clock.wallNow()));
     this.deps.moves.add(epochs.size, clock.now());
     for (const e of writes.events.slice(events.length)) this.deps.events.append(e);

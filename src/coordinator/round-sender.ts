@@ -11,7 +11,7 @@ import type { Audit, GrantedStream } from "./types.js";
  * capacity while the round was being written is not sent more than it can
  * run: the grants beyond it are revoked at once, unstarted.
  */
-export function applyRound(fleet: Fleet, decision: RoundDecision, epochs: Map<string, number>, audit: Audit, at: Date): void {
+export function applyRound(fleet: Fleet, decision: RoundDecision, epochs: Map<string, number>, audit: Audit, at: Date, now: number): void {
   const changes = new AssignmentChanges();
   for (const r of decision.releases) {
     if (fleet.owners.get(r.streamId)?.instanceId === r.instanceId) fleet.clearOwner(r.streamId);
@@ -21,7 +21,7 @@ export function applyRound(fleet: Fleet, decision: RoundDecision, epochs: Map<st
     const stream = fleet.catalog.get(g.streamId);
     // No epoch, or no longer enabled: deleted or disabled while the round was being written.
     if (epoch === undefined || !stream?.enabled) continue;
-    fleet.setOwner(g.streamId, { instanceId: g.instanceId, epoch, revoking: false });
+    fleet.setOwner(g.streamId, { instanceId: g.instanceId, epoch, revoking: false, grantedAt: now });
     changes.for(g.instanceId).add.push({ ...stream, epoch });
   }
   for (const r of decision.revocations) {

@@ -15,7 +15,7 @@ export function roundWrites(
     events.push({ kind: "stream.assigned", at, streamId: g.streamId, instanceId: g.instanceId, detail: { reason: g.reason, from: g.from ?? null } });
   }
   for (const r of decision.revocations) {
-    events.push({ kind: "stream.revoking", at, streamId: r.streamId, instanceId: r.instanceId, detail: { reason: r.reason } });
+    events.push({ kind: "stream.revoking", at, streamId: r.streamId, instanceId: r.instanceId, detail: { reason: r.reason, warm: r.warm ?? true } });
   }
   for (const r of decision.releases) {
     events.push({ kind: "stream.unassigned", at, streamId: r.streamId, instanceId: r.instanceId, detail: { reason: "no capacity" } });

@@ -22,6 +22,8 @@ export interface Ownership {
   readonly epoch: number;
   /** Told to stop and not yet acknowledged: nobody else may get it meanwhile (set through Fleet.markRevoking). */
   readonly revoking: boolean;
+  /** When this process granted it (monotonic); undefined when loaded at start-up: it may have run for long. */
+  readonly grantedAt?: number;
 }
 
 /** What an instance says about itself in hello. */

@@ -25,6 +25,12 @@ export class OrchestratorMetrics implements CoordinatorObserver {
     labelNames: ["reason", "action"],
     registers: [this.registry],
   });
+  private readonly warmMoves = new Counter({
+    name: "finger_warm_streams_moved_total",
+    help: "Streams taken from a live owner after they had run past WARM_UP_MS (each costs a whole identification window on its new owner), by reason",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
   private readonly roundDuration = new Histogram({
     name: "finger_scheduling_round_duration_seconds",
     help: "Duration of scheduling rounds that changed something (plan, persist, push)",
@@ -117,7 +123,10 @@ export class OrchestratorMetrics implements CoordinatorObserver {
   round(decision: RoundDecision, durationSeconds: number): void {
     this.roundDuration.observe(durationSeconds);
     for (const g of decision.grants) this.moves.inc({ reason: g.reason, action: "assigned" });
-    for (const r of decision.revocations) this.moves.inc({ reason: r.reason, action: "revoking" });
+    for (const r of decision.revocations) {
+      this.moves.inc({ reason: r.reason, action: "revoking" });
+      if (r.warm !== false) this.warmMoves.inc({ reason: r.reason });
+    }
   }
 
   /** A refused call or request (the AuthFailureSink of src/grpc/auth-interceptor.ts). */
