@@ -9,6 +9,7 @@
  * be logged or dumped holds a usable token.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import { BEARER_TOKEN_RULE, isBearerToken } from "../domain/bearer-token.js";
 
 export type Role = "instance" | "viewer" | "admin";
 
@@ -27,8 +28,6 @@ export class CredentialError extends Error {
 /** Long enough that guessing is hopeless, short enough to fit a header. */
 export const MIN_TOKEN_LENGTH = 16;
 export const MAX_TOKEN_LENGTH = 512;
-// What a token may hold: the characters of RFC 6750's b64token, so it fits an HTTP header as is.
-const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export function digestOf(token: string): Buffer {
@@ -53,8 +52,8 @@ export function parseCredentials(role: Role, entries: Array<{ text: string; wher
     if (token.length < MIN_TOKEN_LENGTH || token.length > MAX_TOKEN_LENGTH) {
       throw new CredentialError(`${where}: a token must be ${MIN_TOKEN_LENGTH} to ${MAX_TOKEN_LENGTH} characters long`);
     }
-    if (!TOKEN.test(token)) {
-      throw new CredentialError(`${where}: a token may hold only letters, digits and - . _ ~ + / (with = at the end)`);
+    if (!isBearerToken(token)) {
+      throw new CredentialError(`${where}: a token ${BEARER_TOKEN_RULE}`);
     }
     out.push({ role, ...(name ? { name } : {}), digest: digestOf(token) });
   }

@@ -37,6 +37,8 @@ export class TokenRegistry {
   readonly required: boolean;
   private readonly inline: Credential[];
   private fromFiles = new Map<string, Credential[]>();
+  /** Every credential valid now: rebuilt when a file changes, not on every lookup (one per call). */
+  private all: Credential[] = [];
   private readonly watchers: WatchedFiles[] = [];
 
   /**
@@ -56,6 +58,7 @@ export class TokenRegistry {
           ([version]) => {
             const credentials = parseCredentials(role, fileEntries(file, version!.text));
             this.fromFiles.set(file, credentials);
+            this.rebuild();
             onReload(file, credentials.length);
           },
           (error) => onReloadError(file, error),
@@ -67,6 +70,11 @@ export class TokenRegistry {
       }
       this.watchers.push(watcher);
     }
+    this.rebuild();
+  }
+
+  private rebuild(): void {
+    this.all = [...this.inline, ...[...this.fromFiles.values()].flat()];
   }
 
   /** Starts following the token files. */
@@ -85,14 +93,13 @@ export class TokenRegistry {
 
   /** The credential `token` is, if any. */
   lookup(token: string): Credential | undefined {
-    const all = [...this.inline, ...[...this.fromFiles.values()].flat()];
-    return findCredential(all, digestOf(token));
+    return findCredential(this.all, digestOf(token));
   }
 
   /** How many tokens of each role are valid now (for the start-up log; no token is ever shown). */
   counts(): Record<Role, number> {
     const counts: Record<Role, number> = { instance: 0, viewer: 0, admin: 0 };
-    for (const credential of [...this.inline, ...[...this.fromFiles.values()].flat()]) counts[credential.role]++;
+    for (const credential of this.all) counts[credential.role]++;
     return counts;
   }
 }

@@ -7,6 +7,7 @@
  * that terminates TLS, or on loopback, the token must still be sent.
  */
 import { readFileSync } from "node:fs";
+import { BEARER_TOKEN_RULE, isBearerToken } from "../domain/bearer-token.js";
 import { credentials as grpcCredentials, Metadata, type ChannelCredentials } from "@grpc/grpc-js";
 
 export interface ClientTls {
@@ -24,12 +25,10 @@ export interface ConnectionSecurity {
   tls?: true | ClientTls;
 }
 
-/** What a token may hold in a header (RFC 6750's b64token). */
-const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** @throws Error naming `field` when the token could not be sent as a header. */
 export function checkToken(token: string, field = "token"): void {
-  if (!TOKEN.test(token)) throw new Error(`${field}: may hold only letters, digits and - . _ ~ + / (with = at the end)`);
+  if (!isBearerToken(token)) throw new Error(`${field}: ${BEARER_TOKEN_RULE}`);
 }
 
 export function channelCredentials(security: ConnectionSecurity = {}): ChannelCredentials {

@@ -1,3 +1,4 @@
+import { BEARER_TOKEN_RULE, isBearerToken } from "../domain/bearer-token.js";
 import type { InstanceClientOptions } from "./types.js";
 import { resolveBackoff } from "./backoff.js";
 import { idProblem } from "../domain/ids.js";
@@ -17,7 +18,7 @@ function isDelay(value: number | undefined, min = 0): boolean {
  */
 export function validateOptions(o: InstanceClientOptions): void {
   check(typeof o.address === "string" && o.address.length > 0, "address must be a non-empty host:port");
-  check(o.token === undefined || (typeof o.token === "string" && /^[A-Za-z0-9\-._~+/]+=*$/.test(o.token)), "token must hold only letters, digits and - . _ ~ + / (with = at the end)");
+  check(o.token === undefined || (typeof o.token === "string" && isBearerToken(o.token)), `token ${BEARER_TOKEN_RULE}`);
   check(typeof o.instanceId === "string" && idProblem(o.instanceId) === undefined,
     `instanceId ${typeof o.instanceId === "string" ? idProblem(o.instanceId) : "must be a string"}`);
   check(Number.isInteger(o.capacity) && o.capacity >= 0 && o.capacity <= MAX_CAPACITY,

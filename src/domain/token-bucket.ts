@@ -29,6 +29,14 @@ export class TokenBucket {
     return Math.floor(this.tokens);
   }
 
+  /** Takes one token if there is one (each message of a session): one refill, not two. */
+  tryTake(now: number): boolean {
+    this.refill(now);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
   take(count: number, now: number): void {
     this.refill(now);
     this.tokens = Math.max(0, this.tokens - count);

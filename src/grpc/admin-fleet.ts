@@ -1,4 +1,5 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
+import { MAX_REASON_LENGTH } from "../domain/limits.js";
 import type { AdminServiceServer } from "../gen/orchestrator/v1/admin.js";
 import type { Logger } from "../log/logger.js";
 import type { About } from "../status/about.js";
@@ -53,7 +54,7 @@ export function fleetHandlers(
       if (request.durationSeconds > MAX_FREEZE_SECONDS) {
         throw new FieldError("duration_seconds", `must be at most ${MAX_FREEZE_SECONDS} (one week); use 0 to freeze until lifted`);
       }
-      if (request.reason.length > 256) throw new FieldError("reason", "must be at most 256 characters");
+      if (request.reason.length > MAX_REASON_LENGTH) throw new FieldError("reason", `must be at most ${MAX_REASON_LENGTH} characters`);
       const freeze = await coordinator.freezeRebalancing(request.durationSeconds ? request.durationSeconds * 1000 : null, request.reason);
       return { frozen: true, frozenUntil: freeze.until ?? undefined };
     }),

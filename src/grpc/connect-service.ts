@@ -1,4 +1,5 @@
 import { ConnectRequest, ConnectResponse, OrchestratorServiceService } from "../gen/orchestrator/v1/orchestrator.js";
+import { status } from "@grpc/grpc-js";
 import { decodeOrUndecodable, Undecodable } from "./undecodable.js";
 
 /**
@@ -20,11 +21,10 @@ export const connectService = {
     responseSerialize: (encoded: Buffer): Buffer => encoded,
     // Not decoded at all when too large, and not thrown when undecodable (grpc-js would answer
     // INTERNAL): the session ends with a status that names the rule.
-    requestDeserialize: (bytes: Buffer): ConnectRequest | BadMessage => {
-      if (bytes.length > MAX_CONNECT_MESSAGE_BYTES) return { bad: "RESOURCE_EXHAUSTED", details: `a Connect message may be at most ${MAX_CONNECT_MESSAGE_BYTES} bytes (got ${bytes.length})` };
-      const decoded = decodeConnectRequest(bytes);
-      return decoded instanceof Undecodable ? { bad: "INVALID_ARGUMENT", details: decoded.details } : decoded;
-    },
+    requestDeserialize: (bytes: Buffer): ConnectRequest | Undecodable =>
+      bytes.length > MAX_CONNECT_MESSAGE_BYTES
+        ? new Undecodable(`a Connect message may be at most ${MAX_CONNECT_MESSAGE_BYTES} bytes (got ${bytes.length})`, status.RESOURCE_EXHAUSTED)
+        : decodeConnectRequest(bytes),
   },
 } as const;
 
@@ -37,11 +37,7 @@ const decodeConnectRequest = decodeOrUndecodable((bytes) => ConnectRequest.decod
  */
 export const MAX_CONNECT_MESSAGE_BYTES = 2 * 1024 * 1024;
 
-/** What the session gets instead of a message too large or not decodable, and how to end the call. */
-export interface BadMessage {
-  bad: "RESOURCE_EXHAUSTED" | "INVALID_ARGUMENT";
-  details: string;
-}
+
 
 /** One response in its wire form; a view of the encoder's bytes, not a copy. */
 export function encodeResponse(message: ConnectResponse): Buffer {

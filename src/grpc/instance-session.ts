@@ -7,16 +7,15 @@ import { metricsFromMessage } from "./metrics-mapping.js";
 import type { Logger } from "../log/logger.js";
 import { decodeHello } from "./hello-decoder.js";
 import { FieldError } from "../domain/field-error.js";
-import { encodeResponse, GRPC_FRAME_HEADER_BYTES, type BadMessage } from "./connect-service.js";
+import { MAX_REASON_LENGTH } from "../domain/limits.js";
+import { encodeResponse, GRPC_FRAME_HEADER_BYTES } from "./connect-service.js";
 import { resetCall } from "./reset-call.js";
 import { authorizationOf } from "./auth-interceptor.js";
+import { Undecodable } from "./undecodable.js";
 import { identityRefusal, type Security } from "../auth/security.js";
 import type { Principal } from "../auth/access-policy.js";
 import { TokenBucket } from "../domain/token-bucket.js";
 import type { SessionAdmission } from "./session-admission.js";
-
-/** A leave's reason goes into the audit log: a sentence, not a document. */
-const MAX_REASON_LENGTH = 256;
 
 function endStatus(reason: EndReason): { code: status; details: string } | undefined {
   switch (reason.kind) {
@@ -92,7 +91,7 @@ export class InstanceSession implements SessionHandle {
       return;
     }
     if (admitted) this.release = admitted.release;
-    call.on("data", (message: ConnectRequest | BadMessage) => this.receive(message));
+    call.on("data", (message: ConnectRequest | Undecodable) => this.receive(message));
     call.on("end", () => {
       this.lost("instance closed the stream without leave");
       this.finish();
@@ -102,19 +101,15 @@ export class InstanceSession implements SessionHandle {
     call.on("close", () => this.lost("connection closed"));
   }
 
-  private receive(message: ConnectRequest | BadMessage): void {
+  private receive(message: ConnectRequest | Undecodable): void {
     if (this.ended) return;
-    if ("bad" in message) {
-      this.fail(status[message.bad], message.details);
+    if (message instanceof Undecodable) {
+      this.fail(message.code, message.details);
       return;
     }
-    if (this.bucket) {
-      const now = performance.now();
-      if (this.bucket.available(now) < 1) {
-        this.flooded();
-        return;
-      }
-      this.bucket.take(1, now);
+    if (this.bucket && !this.bucket.tryTake(performance.now())) {
+      this.flooded();
+      return;
     }
     const msg = message.msg;
     if (!this.instanceId) {

@@ -8,7 +8,11 @@
 import { status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 
 export class Undecodable {
-  constructor(readonly details: string) {}
+  /** `code`: INVALID_ARGUMENT for bytes that are not the message, RESOURCE_EXHAUSTED for a message over a size limit. */
+  constructor(
+    readonly details: string,
+    readonly code: status = status.INVALID_ARGUMENT,
+  ) {}
 }
 
 /** `decode`, returning an Undecodable instead of throwing. */
@@ -39,11 +43,11 @@ export function tolerant<D extends ServiceDefinition, I extends object>(definiti
     if (method.requestStream) throw new Error(`${method.path}: client streaming is not handled here`);
     guarded[name] = method.responseStream
       ? (call: ServerWritableStream<unknown, unknown>) => {
-          if (call.request instanceof Undecodable) call.emit("error", { code: status.INVALID_ARGUMENT, details: call.request.details });
+          if (call.request instanceof Undecodable) call.emit("error", { code: call.request.code, details: call.request.details });
           else handler(call);
         }
       : (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-          if (call.request instanceof Undecodable) callback({ code: status.INVALID_ARGUMENT, details: call.request.details });
+          if (call.request instanceof Undecodable) callback({ code: call.request.code, details: call.request.details });
           else handler(call, callback);
         };
   }
