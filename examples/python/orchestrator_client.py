@@ -67,7 +67,7 @@ class OrchestratorClient:
                  labels: Optional[Dict[str, str]] = None, version: str = "",
                  metrics: Optional[Callable[[], Metrics]] = None, secure: bool = False,
                  security: Optional[ChannelSecurity] = None,
-                 backoff_initial: float = 0.25, backoff_max: float = 15.0,
+                 backoff_initial: float = 0.1, backoff_max: float = 1.0,
                  welcome_timeout: float = 15.0, close_timeout: float = 2.0):
         self.target, self.instance_id, self.capacity = target, instance_id, capacity
         self._on_start, self._on_stop = on_start, on_stop

@@ -6,7 +6,13 @@ export interface ResolvedBackoff {
   readonly maxMs: number;
 }
 
-export const DEFAULT_BACKOFF: ResolvedBackoff = { initialMs: 250, maxMs: 15_000 };
+/**
+ * Quick and short: an instance that lost its session still runs its streams, and keeps them
+ * only if it is back within the orchestrator's reconnect grace (3 s by default) of the network
+ * returning; a delay that grew to many seconds during a short outage would cost every one of
+ * them. A second at most, with full jitter, spreads a whole fleet's retries without a herd.
+ */
+export const DEFAULT_BACKOFF: ResolvedBackoff = { initialMs: 100, maxMs: 1_000 };
 
 // 2^52 already exceeds any sane maxMs; capping keeps the arithmetic finite forever.
 const MAX_EXPONENT = 52;

@@ -15,6 +15,10 @@ export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   // with the same target, and the orchestrator admits only a few sessions per connection
   // (MAX_SESSIONS_PER_CONNECTION); a broken connection then also breaks only this instance.
   "grpc.use_local_subchannel_pool": 1,
+  // grpc-js keeps its own reconnect backoff under ours (1 s growing to 120 s): a channel still
+  // waiting out its own would fail our retries at once after the network came back.
+  "grpc.initial_reconnect_backoff_ms": 100,
+  "grpc.max_reconnect_backoff_ms": 1_000,
 };
 
 /** The real transport: one channel to the orchestrator, a Connect call per session, each with `metadata` (the token). */

@@ -35,7 +35,6 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
   #state: State = "new";
   #session: Session | undefined;
   #leaseTtlMs = 0;
-  #graceMs = 0;
   #lastSentAt = 0;
   /** Until when a restarting orchestrator's go_away promised the lease (monotonic); cleared by the next renewal. */
   #promisedUntil = 0;
@@ -178,7 +177,6 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
 
   #onWelcome(welcome: Welcome): void {
     this.#leaseTtlMs = welcome.leaseTtlMs;
-    this.#graceMs = welcome.reconnectGraceMs;
     this.#backoff.reset();
     this.#armLease();
     this.#log.info({ sessionId: welcome.sessionId, leaseTtlMs: welcome.leaseTtlMs, reconnectGraceMs: welcome.reconnectGraceMs }, "connected");
@@ -208,16 +206,15 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
 
   /** Decides what follows a session; resolves with the reconnect delay, or undefined to stop. */
   async #afterSession(end: SessionEnd): Promise<number | undefined> {
-    // Disconnected from now on: strict mode stops at the end of the grace, if that comes before the
-    // lease's; unless a restarting orchestrator promised a longer lease, counted like the lease from
-    // the last acknowledged heartbeat's sending (README, "Why a stream never runs on two strict instances").
-    const leaseDeadline = this.#watchdog.deadline;
+    // Disconnected from now on: strict mode keeps its streams until the lease runs out, not the
+    // grace (the orchestrator moves nothing before the lease is over, so a short blip costs
+    // nothing), or longer when a restarting orchestrator promised more, counted like the lease
+    // from the last acknowledged heartbeat's sending (README, "Why a stream never runs on two
+    // strict instances").
     const promisedMs = end.goAway?.leaseExtensionMs ?? 0;
-    if (this.#options.strict && leaseDeadline !== undefined && promisedMs > 0) {
+    if (this.#options.strict && this.#watchdog.deadline !== undefined && promisedMs > 0) {
       this.#promisedUntil = this.#lastSentAt + promisedMs;
       this.#armLease();
-    } else if (this.#options.strict && end.sessionId !== undefined && this.#graceMs > 0 && leaseDeadline !== undefined) {
-      this.#watchdog.armAt(Math.min(leaseDeadline, performance.now() + this.#graceMs));
     }
     switch (classifyDisconnect({ ...end, goAwayAfterMs: end.goAway?.reconnectAfterMs })) {
       case "go-away":
@@ -259,7 +256,7 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
       this.#log.warn({ leaseTtlMs: this.#leaseTtlMs }, "no heartbeat acknowledged within the lease; stopping every stream and reconnecting");
       session.cancel(status.UNAVAILABLE, "no heartbeat acknowledged within the lease");
     } else {
-      this.#log.warn({ leaseTtlMs: this.#leaseTtlMs, reconnectGraceMs: this.#graceMs }, "lease lost while disconnected; stopping every stream");
+      this.#log.warn({ leaseTtlMs: this.#leaseTtlMs }, "lease lost while disconnected; stopping every stream");
     }
     const stopped = await this.#applier.stopAll("lease-lost");
     this.#notify("leaseLost", { stopped });

@@ -1,7 +1,7 @@
 /**
  * Fires at the moment strict mode must stop its streams: when the lease runs out (`leaseTtlMs`
- * after the last heartbeat the server acknowledged was sent) or, after a disconnect, when the
- * reconnect grace does, if sooner. The server moves nothing before both could have passed
+ * after the last heartbeat the server acknowledged was sent, or later when a restarting
+ * orchestrator promised more). The server moves nothing before then, connected or not
  * (src/coordinator/lease-rule.ts). Times are monotonic (performance.now()), so a wall-clock
  * step on the instance neither stops its streams early nor keeps them too long.
  */

@@ -16,9 +16,9 @@ export interface RunningStream {
 /**
  * Why a stream is stopped:
  * - `revoked`: the orchestrator took it away (incremental remove, or missing from a full assignment);
- * - `lease-lost`: strict mode: the lease ran out (no heartbeat acknowledged for that long), or
- *   the connection has been down for the server's reconnect grace; either way the orchestrator
- *   may give the stream to another instance from then on;
+ * - `lease-lost`: strict mode: the lease ran out (no heartbeat acknowledged for that long, on an
+ *   open session or while disconnected); the orchestrator may give the stream to another
+ *   instance from then on;
  * - `superseded`: another process connected with the same instance id and owns the streams now;
  * - `shutdown`: `close()` was called.
  */
@@ -97,9 +97,10 @@ export interface InstanceClientOptions {
   metrics?: () => InstanceMetrics | Promise<InstanceMetrics>;
   /**
    * Never run a stream the orchestrator may have given to another instance: stop every stream
-   * (reason `lease-lost`) once the lease runs out (counted from when the last acknowledged
-   * heartbeat was sent), or once disconnected for the reconnect grace the welcome announced,
-   * whichever comes first; a lease that runs out on an open session also ends that session.
+   * (reason `lease-lost`) once the lease runs out, counted from when the last acknowledged
+   * heartbeat was sent, connected or not: a break shorter than that costs nothing (the
+   * orchestrator moves nothing before the lease is over); a lease that runs out on an open
+   * session also ends that session.
    * Default false: streams keep running while the orchestrator is unreachable, and may then run
    * on a new owner too until this instance reconnects (README, "Faults").
    */

@@ -18,7 +18,7 @@ export async function recordRestartLease(store: CoordinatorStore, ms: number, lo
     await store.saveRestartLease(ms);
     return ms;
   } catch (error) {
-    logger.warn({ err: error }, "could not record the restart lease; go_away promises none, strict instances stop at their grace");
+    logger.warn({ err: error }, "could not record the restart lease; go_away promises none, strict instances stop at their lease");
     return 0;
   }
 }

@@ -3,9 +3,10 @@ import assert from "node:assert/strict";
 import { Backoff, backoffCeiling, fullJitterDelay, resolveBackoff } from "../../src/client/index.js";
 
 describe("backoff", () => {
-  test("defaults are 250 ms initial and 15 s max", () => {
-    assert.deepEqual(resolveBackoff(), { initialMs: 250, maxMs: 15_000 });
-    assert.deepEqual(resolveBackoff({ initialMs: 100 }), { initialMs: 100, maxMs: 15_000 });
+  test("defaults are 100 ms initial and 1 s max", () => {
+    assert.deepEqual(resolveBackoff(), { initialMs: 100, maxMs: 1_000 });
+    assert.deepEqual(resolveBackoff({ initialMs: 50 }), { initialMs: 50, maxMs: 1_000 });
+    assert.deepEqual(resolveBackoff({ initialMs: 5_000 }), { initialMs: 5_000, maxMs: 5_000 });
   });
 
   test("invalid options are rejected", () => {
