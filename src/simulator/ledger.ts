@@ -1,3 +1,5 @@
+import type { CoverageMeter } from "./coverage.js";
+
 /**
  * Where a virtual instance stands, as far as trusting what it runs goes:
  * - `connecting`: no session in sync yet (just started, or reconnecting after a fault);
@@ -51,8 +53,22 @@ export class OwnershipLedger {
   readonly #served: ServedListener[] = [];
   #moves = 0;
 
+  /** Told every start and stop and each instance's life, when the simulation measures coverage. */
+  #meter: CoverageMeter | undefined;
+
   constructor(clock: () => number = () => performance.now()) {
     this.#clock = clock;
+  }
+
+  /** From now on, starts, stops, instances coming and going are also reported to `meter`. */
+  attach(meter: CoverageMeter): void {
+    this.#meter = meter;
+    const at = this.#clock();
+    for (const [id, record] of this.#instances) {
+      if (record.state === "dead" || record.state === "left") continue;
+      meter.up(id, record.capacity, at);
+      for (const streamId of record.running) meter.started(id, streamId, at);
+    }
   }
 
   /** Streams started on an instance other than the one that ran them before. */
@@ -67,6 +83,7 @@ export class OwnershipLedger {
   /** Adds an instance, `connecting` and running nothing. */
   register(instanceId: string, capacity: number): void {
     this.#instances.set(instanceId, { capacity, state: "connecting", running: new Set() });
+    this.#meter?.up(instanceId, capacity, this.#clock());
   }
 
   state(instanceId: string): InstanceState | undefined {
@@ -77,6 +94,8 @@ export class OwnershipLedger {
     const record = this.#instances.get(instanceId);
     if (!record || record.state === state) return;
     record.state = state;
+    // A worker that left stops being one: its streams stopped with its close().
+    if (state === "left") this.#meter?.down(instanceId, this.#clock());
     if (state !== "up") return;
     const at = this.#clock();
     for (const streamId of record.running) this.#checkDouble(streamId, instanceId, at);
@@ -87,6 +106,7 @@ export class OwnershipLedger {
     const record = this.#instances.get(instanceId);
     if (!record || record.state === "dead") return;
     record.running.add(streamId);
+    this.#meter?.started(instanceId, streamId, this.#clock());
     let owners = this.#owners.get(streamId);
     if (!owners) this.#owners.set(streamId, (owners = new Set()));
     owners.add(instanceId);
@@ -103,6 +123,7 @@ export class OwnershipLedger {
     const record = this.#instances.get(instanceId);
     if (!record || record.state === "dead") return;
     record.running.delete(streamId);
+    this.#meter?.stopped(instanceId, streamId, this.#clock());
     const owners = this.#owners.get(streamId);
     owners?.delete(instanceId);
     if (owners?.size === 0) this.#owners.delete(streamId);
@@ -112,6 +133,8 @@ export class OwnershipLedger {
   forget(instanceId: string): void {
     const record = this.#instances.get(instanceId);
     if (!record) return;
+    // The process is gone: its streams stop with it (a forced stop, in coverage terms).
+    this.#meter?.down(instanceId, this.#clock());
     for (const streamId of [...record.running]) this.stopped(instanceId, streamId);
     record.state = "dead";
   }

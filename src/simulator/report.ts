@@ -1,5 +1,6 @@
 import type { ChurnAction } from "./churn-spec.js";
 import { isFailure, type FaultRecord } from "./failover-tracker.js";
+import type { CoverageReport } from "./coverage.js";
 import type { Violation } from "./ledger.js";
 import { formatMs, formatPercent, summarize, type Balance, type Summary } from "./stats.js";
 
@@ -20,6 +21,8 @@ export interface SimulationReport {
   violations: Violation[];
   /** Streams that changed instance during the scenario. */
   moves: number;
+  /** Starts and monitored stream-seconds over the scenario (src/simulator/coverage.ts). */
+  coverage: CoverageReport;
   final: {
     balance?: Balance | undefined;
     /** Streams not running on any `up` instance, from the ledger. */
@@ -114,6 +117,7 @@ export function renderReport(r: SimulationReport): string {
     ["failovers", describeFailovers(all)],
     ["violations", String(r.violations.length)],
     ["moves", String(r.moves)],
+    ["coverage", describeCoverage(r.coverage)],
     ["final spread", b ? `${b.spread.toFixed(1)} streams (load ${formatPercent(b.minLoad)} – ${formatPercent(b.maxLoad)})` : "–"],
     ["unassigned", unassigned],
   ];
@@ -131,4 +135,14 @@ export function renderReport(r: SimulationReport): string {
   }
   for (const note of r.notes) parts.push(`  note: ${note}`);
   return `${parts.join("\n")}\n`;
+}
+
+/** Starts and monitored time in one line: what the scenario cost in songs that could be missed. */
+export function describeCoverage(c: CoverageReport): string {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return (
+    `${c.starts} starts (${c.extraStarts} extra) · unmonitored ${seconds(c.unmonitoredMs)} stream-time ` +
+    `(${seconds(c.unmonitoredWarmMs)} with warm-up) · double ${seconds(c.doubleMs)} · ` +
+    `monitored ${formatPercent(c.monitored)} (${formatPercent(c.monitoredWarm)} with warm-up; ceiling ${formatPercent(c.ceilingWarm)})`
+  );
 }

@@ -3,6 +3,7 @@ import type { GetStatusResponse } from "../gen/orchestrator/v1/admin.js";
 import { SimulatorAdmin, simStreamIds } from "./admin-api.js";
 import { formatChurnEvent, type ChurnEvent } from "./churn-spec.js";
 import { ChurnRunner } from "./churn-runner.js";
+import { CoverageMeter, DEFAULT_WARM_UP_MS, type CoverageReport } from "./coverage.js";
 import { FailoverTracker } from "./failover-tracker.js";
 import { OwnershipLedger, type InstanceState } from "./ledger.js";
 import { SeededRandom } from "./random.js";
@@ -28,6 +29,8 @@ export interface SimulationOptions {
   /** Scenario length, counted from the end of setup. */
   durationMs: number;
   seed: number;
+  /** Warm-up counted after each start in the coverage figures (the identification window). Default 15 s. */
+  warmUpMs?: number;
   /** How long setup may take to connect everyone and place every stream. Default 60 s. */
   setupTimeoutMs?: number;
   /** Delete the simulated streams at the end (for an orchestrator that outlives the run). */
@@ -122,6 +125,9 @@ export class Simulation {
       if (!this.#stopRequested) await this.#setup();
       const origin = (this.#origin = performance.now());
       this.#movesAtStart = this.#ledger.moves;
+      const meter = new CoverageMeter(simStreamIds(this.#o.streams), this.#o.warmUpMs ?? DEFAULT_WARM_UP_MS);
+      this.#ledger.attach(meter);
+      meter.begin(origin);
       const tracker = (this.#tracker = new FailoverTracker(this.#ledger, origin));
       this.#fleet.onUp = (instance) => tracker.joinedUp(instance.id);
       const churn = new ChurnRunner(this.#o.churn, { fleet: this.#fleet, tracker, random: new SeededRandom(this.#o.seed), onNote: (t) => this.#note(t) });
@@ -139,7 +145,7 @@ export class Simulation {
         );
       }
       await this.#pollStatus(true);
-      const report = this.#report(elapsedMs);
+      const report = this.#report(elapsedMs, meter.report(origin + elapsedMs));
       this.#phase = "closing";
       this.#sample();
       await this.#fleet.shutdown();
@@ -180,7 +186,7 @@ export class Simulation {
     this.#note(`setup done: ${this.#ledger.countByState().up} instances up, ${this.#ledger.servedCount()} streams running; scenario starts`);
   }
 
-  #report(elapsedMs: number): SimulationReport {
+  #report(elapsedMs: number, coverage: CoverageReport): SimulationReport {
     const o = this.#o;
     const status = this.#status;
     return {
@@ -201,6 +207,7 @@ export class Simulation {
       faults: (this.#tracker?.records ?? []).map((r) => ({ ...r })),
       violations: [],
       moves: this.#ledger.moves - this.#movesAtStart,
+      coverage,
       final: {
         balance: balance(this.#ledger.upLoads()),
         unservedLedger: o.streams - this.#ledger.servedCount(),

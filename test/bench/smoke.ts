@@ -10,10 +10,14 @@ import { runScript } from "../helpers/process.js";
 
 const MARKER = "BENCH_RESULT ";
 
-/** Registers a test running `bench/<bench>.ts --quick <args>`, on the test server unless `databaseUrl` is "embedded". */
-export function benchSmokeTest(bench: string, args: string[], databaseUrl: string): void {
+/**
+ * Registers a test running `bench/<bench>.ts --quick <args>`, on the test server unless
+ * `databaseUrl` is "embedded"; undefined for a benchmark that starts servers of its own.
+ */
+export function benchSmokeTest(bench: string, args: string[], databaseUrl: string | undefined): void {
   test(`bench/${bench}.ts runs end to end at tiny sizes`, { timeout: 120_000 }, async () => {
-    const { code, stdout, stderr } = await runScript(`bench/${bench}.ts`, ["--quick", ...args, "--database-url", databaseUrl], {}, { interruptAfterMs: 100_000 });
+    const database = databaseUrl === undefined ? [] : ["--database-url", databaseUrl];
+    const { code, stdout, stderr } = await runScript(`bench/${bench}.ts`, ["--quick", ...args, ...database], {}, { interruptAfterMs: 100_000 });
     const output = stdout + stderr;
     assert.equal(code, 0, output);
     const line = stdout.split("\n").find((l) => l.startsWith(MARKER));

@@ -112,6 +112,20 @@ describe("renderReport", () => {
     faults: [fault("kill", 1_040), fault("kill", 1_100), fault("partition", undefined)],
     violations: [{ at: 3_000, streamId: "sim-00007", instanceId: "sim-i-002", otherId: "sim-i-004" }],
     moves: 33,
+    coverage: {
+      streams: 60,
+      windowMs: 10_000,
+      starts: 45,
+      extraStarts: 12,
+      moves: 33,
+      forcedStops: 20,
+      unmonitoredMs: 4_200,
+      unmonitoredWarmMs: 61_500,
+      doubleMs: 0,
+      monitored: 0.993,
+      monitoredWarm: 0.8975,
+      ceilingWarm: 0.95,
+    },
     final: { balance: { spread: 1.5, minLoad: 0.55, maxLoad: 0.65 }, unservedLedger: 0, unassignedStatus: 2 },
     notes: ["something to know"],
   };
@@ -125,6 +139,7 @@ describe("renderReport", () => {
     assert.match(row("faults"), /3 \(kill 2, partition 1\)/);
     assert.match(row("failovers "), /2 of 3 recovered: p50 1.04 s · p99 1.10 s · max 1.10 s/);
     assert.match(row("violations "), /1$/);
+    assert.match(row("coverage"), /45 starts \(12 extra\) · unmonitored 4.2 s stream-time \(61.5 s with warm-up\) · double 0.0 s · monitored 99.3 % \(89.8 % with warm-up; ceiling 95.0 %\)/);
     assert.match(row("final spread"), /1.5 streams \(load 55.0 % – 65.0 %\)/);
     assert.match(row("unassigned"), /0 not running on an up instance \(ledger\) · 2 unassigned \(GetStatus\)/);
   });
