@@ -40,7 +40,8 @@ function median(samples: number[]): number {
 }
 
 function time(fn: () => void, runs: number): number {
-  for (let i = 0; i < 3; i++) fn();
+  // As many warm-up runs as timed ones: with only a few, the small sizes timed code V8 had not optimized yet.
+  for (let i = 0; i < runs; i++) fn();
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t = process.hrtime.bigint();

@@ -64,7 +64,8 @@ export async function runScenario(
     const { phases, ...rest } = outcome;
     const result: ScenarioResult = { scenario, variant: variant.name, ...rest, report: run.report() };
     if (phases) result.phases = phases.map((p) => ({ name: p.name, report: run.meter.report(p.to, p.from) }));
-    c.log(`${scenario} (${variant.name}): settled after ${Math.round(outcome.settledMs)} ms, ${result.report.starts} starts, ${result.report.moves} moves`);
+    const settled = phases ? "over" : Number.isNaN(outcome.settledMs) ? "not balanced and quiet in time" : `settled after ${Math.round(outcome.settledMs)} ms`;
+    c.log(`${scenario} (${variant.name}): ${settled}, ${result.report.starts} starts, ${result.report.moves} moves`);
     return result;
   } finally {
     await run.close();
@@ -77,17 +78,17 @@ export async function balancedFleet(run: PlannedRun, instances: number, c: Commo
   if (Number.isNaN(await run.settled(1_000, 120_000))) throw new Error(`fleet of ${instances} not balanced within 120 s`);
 }
 
-function settledSince(t0: number, at: number, what: string): number {
-  if (Number.isNaN(at)) throw new Error(`${what}: not balanced and quiet in time`);
-  return Math.max(0, at - t0);
+/** ms from t0 to `at`; NaN (reported as "not balanced in time") when the wait timed out. */
+function settledSince(t0: number, at: number): number {
+  return Number.isNaN(at) ? Number.NaN : Math.max(0, at - t0);
 }
 
-export function coldStart(o: { instances: number; streams: number; spreadMs: number }, v: Variant, c: Common): Promise<ScenarioResult> {
+export function coldStart(o: { instances: number; streams: number; spreadMs: number; timeoutMs: number }, v: Variant, c: Common): Promise<ScenarioResult> {
   return runScenario(`cold start ${o.instances}x${o.streams}`, v, c, { streams: o.streams, strict: false }, async (run) => {
     const t0 = performance.now();
     run.meter.begin(t0);
     await run.arrive(o.instances, c.capacity, o.spreadMs);
-    return { settledMs: settledSince(t0, await run.settled(2_000, 180_000), "cold start") };
+    return { settledMs: settledSince(t0, await run.settled(2_000, o.timeoutMs)) };
   });
 }
 
@@ -101,7 +102,7 @@ export function rollingRestart(o: { instances: number; streams: number; gapMs: n
       await run.fleet.restart(id, o.gapMs, v.returnWithinMs);
       await sleep(o.pauseMs);
     }
-    const settledMs = settledSince(t0, await run.settled(2_000, 120_000), "rolling restart");
+    const settledMs = settledSince(t0, await run.settled(2_000, 120_000));
     return { settledMs, gapStreamMs: run.fleet.gaps.reduce((sum, g) => sum + g.ms * g.streams, 0) };
   });
 }
@@ -117,7 +118,7 @@ export function orchestratorRestart(o: { instances: number; streams: number; str
     logWelcomes(c, run, t0, "after SIGTERM");
     c.log(`  orchestrator back after ${Math.round(tookMs)} ms`);
     // A lease past the last reconnect: a strict worker that lost its lease has stopped by then.
-    return { settledMs: settledSince(t0, await run.settled(Number(c.timing.LEASE_TTL_MS), 30_000), "orchestrator restart") };
+    return { settledMs: settledSince(t0, await run.settled(Number(c.timing.LEASE_TTL_MS), 30_000)) };
   });
 }
 
@@ -130,7 +131,7 @@ export function networkBlip(o: { instances: number; streams: number; strict: boo
     await blip(run, o.blipMs);
     if (!(await run.reconnected(o.instances, t0, 30_000))) throw new Error("workers did not reconnect within 30 s of the blip");
     logWelcomes(c, run, t0, "after the blip began");
-    return { settledMs: settledSince(t0, await run.settled(Number(c.timing.LEASE_TTL_MS), 30_000), "network blip") };
+    return { settledMs: settledSince(t0, await run.settled(Number(c.timing.LEASE_TTL_MS), 30_000)) };
   });
 }
 
@@ -140,7 +141,7 @@ export function capacityDeploy(o: { instances: number; streams: number; addPerce
     const t0 = performance.now();
     run.meter.begin(t0);
     await run.arrive(Math.max(1, Math.round((o.instances * o.addPercent) / 100)), c.capacity, 0, o.instances);
-    return { settledMs: settledSince(t0, await run.settled(2_000, 60_000), "deploy") };
+    return { settledMs: settledSince(t0, await run.settled(2_000, 60_000)) };
   });
 }
 

@@ -67,7 +67,7 @@ class OrchestratorClient:
                  labels: Optional[Dict[str, str]] = None, version: str = "",
                  metrics: Optional[Callable[[], Metrics]] = None, secure: bool = False,
                  security: Optional[ChannelSecurity] = None,
-                 backoff_initial: float = 0.1, backoff_max: float = 1.0,
+                 backoff_initial: float = 0.1, backoff_max: float = 1.0, slow_retry: float = 15.0,
                  welcome_timeout: float = 15.0, close_timeout: float = 2.0):
         self.target, self.instance_id, self.capacity = target, instance_id, capacity
         self._on_start, self._on_stop = on_start, on_stop
@@ -75,6 +75,9 @@ class OrchestratorClient:
         self._metrics = metrics or SystemMetrics()
         self._security = security or ChannelSecurity(tls=secure)  # secure=True: TLS, default roots
         self._backoff_initial, self._backoff_max, self._attempt = backoff_initial, backoff_max, 0
+        # Refused credentials and a takeover by another process are retried slowly, not on the
+        # network backoff: neither is fixed by trying again soon.
+        self._slow_retry = slow_retry
         self._welcome_timeout, self._close_timeout = welcome_timeout, close_timeout
         self._running: Dict[str, Stream] = {}
         self._lock = threading.Lock()  # one assignment (or the final stop) at a time
@@ -276,15 +279,15 @@ class OrchestratorClient:
             # A missing or unknown token: what a rotation looks like until the server has the new
             # one (token files are reread without a restart), so keep trying, but slowly.
             log.error("orchestrator refused the credentials (%s: %s); retrying in %.0f s",
-                      code.name, details, self._backoff_max)
-            return self._backoff_max
+                      code.name, details, self._slow_retry)
+            return self._slow_retry
         if code == grpc.StatusCode.ABORTED and "superseded" in details.lower():
             # Another process now runs our streams; keeping them too would make two owners.
             log.warning("superseded by another process with id %r: stopping streams, retrying in %.0f s",
-                        self.instance_id, self._backoff_max)
+                        self.instance_id, self._slow_retry)
             with self._lock:
                 self._stop_all()
-            return self._backoff_max
+            return self._slow_retry
         # Full jitter: a fleet reconnecting after an outage spreads out instead of stampeding.
         delay = random.uniform(0, min(self._backoff_max, self._backoff_initial * 2 ** min(self._attempt, 30)))
         self._attempt += 1

@@ -14,6 +14,9 @@ import { validateOptions } from "./validate-options.js";
 
 type State = "new" | "running" | "stopped" | "closing" | "closed";
 
+/** How long a superseded client waits before trying again: slowly, since the other process is meant to keep the id. */
+export const SUPERSEDED_RETRY_MS = 15_000;
+
 /**
  * The instance side of the orchestrator protocol: keeps one Connect session open, reconnects
  * with jittered backoff, applies assignments through `onStart` / `onStop` and acks them only
@@ -244,7 +247,7 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
       this.#state = "stopped";
       return undefined;
     }
-    return policy.delayMs ?? this.#backoff.options.maxMs;
+    return policy.delayMs ?? SUPERSEDED_RETRY_MS;
   }
 
   async #leaseExpired(): Promise<void> {

@@ -48,7 +48,7 @@ export interface BackoffOptions {
 export interface SupersededPolicy {
   /** Keep trying to reconnect (slowly) instead of giving up. Default true. */
   reconnect?: boolean;
-  /** Delay before each such reconnect. Default: `backoff.maxMs`. */
+  /** Delay before each such reconnect. Default 15000 (slow: the other process is meant to win). */
   delayMs?: number;
 }
 

@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
+import { SUPERSEDED_RETRY_MS } from "../../src/client/instance-client.js";
 import { closeClientsAfterEach, connect, setup } from "./client-setup.js";
 import { deferred, stream } from "./fakes.js";
 import { sleep, waitUntil } from "../helpers/wait.js";
@@ -162,7 +163,8 @@ describe("InstanceClient", () => {
   });
 
   test("superseded: stops the streams, emits superseded and does not reconnect quickly", async () => {
-    const s = setup({ backoff: { initialMs: 1, maxMs: 300 } });
+    // The network backoff is quick; a takeover waits the superseded delay (15 s unless set).
+    const s = setup({ backoff: { initialMs: 1, maxMs: 5 }, superseded: { delayMs: 300 } });
     const call = await connect(s);
     call.assign(1, true, [stream("a")]);
     await waitUntil(() => call.acks().length === 1);
@@ -174,7 +176,16 @@ describe("InstanceClient", () => {
     await sleep(100);
     assert.equal(s.transport.calls.length, 1, "no quick reconnect");
     await s.transport.call(1);
-    assert.ok(Date.now() - endedAt >= 290, "waits the long end of the backoff");
+    assert.ok(Date.now() - endedAt >= 290, "waits the superseded delay, not the backoff");
+  });
+
+  test("superseded without a delay of its own waits SUPERSEDED_RETRY_MS, not the quick network backoff", async () => {
+    const s = setup({ backoff: { initialMs: 1, maxMs: 5 } });
+    const call = await connect(s);
+    call.finish(status.ABORTED, "superseded by a newer session");
+    await waitUntil(() => s.events.superseded.length === 1);
+    await sleep(300);
+    assert.equal(s.transport.calls.length, 1, `no reconnect within 300 ms (the delay is ${SUPERSEDED_RETRY_MS} ms)`);
   });
 
   test("superseded with reconnect disabled stops reconnecting for good", async () => {
