@@ -169,8 +169,9 @@ export class CoverageMeter {
       sum.moves += s.movesAt.filter(inside).length;
       sum.forced += s.forcedAt.filter(inside).length;
       sum.extra += Math.max(0, starts - allowed.length);
-      // The perfect orchestrator pays one warm-up per unavoidable start, and nothing else.
-      for (const t of allowed) sum.ceilingLoss += Math.min(at, t + this.#warmUpMs) - t;
+      // The perfect orchestrator pays one warm-up per unavoidable start, and nothing else
+      // (two such starts within a warm-up of each other cost the time they cover together).
+      sum.ceilingLoss += measure(clip(allowed.map((t): Interval => [t, t + this.#warmUpMs])));
     }
     const total = this.#streams.size * (at - begin);
     const share = (lost: number): number => (total > 0 ? 1 - lost / total : 1);

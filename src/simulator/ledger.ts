@@ -60,10 +60,13 @@ export class OwnershipLedger {
     this.#clock = clock;
   }
 
-  /** From now on, starts, stops, instances coming and going are also reported to `meter`. */
-  attach(meter: CoverageMeter): void {
+  /**
+   * From now on, starts, stops, instances coming and going are also reported to `meter`; what
+   * runs already is reported as started at `since` (before the meter's window: counted as warm).
+   */
+  attach(meter: CoverageMeter, since: number): void {
     this.#meter = meter;
-    const at = this.#clock();
+    const at = since;
     for (const [id, record] of this.#instances) {
       if (record.state === "dead" || record.state === "left") continue;
       meter.up(id, record.capacity, at);

@@ -126,7 +126,8 @@ export class Simulation {
       const origin = (this.#origin = performance.now());
       this.#movesAtStart = this.#ledger.moves;
       const meter = new CoverageMeter(simStreamIds(this.#o.streams), this.#o.warmUpMs ?? DEFAULT_WARM_UP_MS);
-      this.#ledger.attach(meter);
+      // What setup placed counts as running (and warm) from before the scenario's window.
+      this.#ledger.attach(meter, origin - 1);
       meter.begin(origin);
       const tracker = (this.#tracker = new FailoverTracker(this.#ledger, origin));
       this.#fleet.onUp = (instance) => tracker.joinedUp(instance.id);

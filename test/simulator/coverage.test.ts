@@ -120,6 +120,18 @@ describe("CoverageMeter", () => {
     assert.equal(m.report(20_000).unmonitoredMs, 5_000);
   });
 
+  test("the ceiling counts overlapping warm-ups once", () => {
+    const m = new CoverageMeter(["s1"], W);
+    m.begin(0);
+    m.up("a", 1, 0);
+    m.started("a", "s1", 0);
+    m.down("a", 5_000);
+    m.up("b", 1, 5_000);
+    m.started("b", "s1", 5_000);
+    // Unavoidable starts at 0 and 5 s: warm-ups [0, 15) and [5, 20) cover 20 s together.
+    assert.equal(m.report(40_000).ceilingWarm, 1 - 20_000 / 40_000);
+  });
+
   test("a stream already running when the window opens counts as warm", () => {
     const m = new CoverageMeter(["s1"], W);
     m.up("a", 1, 0);
