@@ -9,7 +9,7 @@ import { ChaosDatabase } from "../../test/chaos/chaos-database.js";
 import { ChaosOrchestrator } from "../../test/chaos/chaos-orchestrator.js";
 import { FaultProxy } from "../../test/helpers/fault-proxy.js";
 import { pollUntil, sleep } from "../../test/helpers/wait.js";
-import { onCleanup, type OrchestratorEnv } from "./process.js";
+import { LOAD_GENERATOR_LIMITS, onCleanup, type OrchestratorEnv } from "./process.js";
 import { WorkerFleet } from "./worker-fleet.js";
 
 export interface PlannedRunOptions {
@@ -21,14 +21,6 @@ export interface PlannedRunOptions {
   viaProxy?: boolean;
   warmUpMs: number;
 }
-
-/** The load generator's limits are for strangers, not for the benchmark's own workers. */
-const BENCH_LIMITS: OrchestratorEnv = {
-  MAX_SESSIONS: 1_000_000,
-  MAX_SESSIONS_PER_CONNECTION: 1_000_000,
-  SESSION_MESSAGES_PER_SECOND: 1_000_000,
-  SESSION_MESSAGE_BURST: 1_000_000,
-};
 
 export class PlannedRun {
   readonly meter: CoverageMeter;
@@ -52,7 +44,7 @@ export class PlannedRun {
   static async open(options: PlannedRunOptions): Promise<PlannedRun> {
     const database = await ChaosDatabase.start();
     onCleanup(() => database.remove());
-    const env = Object.fromEntries(Object.entries({ ...BENCH_LIMITS, ...options.env }).map(([k, v]) => [k, String(v)]));
+    const env = Object.fromEntries(Object.entries({ ...LOAD_GENERATOR_LIMITS, ...options.env }).map(([k, v]) => [k, String(v)]));
     const orchestrator = await ChaosOrchestrator.start(database.url, env);
     onCleanup(() => orchestrator.stop());
     const proxy = options.viaProxy ? await FaultProxy.start(orchestrator.grpcAddress) : undefined;

@@ -92,6 +92,17 @@ export interface OrchestratorChild extends NodeChild {
   metrics(): Promise<string>;
 }
 
+/**
+ * Load generators multiplex sessions on few connections and send as fast as they can: the
+ * limits on what one client sends are for strangers, not for them (a benchmark may set its own).
+ */
+export const LOAD_GENERATOR_LIMITS: Record<string, string> = {
+  MAX_SESSIONS: "1000000",
+  MAX_SESSIONS_PER_CONNECTION: "1000000",
+  SESSION_MESSAGES_PER_SECOND: "1000000",
+  SESSION_MESSAGE_BURST: "1000000",
+};
+
 /** Timing settings every benchmark spells out; the rest of the configuration is the default. */
 export type OrchestratorEnv = Record<string, string | number>;
 
@@ -104,12 +115,7 @@ export async function startOrchestrator(databaseUrl: string, env: OrchestratorEn
     BIND_HOST: "127.0.0.1",
     // BENCH_LOG_LEVEL=info (with BENCH_CHILD_LOG) keeps the orchestrator's audit trail of a run.
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
-    // Load generators multiplex sessions on few connections and send as fast as they can: the
-    // limits on what one client sends are for strangers, not for them (a benchmark may set its own).
-    MAX_SESSIONS: "1000000",
-    MAX_SESSIONS_PER_CONNECTION: "1000000",
-    SESSION_MESSAGES_PER_SECOND: "1000000",
-    SESSION_MESSAGE_BURST: "1000000",
+    ...LOAD_GENERATOR_LIMITS,
   };
   for (const [k, v] of Object.entries(env)) vars[k] = String(v);
   // For profiling the orchestrator under load, e.g. BENCH_ORCHESTRATOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
