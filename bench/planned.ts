@@ -11,6 +11,7 @@
 import { parseArgs } from "./lib/args.js";
 import { compressedDay } from "./lib/planned-day.js";
 import { capacityDeploy, coldStart, networkBlip, orchestratorRestart, rollingRestart, VARIANTS, type Common, type ScenarioResult, type Variant } from "./lib/planned-scenarios.js";
+import { IDENTIFICATION_WINDOW_MS } from "../src/domain/limits.js";
 import type { CoverageReport } from "../src/simulator/coverage.js";
 import { runMain } from "./lib/process.js";
 import { finish, int, printHeader, printTable, type TargetResult } from "./lib/report.js";
@@ -30,7 +31,7 @@ const { quick, flags } = parseArgs("planned", "Coverage through planned events, 
   dayStreams: { help: "streams in the restart, blip and day scenarios", full: 600, quick: 50 },
   daySeconds: { help: "length of the compressed day", full: 240, quick: 40 },
   capacity: { help: "capacity of every worker", full: 100, quick: 20 },
-  warmUpMs: { help: "warm-up counted after each start (the identification window)", full: 15_000, quick: 1_000 },
+  warmUpMs: { help: "warm-up counted after each start (the identification window)", full: IDENTIFICATION_WINDOW_MS, quick: 1_000 },
   heartbeatIntervalMs: { help: "HEARTBEAT_INTERVAL_MS (the default)", full: 2_000 },
   leaseTtlMs: { help: "LEASE_TTL_MS (the default)", full: 6_000 },
   restartHeartbeatIntervalMs: { help: "HEARTBEAT_INTERVAL_MS of the orchestrator restarts (short: a lease shorter than the restart)", full: 1_000 },

@@ -86,7 +86,7 @@ export class PlannedRun {
 
   /** Waits until `count` workers have a welcomed session on the current orchestrator process. */
   async reconnected(count: number, since: number, timeoutMs: number): Promise<boolean> {
-    return pollUntil(() => this.fleet.welcomedSince(since) >= count, timeoutMs, 20);
+    return pollUntil(() => this.fleet.welcomesSince(since).length >= count, timeoutMs, 20);
   }
 
   report(at = performance.now()): CoverageReport {

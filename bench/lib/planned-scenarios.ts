@@ -72,10 +72,27 @@ export async function runScenario(
   }
 }
 
-/** The fleet before the event: `instances` workers over 3 s, balanced and quiet. */
-export async function balancedFleet(run: PlannedRun, instances: number, c: Common): Promise<void> {
+/**
+ * The fleet before the event: `instances` workers over 3 s, balanced and quiet; then the
+ * measurement window opens. @returns when it opened.
+ */
+async function balancedFleet(run: PlannedRun, instances: number, c: Common): Promise<number> {
   await run.arrive(instances, c.capacity, 3_000);
   if (Number.isNaN(await run.settled(1_000, 120_000))) throw new Error(`fleet of ${instances} not balanced within 120 s`);
+  const t0 = performance.now();
+  run.meter.begin(t0);
+  return t0;
+}
+
+/**
+ * After an event that broke every session: every worker welcomed again, then quiet for a lease
+ * past that (a strict worker that lost its lease has stopped by then). @returns ms from t0.
+ */
+async function reconnectedAndQuiet(run: PlannedRun, instances: number, t0: number, c: Common, what: string): Promise<number> {
+  if (!(await run.reconnected(instances, t0, 30_000))) throw new Error(`workers did not reconnect within 30 s ${what}`);
+  const after = run.fleet.welcomesSince(t0).map((t) => t - t0).sort((a, b) => a - b);
+  c.log(`  workers welcomed again ${what}: first ${Math.round(after[0] ?? Number.NaN)} ms, median ${Math.round(after[after.length >> 1] ?? Number.NaN)} ms, last ${Math.round(after[after.length - 1] ?? Number.NaN)} ms`);
+  return settledSince(t0, await run.settled(Number(c.timing.LEASE_TTL_MS), 30_000));
 }
 
 /** ms from t0 to `at`; NaN (reported as "not balanced in time") when the wait timed out. */
@@ -95,9 +112,7 @@ export function coldStart(o: { instances: number; streams: number; spreadMs: num
 export function rollingRestart(o: { instances: number; streams: number; gapMs: number; pauseMs: number }, v: Variant, c: Common): Promise<ScenarioResult> {
   const how = v.returnWithinMs ? "intent to return" : "plain leave";
   return runScenario(`rolling restart ${o.instances}x${o.streams}, ${how}`, v, c, { streams: o.streams, strict: false }, async (run) => {
-    await balancedFleet(run, o.instances, c);
-    const t0 = performance.now();
-    run.meter.begin(t0);
+    const t0 = await balancedFleet(run, o.instances, c);
     for (const id of run.fleet.ids) {
       await run.fleet.restart(id, o.gapMs, v.returnWithinMs);
       await sleep(o.pauseMs);
@@ -110,44 +125,28 @@ export function rollingRestart(o: { instances: number; streams: number; gapMs: n
 export function orchestratorRestart(o: { instances: number; streams: number; strict: boolean }, v: Variant, c: Common): Promise<ScenarioResult> {
   const kind = o.strict ? "strict" : "non-strict";
   return runScenario(`orchestrator restart, ${kind}`, v, c, { streams: o.streams, strict: o.strict }, async (run) => {
-    await balancedFleet(run, o.instances, c);
-    const t0 = performance.now();
-    run.meter.begin(t0);
+    const t0 = await balancedFleet(run, o.instances, c);
     const tookMs = await run.orchestrator.restart();
-    if (!(await run.reconnected(o.instances, t0, 30_000))) throw new Error("workers did not reconnect within 30 s of the orchestrator's restart");
-    logWelcomes(c, run, t0, "after SIGTERM");
     c.log(`  orchestrator back after ${Math.round(tookMs)} ms`);
-    // A lease past the last reconnect: a strict worker that lost its lease has stopped by then.
-    return { settledMs: settledSince(t0, await run.settled(Number(c.timing.LEASE_TTL_MS), 30_000)) };
+    return { settledMs: await reconnectedAndQuiet(run, o.instances, t0, c, "after SIGTERM") };
   });
 }
 
 export function networkBlip(o: { instances: number; streams: number; strict: boolean; blipMs: number }, v: Variant, c: Common): Promise<ScenarioResult> {
   const kind = o.strict ? "strict" : "non-strict";
   return runScenario(`network blip ${o.blipMs / 1000} s, ${kind}`, v, c, { streams: o.streams, strict: o.strict, viaProxy: true }, async (run) => {
-    await balancedFleet(run, o.instances, c);
-    const t0 = performance.now();
-    run.meter.begin(t0);
+    const t0 = await balancedFleet(run, o.instances, c);
     await blip(run, o.blipMs);
-    if (!(await run.reconnected(o.instances, t0, 30_000))) throw new Error("workers did not reconnect within 30 s of the blip");
-    logWelcomes(c, run, t0, "after the blip began");
-    return { settledMs: settledSince(t0, await run.settled(Number(c.timing.LEASE_TTL_MS), 30_000)) };
+    return { settledMs: await reconnectedAndQuiet(run, o.instances, t0, c, "after the blip began") };
   });
 }
 
 export function capacityDeploy(o: { instances: number; streams: number; addPercent: number }, v: Variant, c: Common): Promise<ScenarioResult> {
   return runScenario(`deploy +${o.addPercent} % capacity`, v, c, { streams: o.streams, strict: false }, async (run) => {
-    await balancedFleet(run, o.instances, c);
-    const t0 = performance.now();
-    run.meter.begin(t0);
+    const t0 = await balancedFleet(run, o.instances, c);
     await run.arrive(Math.max(1, Math.round((o.instances * o.addPercent) / 100)), c.capacity, 0, o.instances);
     return { settledMs: settledSince(t0, await run.settled(2_000, 60_000)) };
   });
-}
-
-function logWelcomes(c: Common, run: PlannedRun, t0: number, what: string): void {
-  const after = run.fleet.welcomesSince(t0).map((t) => t - t0).sort((a, b) => a - b);
-  c.log(`  workers welcomed again ${what}: first ${Math.round(after[0] ?? Number.NaN)} ms, median ${Math.round(after[after.length >> 1] ?? Number.NaN)} ms, last ${Math.round(after[after.length - 1] ?? Number.NaN)} ms`);
 }
 
 /** Every connection through the proxy is reset and new ones refused for `ms`. */

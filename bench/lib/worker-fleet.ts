@@ -20,7 +20,6 @@ export interface WorkerFleetOptions {
 /** One incarnation of a worker: reports to the meter only while it is alive. */
 class WorkerProcess {
   alive = true;
-  welcomedAt = Number.NaN;
   lastWelcomeAt = Number.NaN;
   readonly client: InstanceClient;
   readonly transport: FaultTransport;
@@ -48,7 +47,6 @@ class WorkerProcess {
     });
     this.client.on("welcome", () => {
       this.lastWelcomeAt = performance.now();
-      if (Number.isNaN(this.welcomedAt)) this.welcomedAt = this.lastWelcomeAt;
     });
     this.client.on("error", () => undefined);
     meter.up(id, capacity, performance.now());
@@ -81,13 +79,6 @@ export class WorkerFleet {
     return [...this.#workers.values()].filter((w) => w.alive && w.lastWelcomeAt >= since).map((w) => w.lastWelcomeAt);
   }
 
-  /** Live workers welcomed (by the current orchestrator process, say) at or after `since`. */
-  welcomedSince(since: number): number {
-    let n = 0;
-    for (const w of this.#workers.values()) if (w.alive && w.lastWelcomeAt >= since) n++;
-    return n;
-  }
-
   /**
    * A restart as a deploy does it: the process is stopped by a signal (leave, with intent to
    * return within `returnWithinMs` when given), stays away `gapMs`, and a new process with the
@@ -104,8 +95,8 @@ export class WorkerFleet {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     this.spawn(id, old.capacity);
     const fresh = this.#get(id);
-    if (!(await pollUntil(() => !Number.isNaN(fresh.welcomedAt), 30_000, 5))) throw new Error(`worker ${id} not welcomed within 30 s of its restart`);
-    this.gaps.push({ id, ms: fresh.welcomedAt - stoppedAt, streams });
+    if (!(await pollUntil(() => !Number.isNaN(fresh.lastWelcomeAt), 30_000, 5))) throw new Error(`worker ${id} not welcomed within 30 s of its restart`);
+    this.gaps.push({ id, ms: fresh.lastWelcomeAt - stoppedAt, streams });
   }
 
   /** SIGKILL: no leave, the connection dies, its streams stop with it. */

@@ -29,8 +29,11 @@ export class Refusals {
     const now = this.now();
     const last = this.lastLogged.get(host);
     if (last !== undefined && now - last < LOG_EVERY_MS) return;
-    if (this.lastLogged.size >= MAX_PEERS) {
+    if (last === undefined && this.lastLogged.size >= MAX_PEERS) {
       for (const [h, at] of this.lastLogged) if (now - at >= LOG_EVERY_MS) this.lastLogged.delete(h);
+      // Every remembered peer was logged within the minute: a new one is only counted, so the
+      // map (and each sweep) stays bounded however many addresses refusals come from.
+      if (this.lastLogged.size >= MAX_PEERS) return;
     }
     this.lastLogged.set(host, now);
     this.logger.warn({ peer, service, reason, ...detail }, "refused: %s (further refusals of this peer within a minute are only counted)", message);

@@ -9,7 +9,7 @@ import {
   CredentialError,
   digestOf,
   fileEntries,
-  findCredential,
+  credentialsByDigest,
   parseCredentials,
   variableEntries,
   type Credential,
@@ -39,6 +39,7 @@ export class TokenRegistry {
   private fromFiles = new Map<string, Credential[]>();
   /** Every credential valid now: rebuilt when a file changes, not on every lookup (one per call). */
   private all: Credential[] = [];
+  private byDigest = new Map<string, Credential>();
   private readonly watchers: WatchedFiles[] = [];
 
   /**
@@ -75,6 +76,7 @@ export class TokenRegistry {
 
   private rebuild(): void {
     this.all = [...this.inline, ...[...this.fromFiles.values()].flat()];
+    this.byDigest = credentialsByDigest(this.all);
   }
 
   /** Starts following the token files. */
@@ -93,7 +95,7 @@ export class TokenRegistry {
 
   /** The credential `token` is, if any. */
   lookup(token: string): Credential | undefined {
-    return findCredential(this.all, digestOf(token));
+    return this.byDigest.get(digestOf(token).toString("hex"));
   }
 
   /** How many tokens of each role are valid now (for the start-up log; no token is ever shown). */

@@ -25,11 +25,6 @@ export class LeaseWatchdog {
     return this.#deadline;
   }
 
-  /** (Re)schedules expiry at `lastSentAt + leaseTtlMs`; fires soon if that already passed. */
-  arm(leaseTtlMs: number, lastSentAt: number): void {
-    this.armAt(lastSentAt + leaseTtlMs);
-  }
-
   /** (Re)schedules expiry at `deadline` (monotonic); fires soon if that already passed. */
   armAt(deadline: number): void {
     this.disarm();

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { IDENTIFICATION_WINDOW_MS } from "../domain/limits.js";
 import { ConfigError } from "./config-error.js";
 import { parseSecurityConfig, type SecurityConfig } from "./security-config.js";
 
@@ -79,7 +80,7 @@ const envSchema = z.object({
   PLACEMENT_SETTLE_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative (0 turns the settle window off)").max(60_000, "must be at most 60000").default(1_000),
   PLACEMENT_SETTLE_MAX_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative").max(600_000, "must be at most 600000").default(5_000),
   PLACEMENT_SETTLE_MIN_STREAMS: whole("must be a whole number").min(1, "must be at least 1").max(10_000_000, "must be at most 10000000").default(100),
-  WARM_UP_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative").max(3_600_000, "must be at most one hour").default(15_000),
+  WARM_UP_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative").max(3_600_000, "must be at most one hour").default(IDENTIFICATION_WINDOW_MS),
   RESTART_LEASE_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative (0 promises nothing)").max(600_000, "must be at most 600000 (ten minutes)").default(30_000),
   MAX_RETURN_WITHIN_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative (0 turns leaving to return off)").max(3_600_000, "must be at most one hour").default(120_000),
   MAX_WATCHERS: whole("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(64),

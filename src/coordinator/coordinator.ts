@@ -32,7 +32,8 @@ export class Coordinator {
   private readonly catalog: CatalogReloader;
   private readonly rebalancing: RebalancingFreeze;
   private readonly seen: SeenWriter;
-  private readonly settle: PlacementSettle;
+  /** Keyed by stream id: see PlacementSettle on reused slots. */
+  private readonly settle: PlacementSettle<string>;
   private timers: TimerHandle[] = [];
 
   constructor(
@@ -44,8 +45,16 @@ export class Coordinator {
   ) {
     const requestRound = () => this.requestRound();
     this.rebalancing = new RebalancingFreeze({ store, clock, observer, logger, audit: (e) => this.rounds.audit(e), requestRound });
-    this.settle = new PlacementSettle(options.placementSettle ?? { settleMs: 0, maxMs: 0, minBacklog: 0 });
-    const heldBack = (now: number) => this.settle.heldBack(now);
+    this.settle = new PlacementSettle<string>(options.placementSettle ?? { settleMs: 0, maxMs: 0, minBacklog: 0 });
+    const heldBack = (now: number): ReadonlySet<number> => {
+      const ids = this.settle.heldBack(now);
+      const slots = new Set<number>();
+      for (const id of ids) {
+        const slot = this.fleet.index.streamSlot(id);
+        if (slot !== undefined) slots.add(slot);
+      }
+      return slots;
+    };
     this.rounds = new RoundRunner({ store, fleet: this.fleet, events: this.events, moves: this.moves, observer, logger, clock, options, isFrozen: () => this.rebalancing.frozen, heldBack });
     this.catalog = new CatalogReloader({ store, fleet: this.fleet, clock, observer, logger, audit: this.rounds.audit, requestRound });
     this.seen = new SeenWriter({ store, fleet: this.fleet, clock, observer, logger, staleAfterMs: options.seenPersistMs ?? 10_000 });
@@ -162,7 +171,7 @@ export class Coordinator {
       this.audit("instance.superseded", instance.id, { old_session: previous.sessionId, new_session: session.sessionId });
     }
     this.audit("instance.joined", instance.id, { session: session.sessionId, capacity: hello.capacity, held: hello.held.length, peer: session.peer });
-    if (this.settle.arrival(now, () => this.fleet.index.unownedSlots())) this.logger.info("many streams without an owner and instances arriving: placing them once arrivals pause");
+    if (this.settle.arrival(now, () => this.fleet.index.unownedSlots().map((slot) => this.fleet.index.streamIds[slot]!))) this.logger.info("many streams without an owner and instances arriving: placing them once arrivals pause");
     outbox.welcome({ heartbeatIntervalMs: this.options.heartbeatIntervalMs, leaseTtlMs: this.options.leaseTtlMs, reconnectGraceMs: this.options.reconnectGraceMs });
     // The full set replaces whatever the instance holds: stale or foreign streams stop there.
     const active = this.fleet.activeStreamsOf(instance.id);

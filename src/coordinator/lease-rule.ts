@@ -4,8 +4,8 @@
  * stream never runs on two strict instances", gives the argument; in short:
  *
  * A strict client stops its streams at `sent + leaseTtl` (counted from when it
- * sent the last heartbeat the server acknowledged, on its monotonic clock), or
- * earlier once it has been disconnected for the grace. The server renews the
+ * sent the last heartbeat the server acknowledged, on its monotonic clock),
+ * connected or not (a break it sees does not make it stop sooner). The server renews the
  * lease on receiving a message, which is later than it was sent, so
  * `lastSeen + leaseTtl` here is never earlier than the client's end, given
  * equal clock rates. The margin covers clock rates that differ, and a client
@@ -55,6 +55,6 @@ export function disconnectedUntil(now: number, lastSeen: number, terms: LeaseTer
  * before that go_away was sent, so before `now` too).
  */
 export function restoredUntil(now: number, terms: LeaseTerms, promisedMs = 0): number {
-  const longest = Math.max(terms.leaseTtlMs, promisedMs);
-  return now + longest + leaseMarginMs(longest);
+  // The same end as a lease renewed at `now`, with the longer of the two promises as its length.
+  return leaseEnd(now, { ...terms, leaseTtlMs: Math.max(terms.leaseTtlMs, promisedMs) });
 }

@@ -19,24 +19,28 @@ export interface SettleTerms {
 }
 
 /** When a window opened at `openedAt`, with its last arrival at `lastArrival`, lets its backlog be placed. */
-export function settleEnd(openedAt: number, lastArrival: number, terms: Pick<SettleTerms, "settleMs" | "maxMs">): number {
+function settleEnd(openedAt: number, lastArrival: number, terms: Pick<SettleTerms, "settleMs" | "maxMs">): number {
   return Math.min(openedAt + terms.maxMs, lastArrival + terms.settleMs);
 }
 
-export class PlacementSettle {
+/**
+ * `K` names a backlog stream. The coordinator uses stream ids, not index slots: a slot freed by a
+ * deleted stream may be reused by a new one, which must not inherit the wait.
+ */
+export class PlacementSettle<K = number> {
   private openedAt: number | undefined;
   private lastArrival = 0;
-  private backlog: ReadonlySet<number> = new Set();
+  private backlog: ReadonlySet<K> = new Set();
 
   constructor(private readonly terms: SettleTerms) {}
 
   /**
    * An instance said hello at `now`. Opens the window when none is open and
-   * `unplaced()` (the stream slots without an owner) is large enough; extends
+   * `unplaced()` (the streams without an owner) is large enough; extends
    * an open one.
    * @returns true when a window opened.
    */
-  arrival(now: number, unplaced: () => number[]): boolean {
+  arrival(now: number, unplaced: () => K[]): boolean {
     if (this.terms.settleMs <= 0) return false;
     if (this.openedAt !== undefined && now < this.end()) {
       this.lastArrival = now;
@@ -50,8 +54,8 @@ export class PlacementSettle {
     return true;
   }
 
-  /** The stream slots to leave out of a round at `now`; empty once the window is over. */
-  heldBack(now: number): ReadonlySet<number> {
+  /** The streams to leave out of a round at `now`; empty once the window is over. */
+  heldBack(now: number): ReadonlySet<K> {
     if (this.openedAt === undefined) return this.backlog;
     if (now >= this.end()) this.close();
     return this.backlog;
@@ -62,10 +66,6 @@ export class PlacementSettle {
     if (this.openedAt === undefined || now < this.end()) return false;
     this.close();
     return true;
-  }
-
-  get open(): boolean {
-    return this.openedAt !== undefined;
   }
 
   private end(): number {

@@ -8,7 +8,7 @@
  */
 import type { Logger } from "../log/logger.js";
 import type { Clock, TimerHandle } from "./clock.js";
-import { leaseMarginMs } from "./lease-rule.js";
+import { restoredUntil } from "./lease-rule.js";
 import type { CoordinatorStore } from "./store-port.js";
 
 /** @returns the extension that may be promised: recorded, or 0 when the database did not take it. */
@@ -26,6 +26,8 @@ export async function recordRestartLease(store: CoordinatorStore, ms: number, lo
 /** After a start that found `recordedMs`: clears the record once the promise and its margin are over. */
 export function clearWhenHonoured(store: CoordinatorStore, clock: Clock, recordedMs: number, leaseTtlMs: number): TimerHandle | undefined {
   if (recordedMs <= 0) return undefined;
-  const honoured = Math.max(leaseTtlMs, recordedMs);
-  return clock.after(honoured + leaseMarginMs(honoured), () => void store.saveRestartLease(0).catch(() => undefined));
+  // The very deadline the restart gave every instance it loaded (restoredUntil, counted from now).
+  const now = clock.now();
+  const honouredAt = restoredUntil(now, { leaseTtlMs, reconnectGraceMs: 0 }, recordedMs);
+  return clock.after(honouredAt - now, () => void store.saveRestartLease(0).catch(() => undefined));
 }

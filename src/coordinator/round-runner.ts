@@ -6,6 +6,7 @@ import type { Fleet } from "./fleet.js";
 import type { CoordinatorObserver } from "./observer.js";
 import { PendingTransfers } from "./pending-transfers.js";
 import { TokenBucket } from "../domain/token-bucket.js";
+import { IDENTIFICATION_WINDOW_MS } from "../domain/limits.js";
 import { planRound, type RoundDecision } from "./round-planner.js";
 import { applyRound, returnWithheld, shedOverCapacity } from "./round-sender.js";
 import { roundWrites } from "./round-writes.js";
@@ -170,7 +171,7 @@ export class RoundRunner {
     const decision = planRound(fleet, frozen ? 0 : this.bucket.available(started), suspectCutoff(started, this.deps.options), this.deps.heldBack?.(started));
     this.quotas = decision.quotas;
     this.markSuspects(decision, started);
-    const warmUpMs = this.deps.options.warmUpMs ?? 15_000;
+    const warmUpMs = this.deps.options.warmUpMs ?? IDENTIFICATION_WINDOW_MS;
     for (const r of decision.revocations) {
       const grantedAt = fleet.owners.get(r.streamId)?.grantedAt;
       r.warm = grantedAt === undefined || started - grantedAt >= warmUpMs;

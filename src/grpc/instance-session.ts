@@ -84,7 +84,12 @@ export class InstanceSession implements SessionHandle {
     );
     const rate = options.messageRate;
     this.bucket = rate ? new TokenBucket(rate.perSecond, rate.burst, performance.now()) : undefined;
-    call.on("close", () => this.release());
+    if (verdict && !verdict.ok) {
+      // The interceptor let the call in, but the token list changed in between: refused, never
+      // let through as anonymous (that would skip the token's binding to an instance id).
+      this.fail(verdict.code, verdict.message);
+      return;
+    }
     const admitted = options.admission?.admit(this.peer);
     if (admitted && "refusal" in admitted) {
       this.fail(status.RESOURCE_EXHAUSTED, admitted.refusal);

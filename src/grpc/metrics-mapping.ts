@@ -25,7 +25,9 @@ export function metricsFromMessage(m: SystemMetrics | undefined): InstanceMetric
     const value = m[field];
     if (value !== undefined && Number.isFinite(value)) out[name] = value;
   }
-  const load = m.loadAverage.slice(0, 3).filter(Number.isFinite);
+  // Every heartbeat passes here: one array, not a slice and a filter of it.
+  const load: number[] = [];
+  for (let i = 0; i < m.loadAverage.length && i < 3; i++) if (Number.isFinite(m.loadAverage[i])) load.push(m.loadAverage[i]!);
   if (load.length) out.load_average = load;
   return out;
 }

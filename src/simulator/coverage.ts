@@ -16,9 +16,6 @@
  */
 import { measure, MeasureIndex, union, type Interval } from "./intervals.js";
 
-/** The users' identification window: a stream names no song this long after it starts. */
-export const DEFAULT_WARM_UP_MS = 15_000;
-
 export interface CoverageReport {
   streams: number;
   windowMs: number;

@@ -98,9 +98,9 @@ export class FaultTransport implements ConnectTransport {
    * with `security` (TLS, and the token every Connect call carries).
    */
   constructor(address: string, inner?: ConnectTransport, security: ConnectionSecurity = {}) {
-    // Without a local subchannel pool, grpc-js would multiplex every virtual instance over one
-    // TCP connection, and "closing the channel" of a crashed one would close nothing.
-    this.#inner = inner ?? createGrpcTransport(address, channelCredentials(security), { "grpc.use_local_subchannel_pool": 1 }, callMetadata(security));
+    // A connection of its own (DEFAULT_CHANNEL_OPTIONS' local subchannel pool), so closing a
+    // crashed instance's channel really closes its TCP connection.
+    this.#inner = inner ?? createGrpcTransport(address, channelCredentials(security), {}, callMetadata(security));
   }
 
   get partitioned(): boolean {

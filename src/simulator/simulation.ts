@@ -3,7 +3,8 @@ import type { GetStatusResponse } from "../gen/orchestrator/v1/admin.js";
 import { SimulatorAdmin, simStreamIds } from "./admin-api.js";
 import { formatChurnEvent, type ChurnEvent } from "./churn-spec.js";
 import { ChurnRunner } from "./churn-runner.js";
-import { CoverageMeter, DEFAULT_WARM_UP_MS, type CoverageReport } from "./coverage.js";
+import { IDENTIFICATION_WINDOW_MS } from "../domain/limits.js";
+import { CoverageMeter, type CoverageReport } from "./coverage.js";
 import { FailoverTracker } from "./failover-tracker.js";
 import { OwnershipLedger, type InstanceState } from "./ledger.js";
 import { SeededRandom } from "./random.js";
@@ -125,7 +126,7 @@ export class Simulation {
       if (!this.#stopRequested) await this.#setup();
       const origin = (this.#origin = performance.now());
       this.#movesAtStart = this.#ledger.moves;
-      const meter = new CoverageMeter(simStreamIds(this.#o.streams), this.#o.warmUpMs ?? DEFAULT_WARM_UP_MS);
+      const meter = new CoverageMeter(simStreamIds(this.#o.streams), this.#o.warmUpMs ?? IDENTIFICATION_WINDOW_MS);
       // What setup placed counts as running (and warm) from before the scenario's window.
       this.#ledger.attach(meter, origin - 1);
       meter.begin(origin);

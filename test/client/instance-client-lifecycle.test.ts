@@ -95,7 +95,7 @@ describe("InstanceClient: strict mode, close and options", () => {
     const s = setup({ strict: true, welcomeTimeoutMs: 60_000 });
     s.client.start();
     const call = await s.transport.call(0);
-    const helloSentAt = Date.now();
+    const helloSentAt = performance.now();
     call.welcome("s1", 60_000, 1_500, 150);
     await waitUntil(() => s.client.connected, 2_000, "the welcome");
     call.assign(1, true, [stream("a")]);
@@ -105,9 +105,35 @@ describe("InstanceClient: strict mode, close and options", () => {
     await sleep(500);
     assert.deepEqual(s.stopped, [], "still running well past the 150 ms grace");
     await waitUntil(() => s.stopped.length === 1, 3_000, "the lease to run out");
-    const after = Date.now() - helloSentAt;
+    const after = performance.now() - helloSentAt;
     // The hello left a little before the fake saw the call open, so the lower bound allows for that.
     assert.ok(after >= 1_400 && after < 2_500, `stopped ${after} ms after the hello left; the lease is 1500 ms, the grace 150 ms`);
+    assert.deepEqual(s.stopped, [["a", "lease-lost"]]);
+  });
+
+  test("a restart's promised lease ends with the next renewal: cut off after it, a strict client stops at that renewal's lease, not the promise", async () => {
+    const s = setup({ strict: true, welcomeTimeoutMs: 60_000, backoff: { initialMs: 1, maxMs: 5 } });
+    s.client.start();
+    const first = await s.transport.call(0);
+    first.welcome("s1", 60_000, 600, 150);
+    await waitUntil(() => s.client.connected, 2_000, "the welcome");
+    first.assign(1, true, [stream("a")]);
+    await waitUntil(() => first.acks().length === 1);
+    // The old orchestrator promises 10 s and goes; the new one welcomes the client back (a renewal).
+    first.send({ $case: "goAway", value: { reason: "restarting", reconnectAfterMs: 0, leaseExtensionMs: 10_000 } });
+    first.finish(status.UNAVAILABLE, "server shutting down");
+    const second = await s.transport.call(1);
+    const renewedAt = performance.now();
+    second.welcome("s2", 60_000, 600, 150);
+    await waitUntil(() => s.client.connected, 2_000, "the second welcome");
+    second.assign(1, true, [stream("a")]);
+    await waitUntil(() => second.acks().length === 1);
+    // Cut off now: the lease counts from that hello again, 600 ms, not from the promise's 10 s.
+    second.finish(status.UNAVAILABLE, "connection reset");
+    await s.transport.call(2); // hangs without a welcome, like an unreachable server
+    await waitUntil(() => s.stopped.length === 1, 3_000, "the renewed lease to run out");
+    const after = performance.now() - renewedAt;
+    assert.ok(after < 1_500, `stopped ${after.toFixed(0)} ms after the renewal; its lease is 600 ms, the promise was 10 s`);
     assert.deepEqual(s.stopped, [["a", "lease-lost"]]);
   });
 

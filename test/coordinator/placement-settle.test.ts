@@ -44,6 +44,18 @@ describe("the settle window for placement (cold start)", () => {
     assert.equal(placed, 101, `placed by the maximum: ${JSON.stringify(h.ownedCounts())}`);
   });
 
+  test("a stream added in the slot a deleted backlog stream freed is placed at once, not held with the backlog", async () => {
+    const { h } = harness;
+    await h.addStreams(100);
+    await h.start();
+    await h.connect("first", 200);
+    await h.writeCatalog([{ id: "s-000", deleted: true }]);
+    await h.addStreams(1, "late");
+    await h.settle();
+    assert.equal(h.store.assignments.get("late-000")?.instanceId, "first", "the newcomer does not inherit the deleted stream's wait");
+    assert.equal(h.ownedCounts().first, 1, "the backlog still waits");
+  });
+
   test("a small backlog opens no window", async () => {
     const { h } = harness;
     await h.addStreams(10);

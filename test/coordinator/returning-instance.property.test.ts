@@ -39,6 +39,8 @@ test("a returning instance: nobody else gets its streams while it is away, and i
           const x = await h.connect("x", returnCapacity);
           await h.advance(1_000);
           const before = x.owned();
+          // Nothing to keep (the others took every stream): nothing this property could show.
+          fc.pre(before.size > 0);
           x.leave("restarting", returnWithinMs);
           await h.settle();
 

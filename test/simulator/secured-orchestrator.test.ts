@@ -64,12 +64,12 @@ describe("a simulation against an orchestrator with TLS and tokens", () => {
   });
 
   test("a missing instance token ends setup at once with UNAUTHENTICATED, not after the setup timeout", async () => {
-    const started = Date.now();
+    const started = performance.now();
     await assert.rejects(new Simulation(options({ instanceSecurity: { tls }, adminSecurity: { tls, token: ADMIN } })).run(), {
       name: "SessionRefusedError",
       message: /^the orchestrator refused sim-i-00\d's session: UNAUTHENTICATED: authorization: this call needs an instance token/,
     });
-    assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+    assert.ok(performance.now() - started < 5_000, `took ${(performance.now() - started).toFixed(0)} ms`);
   });
 
   test("an admin token for the instances is PERMISSION_DENIED", async () => {

@@ -181,8 +181,8 @@ export interface GoAway {
    * Non-zero from an orchestrator that is restarting: the instance's lease now
    * ends this many milliseconds after it sent its last acknowledged heartbeat,
    * and the restarted orchestrator moves none of its streams before that. A
-   * strict instance keeps running until then instead of stopping at the
-   * reconnect grace (README, "Why a stream never runs on two strict instances").
+   * strict instance keeps running until then instead of stopping at the end of
+   * its lease (README, "Why a stream never runs on two strict instances").
    */
   leaseExtensionMs: number;
 }
