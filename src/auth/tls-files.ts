@@ -25,7 +25,7 @@ export interface TlsSet {
   cert: Buffer;
   key: Buffer;
   ca?: Buffer;
-  /** When the certificate stops being valid (for the log and a warning before it does). */
+  /** When the certificate stops being valid (logged when a rotated certificate is loaded; nothing warns before it expires). */
   validTo: string;
 }
 
