@@ -68,7 +68,7 @@ export interface SessionHandle {
   /** Sends an assignment numbered by the coordinator (see SessionOutbox). */
   sendAssignment(assignment: { seq: number; full: boolean; add: GrantedStream[]; remove: string[] }): void;
   /** Asks the instance to reconnect later (used on shutdown). */
-  sendGoAway(reason: string, reconnectAfterMs: number, leaseExtensionMs: number): void;
+  sendGoAway(reason: string, reconnectAfterMs: number, leaseExtensionMs: number, leaderAddress?: string): void;
   end(reason: EndReason): void;
 }
 

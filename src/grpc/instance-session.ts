@@ -258,8 +258,8 @@ export class InstanceSession implements SessionHandle {
     this.write({ msg: { $case: "assignment", value: assignment } });
   }
 
-  sendGoAway(reason: string, reconnectAfterMs: number, leaseExtensionMs: number): void {
-    this.write({ msg: { $case: "goAway", value: { reason, reconnectAfterMs, leaseExtensionMs } } });
+  sendGoAway(reason: string, reconnectAfterMs: number, leaseExtensionMs: number, leaderAddress = ""): void {
+    this.write({ msg: { $case: "goAway", value: { reason, reconnectAfterMs, leaseExtensionMs, leaderAddress } } });
   }
 
   end(reason: EndReason): void {

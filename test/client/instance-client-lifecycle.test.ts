@@ -120,7 +120,7 @@ describe("InstanceClient: strict mode, close and options", () => {
     first.assign(1, true, [stream("a")]);
     await waitUntil(() => first.acks().length === 1);
     // The old orchestrator promises 10 s and goes; the new one welcomes the client back (a renewal).
-    first.send({ $case: "goAway", value: { reason: "restarting", reconnectAfterMs: 0, leaseExtensionMs: 10_000 } });
+    first.send({ $case: "goAway", value: { reason: "restarting", reconnectAfterMs: 0, leaseExtensionMs: 10_000, leaderAddress: "" } });
     first.finish(status.UNAVAILABLE, "server shutting down");
     const second = await s.transport.call(1);
     const renewedAt = performance.now();

@@ -154,7 +154,7 @@ describe("InstanceClient", () => {
     const s = setup();
     const call = await connect(s);
     const sentAt = performance.now();
-    call.send({ $case: "goAway", value: { reason: "draining", reconnectAfterMs: 80, leaseExtensionMs: 0 } });
+    call.send({ $case: "goAway", value: { reason: "draining", reconnectAfterMs: 80, leaseExtensionMs: 0, leaderAddress: "" } });
     await waitUntil(() => call.halfClosed);
     const next = await s.transport.call(1);
     assert.ok(performance.now() - sentAt >= 75, `reconnected after ${(performance.now() - sentAt).toFixed(0)} ms`);

@@ -185,6 +185,12 @@ export interface GoAway {
    * its lease (README, "Why a stream never runs on two strict instances").
    */
   leaseExtensionMs: number;
+  /**
+   * Set by a standby replica, or a leader that lost its leadership: the
+   * advertised address (host:port) of the replica believed to lead now, for the
+   * instance to try first. Empty when unknown; try the other configured addresses.
+   */
+  leaderAddress: string;
 }
 
 function createBaseConnectRequest(): ConnectRequest {
@@ -1904,7 +1910,7 @@ export const Stream_MetadataEntry: MessageFns<Stream_MetadataEntry> = {
 };
 
 function createBaseGoAway(): GoAway {
-  return { reason: "", reconnectAfterMs: 0, leaseExtensionMs: 0 };
+  return { reason: "", reconnectAfterMs: 0, leaseExtensionMs: 0, leaderAddress: "" };
 }
 
 export const GoAway: MessageFns<GoAway> = {
@@ -1917,6 +1923,9 @@ export const GoAway: MessageFns<GoAway> = {
     }
     if (message.leaseExtensionMs !== 0) {
       writer.uint32(24).uint32(message.leaseExtensionMs);
+    }
+    if (message.leaderAddress !== "") {
+      writer.uint32(34).string(message.leaderAddress);
     }
     return writer;
   },
@@ -1958,6 +1967,14 @@ export const GoAway: MessageFns<GoAway> = {
             message.leaseExtensionMs = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.leaderAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1983,6 +2000,11 @@ export const GoAway: MessageFns<GoAway> = {
         : isSet(object.lease_extension_ms)
         ? globalThis.Number(object.lease_extension_ms)
         : 0,
+      leaderAddress: isSet(object.leaderAddress)
+        ? globalThis.String(object.leaderAddress)
+        : isSet(object.leader_address)
+        ? globalThis.String(object.leader_address)
+        : "",
     };
   },
 
@@ -1997,6 +2019,9 @@ export const GoAway: MessageFns<GoAway> = {
     if (message.leaseExtensionMs !== 0) {
       obj.leaseExtensionMs = Math.round(message.leaseExtensionMs);
     }
+    if (message.leaderAddress !== "") {
+      obj.leaderAddress = message.leaderAddress;
+    }
     return obj;
   },
 
@@ -2008,6 +2033,7 @@ export const GoAway: MessageFns<GoAway> = {
     message.reason = object.reason ?? "";
     message.reconnectAfterMs = object.reconnectAfterMs ?? 0;
     message.leaseExtensionMs = object.leaseExtensionMs ?? 0;
+    message.leaderAddress = object.leaderAddress ?? "";
     return message;
   },
 };
