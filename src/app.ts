@@ -4,7 +4,14 @@ import { pingDatabase, type Db } from "./db/database.js";
 import { describeDatabaseError } from "./db/database-errors.js";
 import { openDatabase, type OpenDatabase } from "./db/open-database.js";
 import { EventsPruner } from "./db/events-retention.js";
-import { OrchestratorLock } from "./db/orchestrator-lock.js";
+import { readLeadership } from "./db/leadership-repository.js";
+import { WriteTerm } from "./db/write-term.js";
+import { AlreadyLed, Leadership, LeadershipLost, takeoverWaitMs } from "./leadership/leadership.js";
+import { openLeadership } from "./leadership/open-leadership.js";
+import { ReplicaStatus } from "./leadership/replica-status.js";
+import { RoleSwitch } from "./leadership/role-switch.js";
+import { standbyAdmin, standbyConnect } from "./grpc/standby-services.js";
+import type { AdminServiceServer } from "./gen/orchestrator/v1/admin.js";
 import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "./grpc/grpc-server.js";
 import { authInterceptor } from "./grpc/auth-interceptor.js";
 import { Security } from "./auth/security.js";
@@ -12,8 +19,7 @@ import { HealthState } from "./grpc/health.js";
 import { addReflection } from "./grpc/reflection.js";
 import { adminService } from "./grpc/admin-service.js";
 import { connectService } from "./grpc/connect-service.js";
-import { InstanceSession, type SessionOptions } from "./grpc/instance-session.js";
-import { SessionAdmission } from "./grpc/session-admission.js";
+import { leaderConnect } from "./grpc/leader-connect.js";
 import { tolerant } from "./grpc/undecodable.js";
 import { systemClock } from "./coordinator/clock.js";
 import { Coordinator } from "./coordinator/coordinator.js";
@@ -51,7 +57,16 @@ export class OrchestratorApp {
   readonly about = aboutThisRun(VERSION);
   readonly metrics = new OrchestratorMetrics();
   private database?: OpenDatabase;
-  private lock?: OrchestratorLock;
+  readonly replica: ReplicaStatus;
+  private leadership?: Leadership;
+  private readonly writeTerm = new WriteTerm();
+  private standbyTimer?: NodeJS.Timeout;
+  private lostWith?: LeadershipLost;
+  private readonly lostListeners: Array<(error: LeadershipLost) => void> = [];
+  private readonly connect = new RoleSwitch<{ connect: (call: ServerDuplexStream<ConnectRequest, Buffer>) => void }>({
+    connect: (call) => standbyConnect(call, this.replica),
+  });
+  private admin?: RoleSwitch<AdminServiceServer>;
   private pruner?: EventsPruner;
   private grpc?: Server;
   private http?: HttpShim;
@@ -67,7 +82,15 @@ export class OrchestratorApp {
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.replica = new ReplicaStatus(config.leadership.mode, config.leadership.advertiseAddress);
+    this.metrics.watchReplica(this.replica);
+  }
+
+  /** Called once if this process loses its leadership; the process should then exit for its supervisor to start it again as a standby. */
+  onLeadershipLost(listener: (error: LeadershipLost) => void): void {
+    this.lostListeners.push(listener);
+  }
 
   /** The Kysely handle; only valid after start(). */
   get db(): Db {
@@ -86,11 +109,7 @@ export class OrchestratorApp {
     return this.stopping !== undefined && !this.startFailed;
   }
 
-  /**
-   * Starts the database, migrates, binds both servers, then reports SERVING.
-   * A stop() meanwhile waits for this to settle and then closes whatever it
-   * opened; start() gives up at its next step with a StartupError.
-   */
+  /** Starts the database, migrates, leads or stands by, binds both servers. A stop() meanwhile waits for this to settle, then closes what it opened. */
   start(): Promise<BoundPorts> {
     const run = this.startServing();
     this.starting = run.catch(() => undefined);
@@ -110,43 +129,33 @@ export class OrchestratorApp {
       const { summary, warning } = security.describe(this.config.bindHost);
       this.logger.info(summary, "security");
       if (warning) this.logger.warn(warning);
-      this.database = await openDatabase(this.config, this.logger.child({ component: "db" }), this.config.dbPoolSize);
+      this.database = await openDatabase(this.config, this.logger.child({ component: "db" }), this.config.dbPoolSize, this.writeTerm);
       this.logger.child({ component: "db" }).info({ applied: this.database.applied }, "migrations up to date");
       this.checkNotStopping();
-      this.lock = await OrchestratorLock.acquire(this.database.url, this.config.dbSchema, this.logger.child({ component: "db" }));
-      this.checkNotStopping();
-      const coordinator = new Coordinator(new PostgresStore(this.db), this.config, this.logger.child({ component: "coordinator" }), systemClock, this.metrics);
-      this.metrics.watch(coordinator, this.about);
-      this.coordinatorRef = coordinator;
-      await coordinator.start();
-      this.checkNotStopping();
-      await this.startSync(coordinator);
-      this.pruner = new EventsPruner(this.db, { retentionDays: this.config.eventsRetentionDays }, this.logger.child({ component: "retention" }));
-      this.pruner.start();
+      const leadership = this.createLeadership(this.database.url);
+      if (this.config.leadership.mode === "single") {
+        await this.lead(await leadership.campaign().catch((error: unknown) => {
+          throw error instanceof AlreadyLed ? new StartupError(error.message) : error;
+        }));
+      } else {
+        // A standby's connections write for nobody until it is elected.
+        this.writeTerm.claim(0);
+      }
       this.checkNotStopping();
       this.grpc = createGrpcServer([authInterceptor(security.policy, security.refusals)]);
       this.health.addToServer(this.grpc);
       if (this.config.security.reflection) addReflection(this.grpc);
-      const sessions: SessionOptions = {
-        helloTimeoutMs: this.config.helloTimeoutMs,
-        queueLimitBytes: this.config.sessionQueueLimitBytes,
-        logger: this.logger.child({ component: "session" }),
-        queueOverflowed: () => this.metrics.sessionQueueOverflowed(),
-        security,
-        admission: new SessionAdmission({ maxSessions: this.config.maxSessions, maxSessionsPerConnection: this.config.maxSessionsPerConnection }),
-        messageRate: { perSecond: this.config.sessionMessagesPerSecond, burst: this.config.sessionMessageBurst },
-      };
-      this.grpc.addService(connectService, {
-        connect: (call: ServerDuplexStream<ConnectRequest, Buffer>) => void new InstanceSession(call, coordinator, sessions),
-      });
-      this.grpc.addService(...tolerant(AdminServiceService, adminService(this.db, coordinator, this.logger.child({ component: "admin" }), this.about, this.config.adminCallTimeoutMs, this.config.maxWatchers)));
+      if (this.coordinatorRef) this.connect.switchTo(leaderConnect(this.coordinatorRef, this.config, security, this.metrics, this.logger.child({ component: "session" })));
+      this.grpc.addService(connectService, this.connect.handlers(["connect"]));
+      this.admin = new RoleSwitch<AdminServiceServer>(this.coordinatorRef ? this.leaderAdmin(this.coordinatorRef) : standbyAdmin(this.replica, this.about));
+      this.grpc.addService(...tolerant(AdminServiceService, this.admin.handlers(Object.keys(AdminServiceService) as Array<keyof AdminServiceServer & string>)));
       const grpcPort = await bindGrpcServer(this.grpc, this.config.bindHost, this.config.grpcPort, security.grpcCredentials());
       security.start();
       this.checkNotStopping();
-      const fleetRoutes = statusRoutes(coordinator, this.metrics, this.about);
+      const fleetRoutes = statusRoutes(() => this.coordinatorRef, this.metrics, this.about, this.replica);
       this.http = new HttpShim(
         {
-          ...probeRoutes({ pingDatabase: () => this.ping(), grpcStatus: () => this.health.status, about: this.about }),
+          ...probeRoutes({ pingDatabase: () => this.ping(), grpcStatus: () => this.health.status, about: this.about, replica: this.replica }),
           ...fleetRoutes,
         },
         this.logger.child({ component: "http" }),
@@ -158,8 +167,13 @@ export class OrchestratorApp {
       const httpPort = await this.http.listen(this.config.bindHost, this.config.httpPort);
       this.checkNotStopping();
       this.ports = { grpc: grpcPort, http: httpPort };
-      this.health.set("SERVING");
-      this.logger.info({ grpcPort, httpPort, version: VERSION }, "orchestrator serving");
+      if (this.coordinatorRef) {
+        this.health.set("SERVING");
+        this.logger.info({ grpcPort, httpPort, version: VERSION, term: this.replica.term }, "orchestrator serving");
+      } else {
+        this.logger.info({ grpcPort, httpPort, version: VERSION, advertise: this.replica.advertiseAddress }, "standby: waiting for the leader lock");
+        this.standBy();
+      }
       return this.ports;
     } catch (error) {
       // A stop already under way cleans up once this settles; waiting for it here would deadlock.
@@ -169,6 +183,72 @@ export class OrchestratorApp {
       }
       throw error instanceof StartupError ? error : new StartupError((error as Error).message);
     }
+  }
+
+  private createLeadership(url: string): Leadership {
+    const leadership = openLeadership(this.config, url, this.logger.child({ component: "leadership" }));
+    leadership.onLost((error) => this.lost(error));
+    this.writeTerm.onFenced((error) => leadership.deposed(`the database refused a write: ${error.message}`));
+    this.leadership = leadership;
+    return leadership;
+  }
+
+  /** Waits for the lock, keeping the leader's address fresh for go_away hints, then leads. */
+  private standBy(): void {
+    const refresh = () => void readLeadership(this.db).then((row) => this.replica.heardOf(row.term, row.leaderAddress), () => undefined);
+    refresh();
+    this.standbyTimer = setInterval(refresh, 1_000);
+    this.leadership!.campaign().then(
+      async (term) => {
+        clearInterval(this.standbyTimer);
+        try {
+          await this.lead(term);
+          this.connect.switchTo(leaderConnect(this.coordinatorRef!, this.config, this.security!, this.metrics, this.logger.child({ component: "session" })));
+          this.admin!.switchTo(this.leaderAdmin(this.coordinatorRef!));
+          this.health.set("SERVING");
+          this.logger.info({ term, advertise: this.replica.advertiseAddress }, "elected: leading");
+        } catch (error) {
+          this.lost(new LeadershipLost(`could not take over: ${(error as Error).message}`));
+        }
+      },
+      (error: unknown) => {
+        if (!this.stopping) this.logger.error({ err: error }, "campaign for the leader lock ended");
+      },
+    );
+  }
+
+  /** Starts the coordinator for `term`: the fleet as the last leader left it, every lease it may have given honoured. */
+  private async lead(term: number): Promise<void> {
+    this.checkNotStopping();
+    this.writeTerm.claim(term);
+    this.replica.leading(term);
+    const coordinator = new Coordinator(new PostgresStore(this.db), this.config, this.logger.child({ component: "coordinator" }), systemClock, this.metrics, this.leadership);
+    this.metrics.watch(coordinator, this.about, this.replica);
+    this.coordinatorRef = coordinator;
+    // A previous leader may have renewed leases for up to a leader lease after this election (README, "Several replicas").
+    await coordinator.start(this.config.leadership.mode === "replicas" ? takeoverWaitMs(this.config.leadership.leaseMs) : 0);
+    coordinator.audit("leader.elected", undefined, { term, address: this.replica.advertiseAddress, mode: this.config.leadership.mode });
+    this.checkNotStopping();
+    await this.startSync(coordinator);
+    this.pruner = new EventsPruner(this.db, { retentionDays: this.config.eventsRetentionDays }, this.logger.child({ component: "retention" }));
+    this.pruner.start();
+  }
+
+  private leaderAdmin(coordinator: Coordinator): AdminServiceServer {
+    return adminService(this.db, coordinator, this.logger.child({ component: "admin" }), this.about, this.config.adminCallTimeoutMs, this.replica, this.config.maxWatchers);
+  }
+
+  /** Leadership is gone: sessions end now, nothing more is written, and the listeners (main) end the process. */
+  private lost(error: LeadershipLost): void {
+    if (this.lostWith) return;
+    this.lostWith = error;
+    clearInterval(this.standbyTimer);
+    this.replica.steppedDown();
+    this.health.set("NOT_SERVING");
+    this.connect.switchTo({ connect: (call) => standbyConnect(call, this.replica) });
+    this.admin?.switchTo(standbyAdmin(this.replica, this.about));
+    this.coordinatorRef?.stepDown("");
+    for (const listener of this.lostListeners) listener(error);
   }
 
   private async startSync(coordinator: Coordinator): Promise<void> {
@@ -199,15 +279,18 @@ export class OrchestratorApp {
     this.health.set("NOT_SERVING");
     await this.sync?.stop();
     await this.pruner?.stop();
+    clearInterval(this.standbyTimer);
     // Sessions get go_away and end first, so the gRPC server has no open streams to wait for.
-    await this.coordinatorRef?.stop();
+    // After a lost leadership they have ended already, and nothing may be written.
+    if (!this.lostWith) await this.coordinatorRef?.stop();
+    // Released before the servers close: a standby can take over while they drain.
+    await this.leadership?.stop();
     const budget = Math.max(1_000, this.config.shutdownTimeoutMs - 3_000);
     await Promise.all([
       this.grpc ? shutdownGrpcServer(this.grpc, budget) : undefined,
       this.http?.close(),
     ]);
     this.security?.stop();
-    await this.lock?.release();
     await this.database?.close();
     this.database = undefined;
     this.logger.info("orchestrator stopped");

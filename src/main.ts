@@ -40,6 +40,11 @@ async function main(): Promise<void> {
       },
     );
   };
+  // A replica that lost its leadership ends (exit 1), to be started again as a standby by its supervisor.
+  app.onLeadershipLost((error) => {
+    const exit = () => fail(`${error.message}; exiting so that this replica is restarted as a standby`);
+    app.stop().then(exit, exit);
+  });
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
 

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { z } from "zod";
 import { IDENTIFICATION_WINDOW_MS } from "../domain/limits.js";
 import { ConfigError } from "./config-error.js";
@@ -84,6 +85,9 @@ const envSchema = z.object({
   RESTART_LEASE_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative (0 promises nothing)").max(600_000, "must be at most 600000 (ten minutes)").default(30_000),
   MAX_RETURN_WITHIN_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative (0 turns leaving to return off)").max(3_600_000, "must be at most one hour").default(120_000),
   MAX_WATCHERS: whole("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(64),
+  LEADER_ELECTION: z.enum(["single", "replicas"], { error: "must be single or replicas" }).default("single"),
+  LEADER_LEASE_MS: whole("must be a whole number of milliseconds").min(500, "must be at least 500").max(600_000, "must be at most 600000").default(5_000),
+  ADVERTISE_ADDRESS: text.regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:,\/]+):\d{1,5}$/, "must be host:port, the address instances reach this replica at").optional(),
 });
 
 /** Where the orchestrator keeps its state. */
@@ -144,6 +148,8 @@ export interface Config {
   maxReturnWithinMs: number;
   /** TLS files, tokens, and what stays open (README, "Security"). */
   security: SecurityConfig;
+  /** One orchestrator, or replicas electing a leader (README, "Several replicas"). */
+  leadership: { mode: "single" | "replicas"; leaseMs: number; advertiseAddress: string };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string {
@@ -200,6 +206,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     : e.POSTGRES_HOST
       ? { kind: "url", url: postgresUrl(e) }
       : { kind: "embedded", dataDir: e.DATA_DIR, port: e.EMBEDDED_POSTGRES_PORT };
+  if (e.LEADER_ELECTION === "replicas" && database.kind === "embedded") {
+    throw new ConfigError("invalid LEADER_ELECTION=replicas: replicas share one database; set DATABASE_URL or POSTGRES_HOST");
+  }
   const production = env.NODE_ENV === "production";
   return {
     grpcPort: e.GRPC_PORT,
@@ -238,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     warmUpMs: e.WARM_UP_MS,
     placementSettle: { settleMs: e.PLACEMENT_SETTLE_MS, maxMs: e.PLACEMENT_SETTLE_MAX_MS, minBacklog: e.PLACEMENT_SETTLE_MIN_STREAMS },
     security: parseSecurityConfig(env),
+    leadership: { mode: e.LEADER_ELECTION, leaseMs: e.LEADER_LEASE_MS, advertiseAddress: e.ADVERTISE_ADDRESS ?? `${hostname()}:${e.GRPC_PORT}` },
   };
 }
 

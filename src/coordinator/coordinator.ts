@@ -1,6 +1,7 @@
 import type { Logger } from "../log/logger.js";
 import { CatalogReloader } from "./catalog-reloader.js";
-import { monotonicOf, systemClock, wallTimeOf, type Clock, type TimerHandle } from "./clock.js";
+import { systemClock, wallTimeOf, type Clock, type TimerHandle } from "./clock.js";
+import { restoreFleet } from "./fleet-restore.js";
 import { suspectCutoff, type CoordinatorOptions } from "./coordinator-options.js";
 import { clearWhenHonoured, recordRestartLease } from "./restart-lease.js";
 import { PlacementSettle } from "./placement-settle.js";
@@ -14,7 +15,7 @@ import { RoundRunner } from "./round-runner.js";
 import { SeenWriter } from "./seen-writer.js";
 import { SessionOutbox } from "./session-outbox.js";
 import type { CoordinatorStore } from "./store-port.js";
-import type { AuditEvent, GrantedStream, InstanceHello, InstanceMetrics, SessionHandle } from "./types.js";
+import { SOLE_AUTHORITY, type Authority, type AuditEvent, type InstanceHello, type InstanceMetrics, type SessionHandle } from "./types.js";
 
 /**
  * The single writer of the assignment. Session events change instances
@@ -42,19 +43,12 @@ export class Coordinator {
     private readonly logger: Logger,
     private readonly clock: Clock = systemClock,
     private readonly observer: CoordinatorObserver = NO_OBSERVER,
+    private readonly authority: Authority = SOLE_AUTHORITY,
   ) {
     const requestRound = () => this.requestRound();
     this.rebalancing = new RebalancingFreeze({ store, clock, observer, logger, audit: (e) => this.rounds.audit(e), requestRound });
     this.settle = new PlacementSettle<string>(options.placementSettle ?? { settleMs: 0, maxMs: 0, minBacklog: 0 });
-    const heldBack = (now: number): ReadonlySet<number> => {
-      const ids = this.settle.heldBack(now);
-      const slots = new Set<number>();
-      for (const id of ids) {
-        const slot = this.fleet.index.streamSlot(id);
-        if (slot !== undefined) slots.add(slot);
-      }
-      return slots;
-    };
+    const heldBack = (now: number) => this.settle.heldBackAs(now, (id) => this.fleet.index.streamSlot(id));
     this.rounds = new RoundRunner({ store, fleet: this.fleet, events: this.events, moves: this.moves, observer, logger, clock, options, isFrozen: () => this.rebalancing.frozen, heldBack });
     this.catalog = new CatalogReloader({ store, fleet: this.fleet, clock, observer, logger, audit: this.rounds.audit, requestRound });
     this.seen = new SeenWriter({ store, fleet: this.fleet, clock, observer, logger, staleAfterMs: options.seenPersistMs ?? 10_000 });
@@ -105,19 +99,15 @@ export class Coordinator {
     return this.rounds.rebalanceNow();
   }
 
-  /** Reloads the persisted fleet; instances that owned streams get one lease to come back. */
-  async start(): Promise<void> {
-    const snapshot = await this.store.loadFleet();
-    const now = this.clock.now();
+  /**
+   * Reloads the persisted fleet; instances that owned streams get one lease to
+   * come back, and `takeoverMs` more when a previous leader may still have been
+   * renewing leases for that long after this process was elected.
+   */
+  async start(takeoverMs = 0): Promise<void> {
+    const snapshot = await restoreFleet(this.store, this.fleet, this.clock, this.options, takeoverMs);
     this.rebalancing.restore(snapshot.freeze);
-    for (const stream of snapshot.streams) this.fleet.catalog.set(stream.id, stream);
-    for (const [streamId, ownership] of snapshot.assignments) this.fleet.setOwner(streamId, ownership);
-    for (const record of snapshot.instances) {
-      const lastSeen = record.lastSeenAt ? monotonicOf(this.clock, record.lastSeenAt.getTime()) : now;
-      const owns = this.fleet.ownedBy(record.id).size > 0;
-      this.fleet.add(Instance.restore(record, owns, now, lastSeen, this.options, snapshot.restartLeaseMs));
-    }
-    const clearing = clearWhenHonoured(this.store, this.clock, snapshot.restartLeaseMs, this.options.leaseTtlMs);
+    const clearing = clearWhenHonoured(this.store, this.clock, snapshot.restartLeaseMs, this.options.leaseTtlMs + takeoverMs);
     if (clearing) this.timers.push(clearing);
     this.timers.push(
       this.clock.every(this.options.tickMs ?? 100, () => this.tick()),
@@ -127,19 +117,12 @@ export class Coordinator {
     this.requestRound();
   }
 
-  /**
-   * Tells every session to come back later, promising the restart lease if it
-   * could be recorded first (the next process honours what is recorded), then
-   * waits for the running round and the last flush.
-   */
+  /** Tells every session to come back later, promising the restart lease if it could be recorded first (the next process honours the record); waits for the round and the last flush. */
   async stop(): Promise<void> {
     for (const t of this.timers) this.clock.cancel(t);
     const rounds = this.rounds.stop();
     const promised = await recordRestartLease(this.store, this.options.restartLeaseMs ?? 0, this.logger);
-    for (const instance of this.fleet.instances()) {
-      // Detached first: telling a session anything may end it.
-      const outbox = instance.detach();
-      if (!outbox) continue;
+    for (const outbox of this.fleet.detachAll()) {
       outbox.goAway("orchestrator shutting down", 1_000, promised);
       outbox.end({ kind: "shutdown" });
     }
@@ -147,7 +130,18 @@ export class Coordinator {
     await this.seen.flush(true);
   }
 
-  private audit(kind: string, instanceId?: string, detail?: Record<string, unknown>, streamId?: string): void {
+  /** Leadership is lost: every session ends now, promising nothing (the new leader may be counting already); unwritten changes are the new leader's to redo. */
+  stepDown(leader: string): void {
+    for (const t of this.timers) this.clock.cancel(t);
+    void this.rounds.stop().catch(() => undefined);
+    for (const outbox of this.fleet.detachAll()) {
+      outbox.goAway("leadership lost", 0, 0, leader);
+      outbox.end({ kind: "not-leader", leader });
+    }
+  }
+
+  /** Records an audit event (the app records leader.elected here). */
+  audit(kind: string, instanceId?: string, detail?: Record<string, unknown>, streamId?: string): void {
     const event: AuditEvent = { kind, instanceId, streamId, detail, at: new Date(this.clock.wallNow()) };
     this.rounds.audit(event);
   }
@@ -160,6 +154,10 @@ export class Coordinator {
 
   /** A validated hello: (re)registers the instance, supersedes an older session, sends welcome and the full set. */
   hello(session: SessionHandle, hello: InstanceHello): void {
+    if (!this.authority.mayAct()) {
+      session.sendGoAway("not the leader", 0, 0, "");
+      return session.end({ kind: "not-leader", leader: "" });
+    }
     const now = this.clock.now();
     let instance = this.fleet.instance(hello.instanceId);
     if (!instance) this.fleet.add((instance = Instance.register(hello.instanceId, now, this.clock.wallNow())));
@@ -174,14 +172,7 @@ export class Coordinator {
     if (this.settle.arrival(now, () => this.fleet.index.unownedSlots().map((slot) => this.fleet.index.streamIds[slot]!))) this.logger.info("many streams without an owner and instances arriving: placing them once arrivals pause");
     outbox.welcome({ heartbeatIntervalMs: this.options.heartbeatIntervalMs, leaseTtlMs: this.options.leaseTtlMs, reconnectGraceMs: this.options.reconnectGraceMs });
     // The full set replaces whatever the instance holds: stale or foreign streams stop there.
-    const active = this.fleet.activeStreamsOf(instance.id);
-    const leaving = this.rounds.transfers.withhold(instance.id, active.map((a) => a.stream.id));
-    const add: GrantedStream[] = active.filter((a) => !leaving.has(a.stream.id)).map(({ stream, epoch }) => ({ ...stream, epoch }));
-    // Back with a smaller capacity than it owns: it must not start more than it can run,
-    // even for a moment. The rest is revoked by this very message (left out of the full
-    // set) and freed when the instance acknowledges it, like any revocation.
-    this.rounds.shed(instance.id, add.splice(hello.capacity).map((s) => s.id));
-    outbox.assign({ full: true, add, remove: [] }, this.fleet.revokingOf(instance.id));
+    outbox.assign({ full: true, add: this.rounds.fullSet(instance.id, hello.capacity), remove: [] }, this.fleet.revokingOf(instance.id));
     this.requestRound();
   }
 
@@ -202,7 +193,8 @@ export class Coordinator {
    */
   heartbeat(session: SessionHandle, instanceId: string, runningStreams: number, metrics: InstanceMetrics | null): boolean {
     const instance = this.current(session, instanceId);
-    if (!instance) return false;
+    // A leader that cannot confirm its leadership renews no lease (README, "Several replicas").
+    if (!instance || !this.authority.mayAct()) return false;
     this.renew(instance);
     this.observer.heartbeat();
     instance.report(runningStreams, metrics);

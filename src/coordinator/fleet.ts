@@ -1,6 +1,7 @@
 import { FleetIndex, type FleetIndexView } from "./fleet-index.js";
 import type { Instance, InstanceView } from "./instance.js";
 import type { MoveReason } from "./round-planner.js";
+import type { SessionOutbox } from "./session-outbox.js";
 import type { CatalogStream, Ownership } from "./types.js";
 
 /** What readers outside the coordinator (admin API, HTTP, metrics) may see of the fleet: nothing here changes it. */
@@ -70,6 +71,16 @@ export class Fleet implements FleetView {
 
   add(instance: Instance): void {
     this.byIdMap.set(instance.id, instance);
+  }
+
+  /** Detaches every open session (the process stops serving); the caller tells each why. Detached first: telling a session anything may end it. */
+  detachAll(): SessionOutbox[] {
+    const outboxes: SessionOutbox[] = [];
+    for (const instance of this.byIdMap.values()) {
+      const outbox = instance.detach();
+      if (outbox) outboxes.push(outbox);
+    }
+    return outboxes;
   }
 
   instancesById(): Instance[] {

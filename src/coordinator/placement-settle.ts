@@ -61,6 +61,16 @@ export class PlacementSettle<K = number> {
     return this.backlog;
   }
 
+  /** heldBack(now), each key mapped by `as` (keys it maps to undefined are left out). */
+  heldBackAs<S>(now: number, as: (key: K) => S | undefined): ReadonlySet<S> {
+    const out = new Set<S>();
+    for (const key of this.heldBack(now)) {
+      const mapped = as(key);
+      if (mapped !== undefined) out.add(mapped);
+    }
+    return out;
+  }
+
   /** True (once) when an open window ended by `now`: a round must place the backlog. */
   closeIfDue(now: number): boolean {
     if (this.openedAt === undefined || now < this.end()) return false;

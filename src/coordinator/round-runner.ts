@@ -11,7 +11,7 @@ import { planRound, type RoundDecision } from "./round-planner.js";
 import { applyRound, returnWithheld, shedOverCapacity } from "./round-sender.js";
 import { roundWrites } from "./round-writes.js";
 import { isEmptyRound, type CoordinatorStore, type StreamOwner } from "./store-port.js";
-import type { AuditEvent } from "./types.js";
+import type { AuditEvent, GrantedStream } from "./types.js";
 
 /** What a RoundRunner works on; shared with the coordinator that owns it. */
 export interface RoundRunnerDeps {
@@ -75,6 +75,21 @@ export class RoundRunner {
   /** Streams beyond an instance's announced capacity: revoked (see shedOverCapacity). */
   shed(instanceId: string, streamIds: string[]): void {
     shedOverCapacity(this.deps.fleet, this.audit, instanceId, streamIds, new Date(this.deps.clock.wallNow()));
+  }
+
+  /**
+   * What a hello's full set gives an instance: its active streams, less those
+   * a round in flight is taking away. Back with a smaller capacity than it
+   * owns, it must not start more than it can run, even for a moment: the rest
+   * is revoked by that very message (left out of the full set) and freed when
+   * the instance acknowledges it, like any revocation.
+   */
+  fullSet(instanceId: string, capacity: number): GrantedStream[] {
+    const active = this.deps.fleet.activeStreamsOf(instanceId);
+    const leaving = this.transfers.withhold(instanceId, active.map((a) => a.stream.id));
+    const add: GrantedStream[] = active.filter((a) => !leaving.has(a.stream.id)).map(({ stream, epoch }) => ({ ...stream, epoch }));
+    this.shed(instanceId, add.splice(capacity).map((s) => s.id));
+    return add;
   }
 
   requestRound(): void {

@@ -63,8 +63,8 @@ export class SessionOutbox {
     return out;
   }
 
-  goAway(reason: string, reconnectAfterMs: number, leaseExtensionMs = 0): void {
-    this.session.sendGoAway(reason, reconnectAfterMs, leaseExtensionMs);
+  goAway(reason: string, reconnectAfterMs: number, leaseExtensionMs = 0, leaderAddress = ""): void {
+    this.session.sendGoAway(reason, reconnectAfterMs, leaseExtensionMs, leaderAddress);
   }
 
   end(reason: EndReason): void {

@@ -55,7 +55,17 @@ export type EndReason =
   | { kind: "superseded"; by: string }
   | { kind: "lease-expired"; leaseTtlMs: number }
   | { kind: "left" }
-  | { kind: "shutdown" };
+  | { kind: "shutdown" }
+  /** This replica does not lead (any more); `leader` is where the leader is believed to be, "" when unknown. */
+  | { kind: "not-leader"; leader: string };
+
+/** Whether this process may act as the leader right now (src/leadership/leadership.ts); a single orchestrator always may. */
+export interface Authority {
+  mayAct(): boolean;
+}
+
+/** A process that is the only orchestrator: it always may act. */
+export const SOLE_AUTHORITY: Authority = { mayAct: () => true };
 
 /**
  * One instance session as a pipe: the gRPC layer implements it by encoding

@@ -5,6 +5,7 @@ import { QUERY_TIMEOUT_MARGIN_MS } from "../config/config.js";
 import { classifyDatabaseError } from "./database-errors.js";
 import { kyselyPool } from "./kysely-pool.js";
 import type { Database } from "./schema.js";
+import type { WriteTerm } from "./write-term.js";
 
 /** The application's handle on PostgreSQL. */
 export type Db = Kysely<Database>;
@@ -30,6 +31,8 @@ export interface DatabaseOptions {
   /** Client-side bound of every query; by default a little above the statement timeout. */
   queryTimeoutMs?: number;
   applicationName?: string;
+  /** The leadership term writes are made for; none: writes are not fenced (tools, tests). */
+  writeTerm?: WriteTerm;
 }
 
 /** The longest wait for a new connection (or a free one when the pool is full). */
@@ -64,7 +67,7 @@ export function createDatabase(options: DatabaseOptions): { db: Db; pool: pg.Poo
   // mid-transaction would be an unhandled 'error' and kill the process. The
   // query in flight still fails, and the transaction is retried.
   pool.on("connect", (client) => client.on("error", () => undefined));
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: kyselyPool(pool, queryTimeoutMs) }) }), pool };
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: kyselyPool(pool, queryTimeoutMs, options.writeTerm) }) }), pool };
 }
 
 /** One round trip on a pooled connection: throws when the database does not answer. */

@@ -5,6 +5,7 @@ import { createDatabase, waitForDatabase, type Db } from "./database.js";
 import { describeDatabaseError } from "./database-errors.js";
 import type { EmbeddedDatabase } from "./embedded-postgres.js";
 import { migrateToLatest } from "./migrate.js";
+import type { WriteTerm } from "./write-term.js";
 
 /** A database ready for use: reachable and migrated. */
 export interface OpenDatabase {
@@ -36,7 +37,7 @@ async function startEmbedded(config: Config, logger: Logger): Promise<EmbeddedDa
  * failure everything it started is stopped again and the error names the
  * database (password hidden) and the cause.
  */
-export async function openDatabase(config: Config, logger: Logger, poolSize: number): Promise<OpenDatabase> {
+export async function openDatabase(config: Config, logger: Logger, poolSize: number, writeTerm?: WriteTerm): Promise<OpenDatabase> {
   const target = config.database;
   let embedded: EmbeddedDatabase | undefined;
   if (target.kind === "url") logger.info({ database: redactUrl(target.url) }, "using external PostgreSQL");
@@ -57,6 +58,7 @@ export async function openDatabase(config: Config, logger: Logger, poolSize: num
       poolSize,
       statementTimeoutMs: config.dbStatementTimeoutMs,
       queryTimeoutMs: config.dbQueryTimeoutMs,
+      ...(writeTerm ? { writeTerm } : {}),
     });
     const { db, pool } = created;
     await waitForDatabase(pool, config.dbConnectTimeoutMs).catch((error: unknown) => {

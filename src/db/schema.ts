@@ -65,7 +65,17 @@ export interface SettingsTable {
   updated_at: Timestamp;
 }
 
+/** The one row naming the current leadership term and its leader (written only by an election). */
+export interface LeadershipTable {
+  id: Generated<boolean>;
+  term: number;
+  leader_address: string;
+  holder: string;
+  elected_at: Date | null;
+}
+
 export interface Database {
+  leadership: LeadershipTable;
   settings: SettingsTable;
   instances: InstancesTable;
   streams: StreamsTable;

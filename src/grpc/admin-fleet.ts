@@ -2,6 +2,7 @@ import type { Coordinator } from "../coordinator/coordinator.js";
 import { MAX_REASON_LENGTH } from "../domain/limits.js";
 import type { AdminServiceServer } from "../gen/orchestrator/v1/admin.js";
 import type { Logger } from "../log/logger.js";
+import type { ReplicaView } from "../leadership/replica-status.js";
 import type { About } from "../status/about.js";
 import { fleetStatus } from "../status/fleet-status.js";
 import { instanceInfo, statusToMessage } from "./admin-mappers.js";
@@ -17,6 +18,7 @@ export function fleetHandlers(
   coordinator: Coordinator,
   logger: Logger,
   about: About,
+  replica: ReplicaView,
 ): Pick<
   AdminServiceServer,
   "getStatus" | "listInstances" | "getInstance" | "drainInstance" | "undrainInstance" | "freezeRebalancing" | "unfreezeRebalancing" | "rebalance"
@@ -33,7 +35,7 @@ export function fleetHandlers(
   };
 
   return {
-    getStatus: unary("GetStatus", logger, async () => statusToMessage(fleetStatus(coordinator, about))),
+    getStatus: unary("GetStatus", logger, async () => statusToMessage(fleetStatus(coordinator, about, replica))),
     listInstances: unary("ListInstances", logger, async () => {
       const cutoff = coordinator.suspectCutoff();
       return { instances: coordinator.view.instancesById().map((e) => instanceInfo(e, coordinator, cutoff)) };

@@ -93,6 +93,8 @@ export function statusToMessage(status: FleetStatus): GetStatusResponse {
     frozenUntil: status.frozenUntil ?? undefined,
     movesLastMinute: status.movesLastMinute,
     role: status.role,
+    term: status.term,
+    leaderAddress: status.leaderAddress,
     version: status.version,
     uptimeSeconds: status.uptimeSeconds,
     startedAt: status.startedAt,

@@ -1,6 +1,7 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { Db } from "../db/database.js";
 import { AdminServiceService, type AdminServiceServer } from "../gen/orchestrator/v1/admin.js";
+import type { ReplicaView } from "../leadership/replica-status.js";
 import type { Logger } from "../log/logger.js";
 import type { About } from "../status/about.js";
 import { catalogHandlers } from "./admin-catalog.js";
@@ -18,11 +19,12 @@ export function adminService(
   logger: Logger,
   about: About,
   callTimeoutMs: number,
+  replica: ReplicaView,
   maxWatchers = WATCH_LIMITS.maxWatchers,
 ): AdminServiceServer {
   const service: AdminServiceServer = {
     ...catalogHandlers(db, coordinator, logger),
-    ...fleetHandlers(coordinator, logger, about),
+    ...fleetHandlers(coordinator, logger, about, replica),
     watchEvents: watchEvents(coordinator.events, { ...WATCH_LIMITS, maxWatchers }),
   };
   return withCallDeadlines(AdminServiceService, service, callTimeoutMs, logger);

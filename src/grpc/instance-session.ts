@@ -25,6 +25,8 @@ function endStatus(reason: EndReason): { code: status; details: string } | undef
       return { code: status.UNAVAILABLE, details: `lease expired: no message for ${reason.leaseTtlMs} ms` };
     case "shutdown":
       return { code: status.UNAVAILABLE, details: "orchestrator shutting down; reconnect" };
+    case "not-leader":
+      return { code: status.UNAVAILABLE, details: `this orchestrator replica is not the leader; ${reason.leader ? `the leader is at ${reason.leader}` : "try another replica"}` };
     case "left":
       return undefined;
   }

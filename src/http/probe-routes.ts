@@ -1,3 +1,4 @@
+import type { ReplicaStatus } from "../leadership/replica-status.js";
 import type { About } from "../status/about.js";
 import type { HttpReply, HttpRoute } from "./http-server.js";
 
@@ -8,6 +9,7 @@ export interface ProbeSources {
   /** The grpc.health.v1 status of the server. */
   grpcStatus(): string;
   about: About;
+  replica: ReplicaStatus;
 }
 
 async function readiness(sources: ProbeSources): Promise<{ ready: boolean; reason?: string; database: string }> {
@@ -19,6 +21,8 @@ async function readiness(sources: ProbeSources): Promise<{ ready: boolean; reaso
     database = `unreachable: ${(error as Error).message}`;
   }
   if (database !== "ok") return { ready: false, reason: `database ${database}`, database };
+  // Instances are sent to the leader only: a standby is alive but not ready.
+  if (sources.replica.role !== "leader") return { ready: false, reason: `${sources.replica.role}: ${sources.replica.describeLeader()}`, database };
   if (grpc !== "SERVING") return { ready: false, reason: `gRPC is ${grpc}`, database };
   return { ready: true, database };
 }
@@ -27,6 +31,9 @@ async function readiness(sources: ProbeSources): Promise<{ ready: boolean; reaso
 export function probeRoutes(sources: ProbeSources): Record<string, HttpRoute> {
   const common = () => ({
     grpc: sources.grpcStatus(),
+    role: sources.replica.role,
+    term: sources.replica.term,
+    leader_address: sources.replica.leaderAddress,
     version: sources.about.version,
     uptime_seconds: Math.round(sources.about.uptimeSeconds()),
   });

@@ -1,5 +1,6 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { OrchestratorMetrics } from "../metrics/metrics.js";
+import type { ReplicaStatus } from "../leadership/replica-status.js";
 import type { About } from "../status/about.js";
 import { fleetStatus, reportedState } from "../status/fleet-status.js";
 import type { HttpReply, HttpRoute } from "./http-server.js";
@@ -13,13 +14,14 @@ const iso = (at: Date | null) => at?.toISOString() ?? null;
  * current_streams, last_heartbeat...) next to the richer ones.
  */
 export function statusRoutes(
-  coordinator: Coordinator,
+  leading: () => Coordinator | undefined,
   metrics: OrchestratorMetrics,
   about: About,
+  replica: ReplicaStatus,
 ): Record<string, HttpRoute> {
   return {
     "/status": (): HttpReply => {
-      const s = fleetStatus(coordinator, about);
+      const s = fleetStatus(leading(), about, replica);
       const currentLoad = s.streams.assigned + s.streams.revoking;
       return {
         status: 200,
@@ -47,6 +49,8 @@ export function statusRoutes(
           frozen_until: s.frozenUntil?.toISOString() ?? null,
           moves_last_minute: s.movesLastMinute,
           role: s.role,
+          term: s.term,
+          leader_address: s.leaderAddress,
           version: s.version,
           started_at: s.startedAt.toISOString(),
           uptime_seconds: s.uptimeSeconds,
@@ -55,6 +59,9 @@ export function statusRoutes(
       };
     },
     "/instances": (): HttpReply => {
+      const coordinator = leading();
+      // Only the leader knows the fleet; a standby names it.
+      if (!coordinator) return { status: 503, body: { error: `this replica is ${replica.role}; ${replica.describeLeader()}`, role: replica.role, leader_address: replica.leaderAddress } };
       const cutoff = coordinator.suspectCutoff();
       const instances = coordinator.view.instancesById().map((e) => {
         const state = reportedState(e);

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { CoordinatorObserver, DatabaseOperation } from "../coordinator/observer.js";
 import type { RoundDecision } from "../coordinator/round-planner.js";
+import type { ReplicaView } from "../leadership/replica-status.js";
 import type { About } from "../status/about.js";
 import { fleetStatus } from "../status/fleet-status.js";
 
@@ -56,13 +57,24 @@ export class OrchestratorMetrics implements CoordinatorObserver {
     collectDefaultMetrics({ register: this.registry, prefix: "finger_" });
   }
 
+  /** This replica's role and term, read at scrape time (a standby has no coordinator to watch). */
+  watchReplica(replica: ReplicaView): void {
+    const registers = [this.registry];
+    new Gauge({ name: "finger_leader", help: "1 while this replica leads, 0 while it stands by or stepped down", registers, collect() {
+      this.set(replica.role === "leader" ? 1 : 0);
+    } });
+    new Gauge({ name: "finger_leadership_term", help: "The leadership term this replica leads, or the latest it read as a standby", registers, collect() {
+      this.set(replica.term);
+    } });
+  }
+
   /** Registers the gauges that read the coordinator at scrape time. */
-  watch(coordinator: Coordinator, about: About): void {
+  watch(coordinator: Coordinator, about: About, replica: ReplicaView): void {
     // One scrape reads several gauges; compute the O(instances + streams) summary once per scrape.
     let cached: { at: number; value: ReturnType<typeof fleetStatus> } | undefined;
     const status = () => {
       const now = performance.now();
-      if (!cached || now - cached.at > 100) cached = { at: now, value: fleetStatus(coordinator, about) };
+      if (!cached || now - cached.at > 100) cached = { at: now, value: fleetStatus(coordinator, about, replica) };
       return cached.value;
     };
     const registers = [this.registry];

@@ -1,5 +1,7 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { InstanceView } from "../coordinator/instance.js";
+import type { Role } from "../leadership/leadership.js";
+import type { ReplicaView } from "../leadership/replica-status.js";
 import type { About } from "./about.js";
 
 /** How operators see an instance: its state, with draining shown in place of connected (the proto's InstanceState). */
@@ -21,16 +23,22 @@ export interface FleetStatus {
   frozen: boolean;
   frozenUntil: Date | null;
   movesLastMinute: number;
-  role: "leader";
+  role: Role;
+  term: number;
+  leaderAddress: string;
   version: string;
   startedAt: Date;
   uptimeSeconds: number;
 }
 
 /** Summarises the coordinator's fleet; O(instances + streams). */
-export function fleetStatus(coordinator: Coordinator, about: About): FleetStatus {
-  const { view } = coordinator;
+export function fleetStatus(coordinator: Coordinator | undefined, about: About, replica: ReplicaView): FleetStatus {
+  const replicaFields = { role: replica.role, term: replica.term, leaderAddress: replica.leaderAddress, version: about.version, startedAt: about.startedAt, uptimeSeconds: Math.floor(about.uptimeSeconds()) };
   const instances = { total: 0, connected: 0, disconnected: 0, draining: 0, dead: 0 };
+  const streams = { total: 0, enabled: 0, assigned: 0, unassigned: 0, revoking: 0 };
+  // A standby holds no fleet: it reports who it is and who leads.
+  if (!coordinator) return { instances, totalCapacity: 0, reportedRunning: 0, streams, loadPercentage: 0, frozen: false, frozenUntil: null, movesLastMinute: 0, ...replicaFields };
+  const { view } = coordinator;
   let totalCapacity = 0;
   let reportedRunning = 0;
   for (const entry of view.instances()) {
@@ -41,7 +49,6 @@ export function fleetStatus(coordinator: Coordinator, about: About): FleetStatus
     if (state === "connected") totalCapacity += entry.capacity;
     if (entry.live) reportedRunning += entry.runningStreams;
   }
-  const streams = { total: 0, enabled: 0, assigned: 0, unassigned: 0, revoking: 0 };
   for (const stream of view.catalog.values()) {
     streams.total++;
     if (!stream.enabled) continue;
@@ -61,9 +68,6 @@ export function fleetStatus(coordinator: Coordinator, about: About): FleetStatus
     frozen: coordinator.freeze !== undefined,
     frozenUntil: coordinator.freeze?.until ?? null,
     movesLastMinute: coordinator.movesLastMinute(),
-    role: "leader",
-    version: about.version,
-    startedAt: about.startedAt,
-    uptimeSeconds: Math.floor(about.uptimeSeconds()),
+    ...replicaFields,
   };
 }

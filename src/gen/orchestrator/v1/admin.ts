@@ -183,11 +183,20 @@ export interface GetStatusResponse {
     | undefined;
   /** Streams that changed owner in the last 60 seconds. */
   movesLastMinute: number;
-  /** "leader" while this replica schedules. */
+  /**
+   * "leader" while this replica schedules, "standby" while it waits for the
+   * leader lock (the fleet fields are then empty), "stepped-down" once it lost it.
+   */
   role: string;
   version: string;
   uptimeSeconds: number;
-  startedAt?: Date | undefined;
+  startedAt?:
+    | Date
+    | undefined;
+  /** The leadership term this replica leads, or the latest it has read as a standby. */
+  term: number;
+  /** The leader's advertised address (ADVERTISE_ADDRESS); empty when unknown. */
+  leaderAddress: string;
 }
 
 /** InstanceInfo describes one instance. */
@@ -790,6 +799,8 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     version: "",
     uptimeSeconds: 0,
     startedAt: undefined,
+    term: 0,
+    leaderAddress: "",
   };
 }
 
@@ -827,6 +838,12 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.startedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(90).fork()).join();
+    }
+    if (message.term !== 0) {
+      writer.uint32(96).uint64(message.term);
+    }
+    if (message.leaderAddress !== "") {
+      writer.uint32(106).string(message.leaderAddress);
     }
     return writer;
   },
@@ -932,6 +949,22 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.leaderAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -985,6 +1018,12 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : isSet(object.started_at)
         ? fromJsonTimestamp(object.started_at)
         : undefined,
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      leaderAddress: isSet(object.leaderAddress)
+        ? globalThis.String(object.leaderAddress)
+        : isSet(object.leader_address)
+        ? globalThis.String(object.leader_address)
+        : "",
     };
   },
 
@@ -1023,6 +1062,12 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.startedAt !== undefined) {
       obj.startedAt = message.startedAt.toISOString();
     }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.leaderAddress !== "") {
+      obj.leaderAddress = message.leaderAddress;
+    }
     return obj;
   },
 
@@ -1046,6 +1091,8 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.version = object.version ?? "";
     message.uptimeSeconds = object.uptimeSeconds ?? 0;
     message.startedAt = object.startedAt ?? undefined;
+    message.term = object.term ?? 0;
+    message.leaderAddress = object.leaderAddress ?? "";
     return message;
   },
 };

@@ -1,0 +1,40 @@
+import { status, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from "@grpc/grpc-js";
+import { AdminServiceService, type AdminServiceServer } from "../gen/orchestrator/v1/admin.js";
+import type { ConnectRequest } from "../gen/orchestrator/v1/orchestrator.js";
+import type { ReplicaStatus } from "../leadership/replica-status.js";
+import type { About } from "../status/about.js";
+import { fleetStatus } from "../status/fleet-status.js";
+import { statusToMessage } from "./admin-mappers.js";
+import { encodeResponse } from "./connect-service.js";
+
+/**
+ * A replica that does not lead answers an instance's Connect at once: a
+ * go_away naming the leader (the instance tries it next), then UNAVAILABLE.
+ */
+export function standbyConnect(call: ServerDuplexStream<ConnectRequest, Buffer>, replica: ReplicaStatus): void {
+  const goAway = { reason: replica.role === "standby" ? "standby" : "not the leader", reconnectAfterMs: 0, leaseExtensionMs: 0, leaderAddress: replica.leaderAddress };
+  // A client that closes at once must not turn its reset into an unhandled error.
+  call.on("error", () => undefined);
+  call.write(encodeResponse({ msg: { $case: "goAway", value: goAway } }), () => {
+    call.emit("error", { code: status.UNAVAILABLE, details: `this orchestrator replica is ${replica.role}; ${replica.describeLeader()}` });
+  });
+}
+
+/**
+ * AdminService on a replica that does not lead. Only the leader holds the
+ * fleet and may write, so every call but GetStatus (this replica's role, the
+ * term and the leader) is UNAVAILABLE naming the leader, for the caller to
+ * ask there.
+ */
+export function standbyAdmin(replica: ReplicaStatus, about: About): AdminServiceServer {
+  const refusal = () => ({ code: status.UNAVAILABLE, details: `this orchestrator replica is ${replica.role}, not the leader; ${replica.describeLeader()}` });
+  const handlers: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(AdminServiceService)) {
+    handlers[name] = method.responseStream
+      ? (call: ServerWritableStream<unknown, unknown>) => call.emit("error", refusal())
+      : (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => callback(refusal());
+  }
+  handlers.getStatus = (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) =>
+    callback(null, statusToMessage(fleetStatus(undefined, about, replica)));
+  return handlers as unknown as AdminServiceServer;
+}
