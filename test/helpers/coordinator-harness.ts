@@ -128,6 +128,8 @@ export class CoordinatorHarness {
   readonly options: CoordinatorOptions;
   coordinator: Coordinator;
   readonly instances: FakeInstance[] = [];
+  /** Whether the coordinator may act as the leader (a test turns it off to play a leader whose lease ran out). */
+  acting = true;
 
   constructor(options: Partial<CoordinatorOptions> = {}, private readonly observer?: CoordinatorObserver) {
     this.options = { ...HARNESS_OPTIONS, ...options };
@@ -135,7 +137,7 @@ export class CoordinatorHarness {
   }
 
   private create(): Coordinator {
-    return new Coordinator(this.store, this.options, createLogger({ level: "silent", format: "json" }), this.clock, this.observer);
+    return new Coordinator(this.store, this.options, createLogger({ level: "silent", format: "json" }), this.clock, this.observer, { mayAct: () => this.acting });
   }
 
   /** Puts `count` enabled streams s-000... in the catalog (before start, or tell the coordinator). */
@@ -166,6 +168,15 @@ export class CoordinatorHarness {
     this.instances.splice(0);
     this.coordinator = this.create();
     await this.coordinator.start();
+    await this.settle();
+  }
+
+  /** A new leader takes over on the same store: the old coordinator just stops acting (nothing more from it), the new one waits `takeoverMs` longer for owners. */
+  async takeOver(takeoverMs: number): Promise<void> {
+    this.coordinator.stepDown("");
+    this.instances.splice(0);
+    this.coordinator = this.create();
+    await this.coordinator.start(takeoverMs);
     await this.settle();
   }
 

@@ -18,6 +18,8 @@ describe("two replicas on one database", () => {
     const a = await startTestOrchestrator(replica("a"), database);
     let b: Awaited<ReturnType<typeof startTestOrchestrator>> | undefined;
     try {
+      // start() returns once the ports are bound; the election follows at once, in the background.
+      assert.ok(await pollUntil(async () => (await json(`${a.httpBase}/readyz`)).status === 200, 5_000), "the first replica leads");
       b = await startTestOrchestrator(replica("b"), database);
       const leader = await json(`${a.httpBase}/readyz`);
       assert.equal(leader.status, 200);
