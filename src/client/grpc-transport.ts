@@ -1,6 +1,8 @@
 import { credentials as grpcCredentials, Metadata, type ChannelCredentials, type ChannelOptions } from "@grpc/grpc-js";
 import { OrchestratorServiceClient } from "../gen/orchestrator/v1/orchestrator.js";
-import type { ConnectCall, ConnectTransport } from "./types.js";
+import { endpointKey } from "./address-resolver.js";
+import { joinHostPort, splitHostPort } from "./orchestrator-addresses.js";
+import type { ConnectCall, ConnectTransport, Endpoint } from "./types.js";
 
 /**
  * Keepalive pings notice a silently dead connection (NAT timeout, VPN drop) that would
@@ -21,23 +23,45 @@ export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   "grpc.max_reconnect_backoff_ms": 1_000,
 };
 
-/** The real transport: one channel to the orchestrator, a Connect call per session, each with `metadata` (the token). */
+/**
+ * The channel options that dial one record of a host name as if dialling the name: TLS checks
+ * the certificate against the name (and sends it as SNI), and the calls' authority names it.
+ */
+export function endpointChannelOptions(endpoint: Endpoint): ChannelOptions {
+  if (endpoint.serverName === undefined) return {};
+  const port = splitHostPort(endpoint.address)?.port;
+  return {
+    "grpc.ssl_target_name_override": endpoint.serverName,
+    "grpc.default_authority": port === undefined ? endpoint.serverName : joinHostPort(endpoint.serverName, port),
+  };
+}
+
+/**
+ * The real transport: a channel to the endpoint of the call being opened, a Connect call per
+ * session, each with `metadata` (the token). One channel at a time: moving to another endpoint
+ * closes the previous one, so a client keeps one connection, as with a single address.
+ */
 export function createGrpcTransport(
   address: string,
   credentials: ChannelCredentials = grpcCredentials.createInsecure(),
   channelOptions: ChannelOptions = {},
   metadata: Metadata = new Metadata(),
 ): ConnectTransport {
-  let client: OrchestratorServiceClient | undefined;
+  let channel: { key: string; client: OrchestratorServiceClient } | undefined;
   return {
-    open(): ConnectCall {
-      // Created on first use so constructing an InstanceClient has no side effects.
-      client ??= new OrchestratorServiceClient(address, credentials, { ...DEFAULT_CHANNEL_OPTIONS, ...channelOptions });
-      return client.connect(metadata.clone());
+    open(endpoint: Endpoint = { address }): ConnectCall {
+      const key = endpointKey(endpoint);
+      if (channel?.key !== key) {
+        channel?.client.close();
+        // Created on first use so constructing an InstanceClient has no side effects. The caller's options win.
+        const options = { ...DEFAULT_CHANNEL_OPTIONS, ...endpointChannelOptions(endpoint), ...channelOptions };
+        channel = { key, client: new OrchestratorServiceClient(endpoint.address, credentials, options) };
+      }
+      return channel.client.connect(metadata.clone());
     },
     close(): void {
-      client?.close();
-      client = undefined;
+      channel?.client.close();
+      channel = undefined;
     },
   };
 }

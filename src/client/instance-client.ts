@@ -2,14 +2,14 @@ import { EventEmitter } from "node:events";
 import { status } from "@grpc/grpc-js";
 import { pino, type Logger } from "pino";
 import type { Hello, Welcome } from "../gen/orchestrator/v1/orchestrator.js";
-import { AssignmentApplier, type ApplyResult } from "./assignment-applier.js";
-import { Backoff } from "./backoff.js";
+import { describeEndpoint } from "./address-resolver.js";
+import type { AddressRotation } from "./address-rotation.js";
+import { AssignmentApplier } from "./assignment-applier.js";
 import { classifyDisconnect } from "./disconnect-policy.js";
-import { createGrpcTransport } from "./grpc-transport.js";
-import { callMetadata, channelCredentials } from "./connection-security.js";
 import { LeaseWatchdog } from "./lease-watchdog.js";
+import { orchestratorRoute } from "./orchestrator-route.js";
 import { Session, type SessionEnd } from "./session.js";
-import type { ConnectTransport, InstanceClientEvents, InstanceClientOptions, RunningStream } from "./types.js";
+import type { ConnectTransport, Endpoint, InstanceClientEvents, InstanceClientOptions, RunningStream } from "./types.js";
 import { validateOptions } from "./validate-options.js";
 
 type State = "new" | "running" | "stopped" | "closing" | "closed";
@@ -30,7 +30,8 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
   readonly #options: InstanceClientOptions;
   readonly #log: Logger;
   readonly #applier: AssignmentApplier;
-  readonly #backoff: Backoff;
+  readonly #addresses: readonly string[];
+  readonly #rotation: AddressRotation;
   readonly #watchdog: LeaseWatchdog;
   readonly #transport: ConnectTransport;
   readonly #welcomeTimeoutMs: number;
@@ -56,13 +57,10 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
       onEpochChange: options.onEpochChange,
       logger: this.#log,
     });
-    this.#backoff = new Backoff(options.backoff);
+    ({ addresses: this.#addresses, rotation: this.#rotation, transport: this.#transport } = orchestratorRoute(options, this.#log));
     this.#watchdog = new LeaseWatchdog(() => {
       this.#leaseExpired().catch((error: unknown) => this.#log.error({ err: error }, "stopping streams after lease loss failed"));
     });
-    this.#transport =
-      options.transport ??
-      createGrpcTransport(options.address, options.credentials ?? channelCredentials(options.tls ? { tls: options.tls } : {}), options.channelOptions, callMetadata(options.token === undefined ? {} : { token: options.token }));
     this.#welcomeTimeoutMs = options.welcomeTimeoutMs ?? 15_000;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 2_000;
   }
@@ -77,6 +75,11 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
     return this.connected ? this.#session?.sessionId : undefined;
   }
 
+  /** The address of the orchestrator being dialled or connected to (the leader, once welcomed); undefined before `start()`. */
+  get address(): string | undefined {
+    return this.#rotation.current?.address;
+  }
+
   /** True between a welcome and the end of its session. */
   get connected(): boolean {
     return this.#session?.welcomed === true && this.#session.open;
@@ -87,7 +90,7 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
     if (this.#state === "closing" || this.#state === "closed") throw new Error("InstanceClient is closed");
     if (this.#state !== "new") return;
     this.#state = "running";
-    this.#log.info({ address: this.#options.address }, "connecting to the orchestrator");
+    this.#log.info({ addresses: this.#addresses }, "connecting to the orchestrator");
     this.#loop = this.#run().catch((error: unknown) => {
       // The loop is written not to throw; if it does anyway, surface it rather than lose it.
       this.#log.error({ err: error }, "connect loop crashed");
@@ -128,11 +131,12 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
     while (this.#state === "running") {
       // A hello must report a settled running set, not one half-way through an assignment.
       await this.#applier.idle();
+      const endpoint = await this.#rotation.take();
       if (this.#state !== "running") return;
-      const end = await this.#runSession();
+      const end = await this.#runSession(endpoint);
       const level = end.sessionId !== undefined && this.#state === "running" ? "warn" : "debug";
-      this.#log[level]({ code: end.code, details: end.details }, "disconnected");
-      this.#notify("disconnected", { code: end.code, details: end.details, sessionId: end.sessionId });
+      this.#log[level]({ code: end.code, details: end.details, address: describeEndpoint(endpoint) }, "disconnected");
+      this.#notify("disconnected", { code: end.code, details: end.details, sessionId: end.sessionId, address: endpoint.address });
       if (this.#state !== "running") return;
       const delay = await this.#afterSession(end);
       if (delay === undefined || this.#state !== "running") return;
@@ -141,10 +145,11 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
     }
   }
 
-  async #runSession(): Promise<SessionEnd> {
+  async #runSession(endpoint: Endpoint): Promise<SessionEnd> {
     let session: Session;
+    this.#log.debug({ address: describeEndpoint(endpoint) }, "dialling the orchestrator");
     try {
-      session = new Session(this.#transport.open(), {
+      session = new Session(this.#transport.open(endpoint), {
         hello: this.#hello(),
         applier: this.#applier,
         logger: this.#log,
@@ -152,7 +157,7 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
         welcomeTimeoutMs: this.#welcomeTimeoutMs,
         goAwayTimeoutMs: this.#closeTimeoutMs,
         onWelcome: (welcome) => this.#onWelcome(welcome),
-        onApplied: (result, acked) => this.#onApplied(result, acked),
+        onApplied: (result, acked) => this.#notify("assignment", { ...result, acked }),
         onRenewed: (at) => this.#renewed(at),
       });
     } catch (error) {
@@ -180,18 +185,16 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
 
   #onWelcome(welcome: Welcome): void {
     this.#leaseTtlMs = welcome.leaseTtlMs;
-    this.#backoff.reset();
+    this.#rotation.welcomed();
     this.#armLease();
-    this.#log.info({ sessionId: welcome.sessionId, leaseTtlMs: welcome.leaseTtlMs, reconnectGraceMs: welcome.reconnectGraceMs }, "connected");
+    const endpoint = this.#rotation.current!;
+    this.#log.info({ sessionId: welcome.sessionId, address: describeEndpoint(endpoint), leaseTtlMs: welcome.leaseTtlMs, reconnectGraceMs: welcome.reconnectGraceMs }, "connected");
     this.#notify("welcome", {
       sessionId: welcome.sessionId,
+      address: endpoint.address,
       heartbeatIntervalMs: welcome.heartbeatIntervalMs,
       leaseTtlMs: welcome.leaseTtlMs,
     });
-  }
-
-  #onApplied(result: ApplyResult, acked: boolean): void {
-    this.#notify("assignment", { ...result, acked });
   }
 
   /** The server acknowledged a message that left at `at` (monotonic): the lease runs from there. */
@@ -221,7 +224,8 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
     }
     switch (classifyDisconnect({ ...end, goAwayAfterMs: end.goAway?.reconnectAfterMs })) {
       case "go-away":
-        return end.goAway?.reconnectAfterMs ?? 0;
+      case "retry":
+        return this.#rotation.after({ welcomed: end.sessionId !== undefined, goAway: end.goAway });
       case "superseded":
         return this.#superseded(end.details);
       case "rejected":
@@ -230,8 +234,6 @@ export class InstanceClient extends EventEmitter<InstanceClientEvents> {
         this.#notify("rejected", { details: end.details });
         this.#emitError(new Error(`orchestrator rejected the hello: ${end.details}`));
         return undefined;
-      case "retry":
-        return this.#backoff.next();
     }
   }
 

@@ -81,6 +81,10 @@ export class Session {
     this.#log = deps.logger;
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
     call.on("data", (message) => {
+      // Kept on arrival, not when its turn comes: a standby or a deposed leader ends the call right
+      // after its go_away, and the leader it names (or a restart's lease extension) must outlive
+      // the messages the end drops.
+      if (message.msg?.$case === "goAway" && this.#open) this.#goAway = message.msg.value;
       this.#inbound.run(() => this.#handle(message)).catch((error: unknown) => {
         this.#log.error({ err: error }, "handling a message from the orchestrator failed");
       });
@@ -179,7 +183,7 @@ export class Session {
   }
 
   #onGoAway(goAway: GoAway): void {
-    this.#log.info({ reason: goAway.reason, reconnectAfterMs: goAway.reconnectAfterMs }, "orchestrator sent go_away");
+    this.#log.info({ reason: goAway.reason, reconnectAfterMs: goAway.reconnectAfterMs, leaderAddress: goAway.leaderAddress || undefined }, "orchestrator sent go_away");
     this.#goAway = goAway;
     this.#halfClose();
     this.#closeTimer = setTimeout(

@@ -1,6 +1,7 @@
 import type { ChannelCredentials, ChannelOptions, StatusObject } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { ConnectRequest, ConnectResponse, SystemMetrics } from "../gen/orchestrator/v1/orchestrator.js";
+import type { HostResolver } from "./address-resolver.js";
 import type { ClientTls } from "./connection-security.js";
 
 /** A radio stream this instance runs, as granted by the orchestrator. */
@@ -63,17 +64,39 @@ export interface ConnectCall {
   on(event: "error", listener: (error: Error) => void): this;
 }
 
-/** Opens Connect calls. The default talks gRPC to `address`; tests and simulators may pass a fake. */
+/** One place to dial: a configured address, a leader's address a replica named, or one record of a name. */
+export interface Endpoint {
+  /** `host:port` to connect to. */
+  readonly address: string;
+  /**
+   * Set when `address` is one of several records a host name resolved to: that name, which TLS
+   * checks the certificate against and the call's authority names, as when dialling the name.
+   */
+  readonly serverName?: string;
+}
+
+/** Opens Connect calls. The default talks gRPC to the orchestrator; tests and simulators may pass a fake. */
 export interface ConnectTransport {
-  open(): ConnectCall;
+  /** Opens a call to `endpoint` (a transport bound to one place may ignore it). */
+  open(endpoint?: Endpoint): ConnectCall;
   /** Releases the channel; called once by `close()`. */
   close(): void;
 }
 
 /** Options of {@link InstanceClient}. */
 export interface InstanceClientOptions {
-  /** Orchestrator address, `host:port`. */
-  address: string;
+  /**
+   * Orchestrator address, `host:port`; or, for several replicas (one leader, standbys), several:
+   * an array or a comma-separated string ("a:50051,b:50051"). They are tried in order until one
+   * welcomes the instance; a replica that names the leader in its go_away is tried next. A host
+   * name with several address records counts as one address per record.
+   */
+  address: string | readonly string[];
+  /**
+   * Resolves host names to their address records (each cycle through the addresses). Default: the
+   * system's resolver; with a `transport` of your own, none (addresses are passed to it as given).
+   */
+  resolver?: HostResolver;
   /** Unique, stable id of this instance (1 to 128 characters). */
   instanceId: string;
   /** The most streams this instance takes at once (integer, 0 to 10000). */
@@ -115,13 +138,15 @@ export interface InstanceClientOptions {
   logger?: Logger;
   /** grpc-js channel options, merged over the client's keepalive defaults. */
   channelOptions?: ChannelOptions;
-  /** Replaces the gRPC transport (then `address`, `credentials` and `channelOptions` are unused). */
+  /** Replaces the gRPC transport (then `credentials` and `channelOptions` are unused, and its `open` gets each endpoint). */
   transport?: ConnectTransport;
 }
 
 /** Payload of the `welcome` event. */
 export interface WelcomeEvent {
   sessionId: string;
+  /** The address that welcomed the instance (the leader). */
+  address: string;
   heartbeatIntervalMs: number;
   leaseTtlMs: number;
 }
@@ -153,6 +178,8 @@ export interface DisconnectedEvent {
   details: string;
   /** The session that ended, when it had been welcomed. */
   sessionId?: string;
+  /** The address the call went to. */
+  address: string;
 }
 
 /** Events of {@link InstanceClient}. */

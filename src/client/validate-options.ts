@@ -3,6 +3,7 @@ import type { InstanceClientOptions } from "./types.js";
 import { resolveBackoff } from "./backoff.js";
 import { idProblem } from "../domain/ids.js";
 import { MAX_CAPACITY } from "../domain/limits.js";
+import { parseAddresses } from "./orchestrator-addresses.js";
 
 function check(ok: boolean, message: string): void {
   if (!ok) throw new TypeError(`InstanceClient: ${message}`);
@@ -17,7 +18,12 @@ function isDelay(value: number | undefined, min = 0): boolean {
  * the client misbehave, at construction time rather than as a `rejected` event later.
  */
 export function validateOptions(o: InstanceClientOptions): void {
-  check(typeof o.address === "string" && o.address.length > 0, "address must be a non-empty host:port");
+  try {
+    parseAddresses(o.address);
+  } catch (error) {
+    check(false, (error as Error).message);
+  }
+  check(o.resolver === undefined || typeof o.resolver === "function", "resolver must be a function");
   check(o.token === undefined || (typeof o.token === "string" && isBearerToken(o.token)), `token ${BEARER_TOKEN_RULE}`);
   check(typeof o.instanceId === "string" && idProblem(o.instanceId) === undefined,
     `instanceId ${typeof o.instanceId === "string" ? idProblem(o.instanceId) : "must be a string"}`);

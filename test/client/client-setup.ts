@@ -18,7 +18,7 @@ export function setup(overrides: Partial<InstanceClientOptions> = {}) {
   const started: RunningStream[] = [];
   const stopped: Array<[string, StopReason]> = [];
   const client = new InstanceClient({
-    address: "fake:0",
+    address: "fake:1",
     instanceId: "finger_app_1",
     capacity: 10,
     labels: { region: "eu" },

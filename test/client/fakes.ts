@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import { Metadata, status } from "@grpc/grpc-js";
-import type { ConnectCall, ConnectTransport } from "../../src/client/index.js";
+import type { ConnectCall, ConnectTransport, Endpoint } from "../../src/client/index.js";
 import type { ConnectRequest, ConnectResponse, Stream } from "../../src/gen/orchestrator/v1/orchestrator.js";
 import { waitUntil } from "../helpers/wait.js";
 
@@ -18,6 +18,11 @@ export class FakeCall extends EventEmitter implements ConnectCall {
   finished = false;
   /** Like the orchestrator, end the call with OK once the client half-closes. */
   finishOnHalfClose = true;
+
+  /** `endpoint`: where the client opened the call. */
+  constructor(readonly endpoint?: Endpoint) {
+    super();
+  }
 
   write(message: ConnectRequest, callback?: (error: Error | null | undefined) => void): boolean {
     // A real grpc-js stream errors on write after end; the client must never do it.
@@ -53,6 +58,22 @@ export class FakeCall extends EventEmitter implements ConnectCall {
     this.send({ $case: "assignment", value: { seq, full, add, remove } });
   }
 
+  /** The orchestrator sends go_away; a standby's, or a deposed leader's, may name the leader. */
+  goAway(reason: string, leaderAddress = "", reconnectAfterMs = 0, leaseExtensionMs = 0): void {
+    this.send({ $case: "goAway", value: { reason, reconnectAfterMs, leaseExtensionMs, leaderAddress } });
+  }
+
+  /**
+   * Answers as a standby replica does: go_away naming the leader (or no one), then UNAVAILABLE.
+   * On the next turn, as from the network, so that it may be called as soon as the call opens.
+   */
+  standby(leaderAddress = ""): void {
+    setImmediate(() => {
+      this.goAway("standby", leaderAddress);
+      this.finish(status.UNAVAILABLE, `standby replica; the leader is ${leaderAddress || "unknown"}`);
+    });
+  }
+
   /** The call ends with a status, asynchronously like grpc-js. */
   finish(code: number, details = ""): void {
     if (this.finished) return;
@@ -85,8 +106,8 @@ export class FakeTransport implements ConnectTransport {
   /** Called on every new call, e.g. to end it at once. */
   onOpen: ((call: FakeCall) => void) | undefined;
 
-  open(): FakeCall {
-    const call = new FakeCall();
+  open(endpoint?: Endpoint): FakeCall {
+    const call = new FakeCall(endpoint);
     this.calls.push(call);
     this.onOpen?.(call);
     return call;
@@ -94,6 +115,11 @@ export class FakeTransport implements ConnectTransport {
 
   close(): void {
     this.closed = true;
+  }
+
+  /** Where each call was opened, in order. */
+  addresses(): Array<string | undefined> {
+    return this.calls.map((call) => call.endpoint?.address);
   }
 
   /** Waits for the call with this index (0-based) to be opened. */

@@ -79,7 +79,7 @@ describe("InstanceClient", () => {
       [{ streamId: "a", epoch: 1 }, { streamId: "b", epoch: 1 }],
     );
     assert.deepEqual(s.stopped, [], "streams keep running while disconnected");
-    assert.deepEqual(s.events.disconnected[0], { code: status.UNAVAILABLE, details: "connection reset", sessionId: "s1" });
+    assert.deepEqual(s.events.disconnected[0], { code: status.UNAVAILABLE, details: "connection reset", sessionId: "s1", address: "fake:1" });
 
     second.welcome("s2");
     second.assign(1, true, [stream("a", 2), stream("c", 2)]);
