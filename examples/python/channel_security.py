@@ -49,12 +49,19 @@ class ChannelSecurity:
         """What every call carries: the token, if any."""
         return (("authorization", f"Bearer {self.token}"),) if self.token else ()
 
-    def open_channel(self, target: str) -> grpc.Channel:
+    def open_channel(self, target: str, server_name: Optional[str] = None) -> grpc.Channel:
+        """``server_name``: the host name ``target`` (one of its address records) stands for;
+        TLS checks the certificate against it, and the calls' authority names it."""
+        options = list(CHANNEL_OPTIONS)
+        if server_name:
+            options.append(("grpc.default_authority", f"{server_name}:{target.rpartition(':')[2]}"))
+            if self.tls:
+                options.append(("grpc.ssl_target_name_override", server_name))
         if not self.tls:
-            return grpc.insecure_channel(target, CHANNEL_OPTIONS)
+            return grpc.insecure_channel(target, options)
         credentials = grpc.ssl_channel_credentials(
             root_certificates=self.ca, private_key=self.key, certificate_chain=self.cert)
-        return grpc.secure_channel(target, credentials, CHANNEL_OPTIONS)
+        return grpc.secure_channel(target, credentials, options)
 
 
 def check_token(token: str, field: str = "token") -> None:

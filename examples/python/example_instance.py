@@ -3,7 +3,8 @@
 
 Configured with the environment names fingerv7 deployments already use:
   ORCHESTRATOR_URL or ORCHESTRATOR_ADDRESS  host:port, http(s)://host:port or grpc(s)://host:port;
-                                             https:// and grpcs:// mean TLS (port 443, else 50051)
+                                             https:// and grpcs:// mean TLS (port 443, else 50051);
+                                             several replicas' separated by commas, tried in order
   ORCHESTRATOR_TOKEN                          this instance's token, sent as authorization: Bearer
   ORCHESTRATOR_CA_FILE                        PEM CA to trust instead of the default roots (TLS on)
   ORCHESTRATOR_CERT_FILE, ORCHESTRATOR_KEY_FILE  client certificate and key, for mutual TLS
@@ -23,7 +24,7 @@ import socket
 import sys
 import time
 
-from orchestrator_client import HelloRejected, OrchestratorClient, Stream, parse_target, security_from_env
+from orchestrator_client import HelloRejected, OrchestratorClient, Stream, parse_targets, security_from_env
 from orchestrator_types import check_return_within_ms
 
 VERSION = "python-example/0.1.0"
@@ -49,12 +50,13 @@ def config_from_env(env: dict[str, str]) -> dict:
     """Reads the legacy variables and the security ones; raises ValueError naming the one that is wrong."""
     name = "ORCHESTRATOR_URL" if env.get("ORCHESTRATOR_URL") else "ORCHESTRATOR_ADDRESS"
     try:
-        target, tls = parse_target(env.get(name) or "localhost:50051")
+        targets, tls = parse_targets(env.get(name) or "localhost:50051")
     except ValueError as error:
         raise ValueError(f"{name}: {error}") from None
     security = security_from_env(env, tls)
-    if target.endswith(":8080"):
-        log.warning("%s is the orchestrator's HTTP port; instances connect to its gRPC port (50051)", target)
+    for target in targets:
+        if target.endswith(":8080"):
+            log.warning("%s is the orchestrator's HTTP port; instances connect to its gRPC port (50051)", target)
     instance_id = env.get("INSTANCE_ID") or env.get("SERVER_ID")
     if not instance_id:
         raise ValueError("INSTANCE_ID (or SERVER_ID) must be set, e.g. finger_app_1")
@@ -66,7 +68,7 @@ def config_from_env(env: dict[str, str]) -> dict:
     if capacity < 0:
         raise ValueError(f"MAX_STREAMS must be 0 or more, got {capacity}")
     return_within_ms = check_return_within_ms(env.get("LEAVE_RETURN_WITHIN_MS", "60000"), "LEAVE_RETURN_WITHIN_MS")
-    return {"target": target, "security": security, "instance_id": instance_id,
+    return {"target": ",".join(targets), "security": security, "instance_id": instance_id,
             "capacity": capacity, "stop_seconds": stop_seconds, "return_within_ms": return_within_ms}
 
 

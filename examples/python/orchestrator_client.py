@@ -9,20 +9,21 @@ another), one per session sends heartbeats; ``serve()`` keeps the main thread fo
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import queue
-import random
 import signal
 import threading
 import time
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Sequence, Union
 
 from orchestrator_stubs import grpc, pb, pb_grpc  # first: it says how to fix a missing grpcio
 from channel_security import ChannelSecurity, security_from_env  # noqa: F401 (re-exported)
+from orchestrator_addresses import AddressRotation, Endpoint, Resolver, system_resolver
+from running_streams import RunningStreams
 from system_metrics import Metrics, SystemMetrics
 # Re-exported: workers import these from here.
-from orchestrator_types import DEFAULT_PORT, HelloRejected, Stream, check_return_within_ms, parse_target  # noqa: F401
+from orchestrator_types import (DEFAULT_PORT, HelloRejected, Stream, check_return_within_ms,  # noqa: F401
+                                parse_target, parse_targets)
 
 log = logging.getLogger("orchestrator_client")
 
@@ -32,7 +33,8 @@ _HALF_CLOSE = object()  # put in a session's outbox to end the request stream
 class _Session:
     """One Connect call: an outbox the gRPC request iterator drains, plus what the server said."""
 
-    def __init__(self, hello: pb.Hello):
+    def __init__(self, hello: pb.Hello, endpoint: Endpoint):
+        self.endpoint = endpoint
         self.outbox: queue.Queue = queue.Queue()
         self.call = None
         self.welcome: Optional[pb.Welcome] = None
@@ -60,26 +62,32 @@ class OrchestratorClient:
     the orchestrator hands a removed stream to another instance only after our ack, so both
     must return only once the recording really started or stopped. A failing ``on_start``
     leaves that stream not running (the next hello and heartbeat tell the orchestrator).
+
+    ``target`` is ``host:port``, or several for orchestrator replicas (a list, or one string
+    separated by commas): tried in order until one welcomes, a go_away's leader address next
+    (orchestrator_addresses.py). ``resolve`` lists a host name's address records (None: dial
+    names as they are); a name with several counts as that many addresses.
     """
 
-    def __init__(self, target: str, instance_id: str, capacity: int,
+    def __init__(self, target: Union[str, Sequence[str]], instance_id: str, capacity: int,
                  on_start: Callable[[Stream], None], on_stop: Callable[[str], None], *,
                  labels: Optional[Dict[str, str]] = None, version: str = "",
                  metrics: Optional[Callable[[], Metrics]] = None, secure: bool = False,
                  security: Optional[ChannelSecurity] = None,
                  backoff_initial: float = 0.1, backoff_max: float = 1.0, slow_retry: float = 15.0,
-                 welcome_timeout: float = 15.0, close_timeout: float = 2.0):
-        self.target, self.instance_id, self.capacity = target, instance_id, capacity
-        self._on_start, self._on_stop = on_start, on_stop
+                 welcome_timeout: float = 15.0, close_timeout: float = 2.0,
+                 resolve: Optional[Resolver] = system_resolver):
+        self.targets = [t.strip() for t in target.split(",")] if isinstance(target, str) else list(target)
+        self.instance_id, self.capacity = instance_id, capacity
         self._labels, self._version = dict(labels or {}), version
         self._metrics = metrics or SystemMetrics()
         self._security = security or ChannelSecurity(tls=secure)  # secure=True: TLS, default roots
-        self._backoff_initial, self._backoff_max, self._attempt = backoff_initial, backoff_max, 0
+        self._rotation = AddressRotation(self.targets, resolve, backoff_initial=backoff_initial, backoff_max=backoff_max)
         # Refused credentials and a takeover by another process are retried slowly, not on the
         # network backoff: neither is fixed by trying again soon.
         self._slow_retry = slow_retry
         self._welcome_timeout, self._close_timeout = welcome_timeout, close_timeout
-        self._running: Dict[str, Stream] = {}
+        self._running = RunningStreams(on_start, on_stop)
         self._lock = threading.Lock()  # one assignment (or the final stop) at a time
         self._closing = threading.Event()
         self._done = threading.Event()
@@ -87,10 +95,17 @@ class OrchestratorClient:
         self._thread: Optional[threading.Thread] = None
         self.error: Optional[Exception] = None
 
+    @property
+    def target(self) -> str:
+        """The address being dialled or connected to (the leader, once welcomed); before the
+        first attempt, the first one configured."""
+        current = self._rotation.current
+        return current.address if current else self.targets[0]
+
     def running(self) -> Dict[str, Stream]:
         """A snapshot of the streams running now."""
         with self._lock:
-            return dict(self._running)
+            return dict(self._running.streams)
 
     def start(self) -> None:
         """Connects in a background thread; reconnects until close() or a rejected hello."""
@@ -138,7 +153,7 @@ class OrchestratorClient:
             return
         self._closing.set()
         with self._lock:  # waits for an assignment in progress; none starts after this
-            self._stop_all()
+            self._running.stop_all()
             session = self._session
         if session:
             session.send(leave=pb.Leave(reason=reason, return_within_ms=return_within_ms))
@@ -165,15 +180,15 @@ class OrchestratorClient:
 
     def _run_session(self) -> Optional[_Session]:
         """Runs one Connect call to its end and returns it (None when closing)."""
+        endpoint = self._rotation.take()  # may look names up: not under the lock close() waits for
         with self._lock:  # the hello must report a settled set of running streams
             if self._closing.is_set():
                 return None
-            held = [pb.HeldStream(stream_id=s.id, epoch=s.epoch) for s in self._running.values()]
-            session = self._session = _Session(pb.Hello(
-                instance_id=self.instance_id, capacity=self.capacity, held=held,
-                labels=self._labels, version=self._version))
+            hello = pb.Hello(instance_id=self.instance_id, capacity=self.capacity, held=self._running.held(),
+                             labels=self._labels, version=self._version)
+            session = self._session = _Session(hello, endpoint)
         # A channel per attempt: grpc's own reconnect backoff (up to 2 min) never adds to ours.
-        channel = self._security.open_channel(self.target)
+        channel = self._security.open_channel(session.endpoint.address, session.endpoint.server_name)
         session.call = pb_grpc.OrchestratorServiceStub(channel).Connect(
             session.requests(), metadata=self._security.metadata())
         watchdog = threading.Timer(self._welcome_timeout, session.call.cancel)
@@ -196,15 +211,16 @@ class OrchestratorClient:
         if kind == "welcome":
             watchdog.cancel()
             session.welcome = response.welcome
-            self._attempt = 0
+            self._rotation.welcomed()
             interval = _heartbeat_interval(response.welcome)
             log.info("connected to %s as %s (session %s, heartbeat every %.1f s)",
-                     self.target, self.instance_id, response.welcome.session_id, interval)
+                     session.endpoint.describe(), self.instance_id, response.welcome.session_id, interval)
             threading.Thread(target=self._beat, args=(session, interval), daemon=True).start()
         elif kind == "assignment":
             self._apply(session, response.assignment)
         elif kind == "go_away":
-            log.info("orchestrator sent go_away (%s)", response.go_away.reason)
+            log.info("orchestrator at %s sent go_away (%s%s)", session.endpoint.address, response.go_away.reason,
+                     f"; the leader is {response.go_away.leader_address}" if response.go_away.leader_address else "")
             session.go_away = response.go_away
             session.half_close()
             # The server ends the call after go_away; if it does not, stop waiting for it.
@@ -232,45 +248,15 @@ class OrchestratorClient:
         with self._lock:
             if self._closing.is_set():
                 return
-            add = {s.id: s for s in assignment.add}
-            if assignment.full:  # the complete set: anything else we hold is stale
-                stop = [i for i in self._running if i not in add]
-            else:
-                stop = [i for i in dict.fromkeys(assignment.remove) if i in self._running]
-            for stream_id in stop:
-                self._stop(stream_id)
-            for s in add.values():
-                current = self._running.get(s.id)
-                if current is None:
-                    self._start(Stream(s.id, s.url, s.name, dict(s.metadata), s.epoch))
-                elif current.epoch != s.epoch:  # still ours under a newer grant: no restart
-                    self._running[s.id] = dataclasses.replace(current, epoch=s.epoch)
+            self._running.apply(assignment)
         session.send(ack=pb.Ack(seq=assignment.seq))
-
-    def _start(self, stream: Stream) -> None:
-        try:
-            self._on_start(stream)
-            self._running[stream.id] = stream
-        except Exception:
-            log.exception("on_start(%s) failed; the stream is not running", stream.id)
-
-    def _stop(self, stream_id: str) -> None:
-        try:
-            self._on_stop(stream_id)
-        except Exception:  # the orchestrator already considers it gone from here
-            log.exception("on_stop(%s) failed; treating it as stopped", stream_id)
-        finally:
-            self._running.pop(stream_id, None)
-
-    def _stop_all(self) -> None:
-        for stream_id in list(self._running):
-            self._stop(stream_id)
 
     def _after(self, session: _Session) -> float:
         """Seconds to wait before reconnecting, given how the last session ended."""
         code, details = session.code, session.details
+        welcomed = session.welcome is not None
         if session.go_away is not None:
-            return session.go_away.reconnect_after_ms / 1000
+            return self._rotation.after(welcomed, session.go_away.reconnect_after_ms, session.go_away.leader_address)
         # A bad hello, or a token or certificate naming another instance (or a viewer's token):
         # the worker's configuration is wrong, and reconnecting would only be refused again.
         if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED):
@@ -286,13 +272,12 @@ class OrchestratorClient:
             log.warning("superseded by another process with id %r: stopping streams, retrying in %.0f s",
                         self.instance_id, self._slow_retry)
             with self._lock:
-                self._stop_all()
+                self._running.stop_all()
             return self._slow_retry
-        # Full jitter: a fleet reconnecting after an outage spreads out instead of stampeding.
-        delay = random.uniform(0, min(self._backoff_max, self._backoff_initial * 2 ** min(self._attempt, 30)))
-        self._attempt += 1
-        what = "disconnected" if session.welcome else "could not connect"
-        log.warning("%s (%s: %s); retrying in %.2f s", what, code.name, details, delay)
+        # The next replica at once, or the backoff after a full cycle of them.
+        delay = self._rotation.after(welcomed)
+        what = "disconnected from" if welcomed else "could not connect to"
+        log.warning("%s %s (%s: %s); retrying in %.2f s", what, session.endpoint.describe(), code.name, details, delay)
         return delay
 
 

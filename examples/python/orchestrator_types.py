@@ -1,6 +1,6 @@
 """What the orchestrator client hands a worker: the streams it must record, the error for an
-instance refused for good, how ``ORCHESTRATOR_URL`` becomes a gRPC target, and the check of a
-leave's ``return_within_ms``."""
+instance refused for good, how ``ORCHESTRATOR_URL`` becomes gRPC targets (one, or several
+replicas' separated by commas), and the check of a leave's ``return_within_ms``."""
 from __future__ import annotations
 
 import dataclasses
@@ -51,6 +51,31 @@ def parse_target(url: str) -> tuple[str, bool]:
         raise ValueError(f"no host in {url!r}")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{host}:{port or (DEFAULT_TLS_PORT if tls else DEFAULT_PORT)}", tls
+
+
+def parse_targets(value: str) -> tuple[list[str], bool]:
+    """A comma-separated list of what ``parse_target`` reads (one entry is a list of one), for
+    several orchestrator replicas: the gRPC targets in order, without repeats, and whether they
+    need TLS. One set of credentials serves them all, so the schemes must agree; an entry
+    without one follows the others (``grpcs://a,b`` is TLS to both, on port 443).
+    Raises ValueError naming the entry that is wrong."""
+    entries = [entry.strip() for entry in value.split(",")]
+
+    def parse(index: int, entry: str, scheme: str = "") -> tuple[str, bool]:
+        if not entry:
+            raise ValueError(f"entry {index} of {value!r} is empty")
+        try:
+            return parse_target(entry if "://" in entry else scheme + entry)
+        except ValueError as error:
+            raise ValueError(f"entry {index} ({entry!r}): {error}") from None
+
+    schemes = {parse(i, e)[1] for i, e in enumerate(entries, 1) if "://" in e}
+    if len(schemes) > 1:
+        raise ValueError(f"{value!r} mixes TLS (https://, grpcs://) and plaintext entries; use one kind for all")
+    tls = schemes.pop() if schemes else False
+    scheme = "grpcs://" if tls else ""
+    targets = [parse(i, e, scheme)[0] for i, e in enumerate(entries, 1)]
+    return list(dict.fromkeys(targets)), tls
 
 
 def check_return_within_ms(value: object, field: str = "return_within_ms") -> int:
