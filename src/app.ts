@@ -63,9 +63,8 @@ export class OrchestratorApp {
   private standbyTimer?: NodeJS.Timeout;
   private lostWith?: LeadershipLost;
   private readonly lostListeners: Array<(error: LeadershipLost) => void> = [];
-  private readonly connect = new RoleSwitch<{ connect: (call: ServerDuplexStream<ConnectRequest, Buffer>) => void }>({
-    connect: (call) => standbyConnect(call, this.replica),
-  });
+  private readonly standbyConnect = { connect: (call: ServerDuplexStream<ConnectRequest, Buffer>) => standbyConnect(call, this.replica) };
+  private readonly connect = new RoleSwitch(this.standbyConnect);
   private admin?: RoleSwitch<AdminServiceServer>;
   private pruner?: EventsPruner;
   private grpc?: Server;
@@ -245,7 +244,7 @@ export class OrchestratorApp {
     clearInterval(this.standbyTimer);
     this.replica.steppedDown();
     this.health.set("NOT_SERVING");
-    this.connect.switchTo({ connect: (call) => standbyConnect(call, this.replica) });
+    this.connect.switchTo(this.standbyConnect);
     this.admin?.switchTo(standbyAdmin(this.replica, this.about));
     this.coordinatorRef?.stepDown("");
     for (const listener of this.lostListeners) listener(error);
