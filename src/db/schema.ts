@@ -56,6 +56,8 @@ export interface EventsTable {
   instance_id: string | null;
   stream_id: string | null;
   detail: ColumnType<Record<string, unknown>, Record<string, unknown> | string | undefined, Record<string, unknown> | string>;
+  /** The leadership term of the writer, filled in by the database from the connection's claim (null: no term claimed). */
+  term: ColumnType<string | null, never, never>;
 }
 
 /** Operator switches that survive restarts, by key. */

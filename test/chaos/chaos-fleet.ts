@@ -5,9 +5,9 @@
  * start and stop of a strict instance goes to one run log, on one clock.
  */
 import type { InstanceClient } from "../../src/client/index.js";
-import { FaultProxy } from "../helpers/fault-proxy.js";
 import { ledgerClient, StreamRunLog } from "../helpers/fleet-of-clients.js";
 import { RawSession } from "../helpers/raw-session.js";
+import { ProxyGroup } from "./proxy-group.js";
 
 export class ChaosInstance {
   client: InstanceClient | undefined;
@@ -22,7 +22,7 @@ export class ChaosInstance {
   constructor(
     readonly id: string,
     readonly capacity: number,
-    readonly proxy: FaultProxy,
+    readonly proxy: ProxyGroup,
     private readonly runs: StreamRunLog,
   ) {}
 
@@ -67,17 +67,22 @@ export class RawInstance {
   private stopped = false;
   private stopBeats: (() => void) | undefined;
   private held = new Map<string, number>();
+  /** Which of the replicas' addresses to dial next, and a leader named by a go_away. */
+  private next = 0;
+  private hint: string | undefined;
 
   constructor(
     readonly id: string,
     readonly capacity: number,
-    readonly proxy: FaultProxy,
+    readonly proxy: ProxyGroup,
     private readonly heartbeatMs: number,
   ) {}
 
   start(): void {
     if (this.stopped) return;
-    const session = new RawSession(this.proxy.address).autoAck();
+    const addresses = this.proxy.addresses;
+    const session = new RawSession(this.hint ?? addresses[this.next % addresses.length]!).autoAck();
+    this.hint = undefined;
     this.session = session;
     session.hello({ instanceId: this.id, capacity: this.capacity, held: [...this.held].map(([streamId, epoch]) => ({ streamId, epoch })) });
     this.stopBeats = session.heartbeatEvery(this.heartbeatMs);
@@ -85,6 +90,10 @@ export class RawInstance {
       this.stopBeats?.();
       // A session refused before its full set knows nothing new: keep what was held.
       if (session.assignments().length) this.held = session.owned();
+      else this.next++; // refused (a standby, a replica that is down): the next replica
+      // A go_away naming the leader (a standby's) is followed once, as the real clients do.
+      const goAway = session.received.map((m) => (m.msg?.$case === "goAway" ? m.msg.value : undefined)).find((g) => g?.leaderAddress);
+      this.hint = goAway?.leaderAddress;
       session.client.close();
       if (this.session === session) setTimeout(() => this.start(), 200);
     });
@@ -115,15 +124,16 @@ export class ChaosFleet {
 
   private constructor(readonly spec: FleetSpec) {}
 
-  static async start(address: string, spec: FleetSpec): Promise<ChaosFleet> {
+  /** Every instance gets a path to each of `addresses` (the orchestrator, or each replica). */
+  static async start(addresses: readonly string[], spec: FleetSpec): Promise<ChaosFleet> {
     const fleet = new ChaosFleet(spec);
     for (let i = 0; i < spec.strict; i++) {
-      const instance = new ChaosInstance(`strict-${String(i).padStart(2, "0")}`, spec.capacity, await FaultProxy.start(address), fleet.runs);
+      const instance = new ChaosInstance(`strict-${String(i).padStart(2, "0")}`, spec.capacity, await ProxyGroup.start(addresses), fleet.runs);
       fleet.instances.push(instance);
       instance.start();
     }
     for (let i = 0; i < spec.raw; i++) {
-      const instance = new RawInstance(`raw-${i}`, spec.capacity, await FaultProxy.start(address), spec.heartbeatMs);
+      const instance = new RawInstance(`raw-${i}`, spec.capacity, await ProxyGroup.start(addresses), spec.heartbeatMs);
       fleet.raw.push(instance);
       instance.start();
     }

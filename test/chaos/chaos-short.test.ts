@@ -11,6 +11,8 @@ const SCENARIOS = [
   ["network", 101],
   ["database", 102],
   ["orchestrator", 103],
+  // A leader SIGKILLed on a quiet fleet: a standby leads, the fleet reconnects, nothing moves.
+  ["replicas", 104],
 ] as const;
 
 describe("the chaos suite's short run: real processes, fault proxies, and every invariant", { concurrency: true, timeout: 240_000 }, () => {

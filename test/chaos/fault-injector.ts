@@ -8,6 +8,7 @@
 import type { ChaosDatabase } from "./chaos-database.js";
 import type { ChaosFleet, ChaosInstance } from "./chaos-fleet.js";
 import type { ChaosOrchestrator } from "./chaos-orchestrator.js";
+import type { ReplicaFault, ReplicaFaults } from "./replica-faults.js";
 import { EXCLUSIVE, type FaultKind, type Scenario } from "./scenarios.js";
 import type { Timeline } from "./timeline.js";
 
@@ -23,6 +24,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+const REPLICA_FAULTS: ReadonlySet<FaultKind> = new Set(["leader-kill", "leader-pause", "leader-db-cut"]);
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A time the control plane could not place anything: [from, to], to undefined while it lasts. */
@@ -34,7 +37,9 @@ export interface Outage {
 
 export interface Targets {
   fleet: ChaosFleet;
-  orchestrator: ChaosOrchestrator;
+  /** One orchestrator process, or (replicas) none and the replica faults instead. */
+  orchestrator: ChaosOrchestrator | undefined;
+  replicaFaults: ReplicaFaults | undefined;
   database: ChaosDatabase | undefined;
   timeline: Timeline;
   /** Heals the fleet and resolves once it is balanced again (or the wait gives up). */
@@ -150,14 +155,19 @@ export class FaultInjector {
   }
 
   private async controlPlane(kind: FaultKind): Promise<void> {
-    const { orchestrator, database, fleet, timeline } = this.targets;
-    if (kind !== "orchestrator-crash" && !database) return;
+    const { orchestrator, database, fleet, timeline, replicaFaults } = this.targets;
+    const replicaFault = REPLICA_FAULTS.has(kind);
+    if (replicaFault ? !replicaFaults : kind === "orchestrator-crash" ? !orchestrator : !database) return;
     // Everything else healed and balanced first, so what follows is this fault's doing.
     await Promise.all(this.healing.splice(0));
     await this.targets.quiesce();
     const outage: Outage = { from: performance.now(), to: undefined, kind };
     this.outages.push(outage);
-    if (kind === "orchestrator-crash") {
+    if (replicaFault) {
+      await replicaFaults!.inject(kind as ReplicaFault, outage, (detail) => this.count(kind, detail));
+      return;
+    }
+    if (kind === "orchestrator-crash" && orchestrator) {
       const before = new Map(fleet.instances.filter((i) => !i.dead).map((i) => [i.id, new Set(i.client?.running().keys() ?? [])]));
       this.count(kind, { pid: orchestrator.pid });
       const tookMs = await orchestrator.crashAndRestart();

@@ -15,7 +15,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { stopOnSignalsAndErrors } from "./emergency-stop.js";
 import { runScenario, FLEET, SHORT_FLEET, type ScenarioResult } from "./scenario-run.js";
-import { SCENARIOS } from "./scenarios.js";
+import { EXCLUSIVE, SCENARIOS, type FaultKind } from "./scenarios.js";
 import { SoakSampler } from "./soak-sampler.js";
 
 const { values } = parseArgs({
@@ -40,6 +40,9 @@ if (!Number.isInteger(seed)) fail(`--seed ${values.seed}: must be a whole number
 const runs = SCENARIOS.filter((s) => (values.short ? s.shortMs : s.fullMs) > 0).map((s) => s.name);
 const names = values.scenario?.split(",") ?? (minutes ? ["soak"] : runs);
 const chosen = names.map((n) => SCENARIOS.find((s) => s.name === n) ?? fail(`--scenario ${n}: unknown (${SCENARIOS.map((s) => s.name).join(", ")})`));
+
+/** What the run notes after a control-plane fault, printed under its table. */
+const FOLLOW_UPS = new Set(["orchestrator serving again", "new leader serving", "restart check", "takeover moves"]);
 
 function row(r: ScenarioResult): string[] {
   const faults = Object.entries(r.injected).map(([k, n]) => `${k} ${n}`).join(", ") || "none";
@@ -75,6 +78,10 @@ for (const [i, scenario] of chosen.entries()) {
   process.stdout.write(`${table([row(result)])}\n`);
   const { setup, faults, settle } = result.phasesMs;
   process.stdout.write(`  start-up ${setup} ms, faults and heals ${faults} ms, settling ${settle} ms\n`);
+  if (result.terms !== undefined) process.stdout.write(`  leadership terms that wrote: ${result.terms}\n`);
+  // Each control-plane fault with what it hit (a replica fault: which replica, on a quiet fleet, during a rebalance or a drain) and what followed.
+  const told = (kind: string) => (kind.startsWith("fault ") && EXCLUSIVE.has(kind.slice(6) as FaultKind)) || FOLLOW_UPS.has(kind);
+  for (const e of result.timeline) if (told(e.kind)) process.stdout.write(`  ${e.kind} at ${e.at} ms ${JSON.stringify(e.detail ?? {})}\n`);
   for (const v of result.violations) process.stdout.write(`  VIOLATION at ${v.at} ms: ${v.kind} ${JSON.stringify(v.detail)}\n`);
 }
 

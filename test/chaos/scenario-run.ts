@@ -9,9 +9,12 @@ import { pollUntil } from "../helpers/wait.js";
 import { ChaosDatabase } from "./chaos-database.js";
 import { ChaosFleet } from "./chaos-fleet.js";
 import { ChaosOrchestrator } from "./chaos-orchestrator.js";
-import { FaultInjector } from "./fault-injector.js";
+import { ChaosReplicas } from "./chaos-replicas.js";
+import { DatabaseAudit } from "./database-audit.js";
+import { FaultInjector, seededRandom } from "./fault-injector.js";
 import { Invariants } from "./invariants.js";
 import { OrchestratorWatch } from "./orchestrator-watch.js";
+import { ReplicaFaults } from "./replica-faults.js";
 import type { FaultKind, Scenario } from "./scenarios.js";
 import { Timeline, type TimelineEntry } from "./timeline.js";
 
@@ -40,7 +43,10 @@ export interface ScenarioResult {
   /** The longest any stream waited for an owner, outages of the control plane not counted. */
   worstReactionMs: number;
   overlaps: number;
+  /** From each orchestrator crash (or leader fault) until it (or another replica) served again. */
   orchestratorRestartsMs: number[];
+  /** With replicas: the leadership terms that wrote events. */
+  terms?: number;
   adminCalls: { total: number; failed: number; slowestMs: number };
   /** Wall time of each phase: start-up to a balanced fleet, faults and their heals, settling. */
   phasesMs: { setup: number; faults: number; settle: number };
@@ -54,7 +60,7 @@ export interface RunOptions {
   faultMs: number;
   fleet: FleetSize;
   seed: number;
-  /** Called every so often with the orchestrator's pid and database URL (the soak samples memory). */
+  /** Called every so often with the orchestrator's pid and database URL (the soak samples memory; one process only). */
   onTick?: (orchestrator: ChaosOrchestrator) => void;
 }
 
@@ -64,24 +70,36 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const database = scenario.database === "external" ? await ChaosDatabase.start() : undefined;
   const cleanups: Array<() => Promise<void> | void> = [() => database?.remove()];
   try {
-    const orchestrator = await ChaosOrchestrator.start(database?.url, scenario.env);
-    cleanups.unshift(() => orchestrator.stop());
+    if (scenario.replicas && !database) throw new Error(`${scenario.name}: replicas need the external database`);
+    const replicas = scenario.replicas ? await ChaosReplicas.start(database!.url, scenario.replicas, scenario.env, timeline) : undefined;
+    const orchestrator = replicas ? undefined : await ChaosOrchestrator.start(database?.url, scenario.env);
+    cleanups.unshift(() => (replicas ?? orchestrator)?.stop());
+    const audit = replicas ? new DatabaseAudit(database!.url) : undefined;
+    cleanups.unshift(() => audit?.close());
+    // Admin calls and the fleet's first choice: the orchestrator, or the replica leading now.
+    const address = () => replicas?.leader.grpcAddress ?? orchestrator!.grpcAddress;
     const streams = streamIds(options.fleet.streams);
-    const admin = new AdminClient(orchestrator.grpcAddress);
+    const admin = new AdminClient(address());
     await admin.upsert(streams.map((id) => ({ id })));
     admin.close();
-    const fleet = await ChaosFleet.start(orchestrator.grpcAddress, { ...options.fleet, heartbeatMs: Number(scenario.env.HEARTBEAT_INTERVAL_MS) });
+    const fleet = await ChaosFleet.start(replicas?.addresses ?? [orchestrator!.grpcAddress], { ...options.fleet, heartbeatMs: Number(scenario.env.HEARTBEAT_INTERVAL_MS) });
     cleanups.unshift(() => fleet.close());
     if (!(await pollUntil(() => fleet.placed() === streams.length, 30_000, 100))) throw new Error(`the fleet did not place ${streams.length} streams at start`);
 
-    const watch = new OrchestratorWatch(orchestrator.grpcAddress, Number(scenario.env.ADMIN_CALL_TIMEOUT_MS ?? 10_000), timeline, streams[0]!);
+    const paused = (from: number, to: number) => injector.outages.some((o) => o.kind === "leader-pause" && o.from < to && (o.to ?? to) > from);
+    const watch = new OrchestratorWatch(address, Number(scenario.env.ADMIN_CALL_TIMEOUT_MS ?? 10_000), timeline, streams[0]!, paused);
     cleanups.unshift(() => watch.close());
     watch.start();
+    const watchedFrom = new Date();
+    const replicaFaults = replicas
+      ? new ReplicaFaults({ replicas, fleet, timeline, audit: audit!, checks: () => checks }, leaseMs, Number(scenario.env.LEADER_LEASE_MS), seededRandom(options.seed + 1_000))
+      : undefined;
     const injector = new FaultInjector(
       scenario,
       {
         fleet,
         orchestrator,
+        replicaFaults,
         database,
         timeline,
         quiesce: async () => {
@@ -96,7 +114,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const checks: Invariants = new Invariants(streams, fleet, injector.outages, timeline, leaseMs);
     if (!(await checks.balanced(leaseMs + 20_000))) throw new Error("the fleet did not balance at start");
     checks.start();
-    const ticker = options.onTick ? setInterval(() => options.onTick!(orchestrator), 1_000) : undefined;
+    const ticker = options.onTick && orchestrator ? setInterval(() => options.onTick!(orchestrator), 1_000) : undefined;
     const faultsAt = performance.now();
     timeline.note("faults start", { forMs: options.faultMs });
     await injector.run(options.faultMs);
@@ -108,22 +126,27 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const phasesMs = { setup: Math.round(faultsAt - timeline.startedAt), faults: Math.round(settleAt - faultsAt), settle: Math.round(performance.now() - settleAt) };
     checks.stop();
     clearInterval(ticker);
+    // With replicas the events come from the database: a watch reopened on a new leader misses what it wrote meanwhile.
+    const events = audit ? await audit.eventsSince(watchedFrom) : Object.fromEntries(watch.events);
+    const terms = audit ? await audit.checkFence(timeline) : undefined;
 
     for (const overlap of fleet.runs.violations) timeline.violation("stream ran on two strict instances", { what: overlap });
-    for (const exit of orchestrator.exits) {
-      if (!exit.expected) timeline.violation("orchestrator exited on its own", { code: exit.code, signal: exit.signal, output: orchestrator.output().slice(-2_000) });
+    // (Replicas report an exit of their own as it happens, as they are started again.)
+    for (const exit of orchestrator?.exits ?? []) {
+      if (!exit.expected) timeline.violation("orchestrator exited on its own", { code: exit.code, signal: exit.signal, output: orchestrator!.output().slice(-2_000) });
     }
     return {
       scenario: scenario.name,
       seed: options.seed,
       faultMs: options.faultMs,
       injected: Object.fromEntries(injector.injected),
-      failovers: watch.count("instance.dead", "instance.expired"),
-      moves: watch.count("stream.assigned"),
-      events: Object.fromEntries(watch.events),
+      failovers: (events["instance.dead"] ?? 0) + (events["instance.expired"] ?? 0),
+      moves: events["stream.assigned"] ?? 0,
+      events,
+      terms,
       worstReactionMs: Math.round(checks.worstUnplacedMs),
       overlaps: fleet.runs.violations.length,
-      orchestratorRestartsMs: orchestrator.restartsMs.map(Math.round),
+      orchestratorRestartsMs: (replicas ?? orchestrator!).restartsMs.map(Math.round),
       adminCalls: { total: watch.calls.total, failed: watch.calls.failed, slowestMs: Math.round(watch.calls.slowest) },
       phasesMs,
       violations: timeline.violations,

@@ -14,12 +14,17 @@ export type FaultKind =
   | "orchestrator-crash"
   | "db-restart"
   | "db-stop"
-  | "db-freeze";
+  | "db-freeze"
+  | "leader-kill"
+  | "leader-pause"
+  | "leader-db-cut";
 
 export interface Scenario {
   name: string;
   /** The orchestrator's own embedded database (DATA_DIR), or a server the run controls (DATABASE_URL). */
   database: "embedded" | "external";
+  /** Several orchestrator replicas (LEADER_ELECTION=replicas) instead of one process; needs the external database. */
+  replicas?: number;
   /** Orchestrator settings on top of the run's defaults. */
   env: Record<string, string>;
   /** Relative weights of the faults drawn. */
@@ -69,6 +74,17 @@ export const SCENARIOS: Scenario[] = [
     fullMs: 120_000,
   },
   {
+    // Three replicas, faults on the leader (see replica-faults.ts). The instances' lease is long
+    // enough to reconnect to a new leader before it runs out; the leader lease short, as takeovers are what is tested.
+    name: "replicas",
+    database: "external",
+    replicas: 3,
+    env: { HEARTBEAT_INTERVAL_MS: "1000", LEASE_TTL_MS: "6000", RECONNECT_GRACE_MS: "6000", LEADER_LEASE_MS: "2000", ...BOUNDED_DATABASE },
+    faults: { "leader-kill": 2, "leader-pause": 2, "leader-db-cut": 2, kill: 1 },
+    shortMs: 4_000,
+    fullMs: 120_000,
+  },
+  {
     // The soak (--minutes): every fault but the orchestrator's own crash, so that one process
     // lives through the whole run and its memory over time means something.
     name: "soak",
@@ -81,4 +97,4 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 /** Faults that hit the whole control plane: one at a time, and no new instance faults meanwhile. */
-export const EXCLUSIVE: ReadonlySet<FaultKind> = new Set(["orchestrator-crash", "db-restart", "db-stop", "db-freeze"]);
+export const EXCLUSIVE: ReadonlySet<FaultKind> = new Set(["orchestrator-crash", "db-restart", "db-stop", "db-freeze", "leader-kill", "leader-pause", "leader-db-cut"]);

@@ -56,6 +56,10 @@ export class AdminClient {
     return new Promise((resolve, reject) => this.stub.drainInstance({ instanceId }, (e: ServiceError | null) => (e ? reject(e) : resolve())));
   }
 
+  undrain(instanceId: string): Promise<void> {
+    return new Promise((resolve, reject) => this.stub.undrainInstance({ instanceId }, (e: ServiceError | null) => (e ? reject(e) : resolve())));
+  }
+
   close(): void {
     this.stub.close();
   }
