@@ -287,7 +287,8 @@ export class OrchestratorApp {
     const budget = Math.max(1_000, this.config.shutdownTimeoutMs - 3_000);
     await Promise.all([
       this.grpc ? shutdownGrpcServer(this.grpc, budget) : undefined,
-      this.http?.close(),
+      // HTTP requests are short: a second is enough for those under way.
+      this.http?.close(Math.min(budget, 1_000)),
     ]);
     this.security?.stop();
     await this.database?.close();

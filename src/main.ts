@@ -19,6 +19,14 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const app = new OrchestratorApp(config, logger);
 
+  /** A shutdown that does not end in time ends the process anyway, with status 1. */
+  const stopWithin = (ms: number, then: () => void = () => process.exit(1)) => {
+    const deadline = setTimeout(() => {
+      logger.error("shutdown took too long: exiting");
+      then();
+    }, ms);
+    deadline.unref();
+  };
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
@@ -27,11 +35,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     logger.info({ signal }, "shutting down");
-    const deadline = setTimeout(() => {
-      logger.error("shutdown took too long: exiting");
-      process.exit(1);
-    }, config.shutdownTimeoutMs);
-    deadline.unref();
+    stopWithin(config.shutdownTimeoutMs);
     app.stop().then(
       () => process.exit(0),
       (error) => {
@@ -43,6 +47,8 @@ async function main(): Promise<void> {
   // A replica that lost its leadership ends (exit 1), to be started again as a standby by its supervisor.
   app.onLeadershipLost((error) => {
     const exit = () => fail(`${error.message}; exiting so that this replica is restarted as a standby`);
+    // A deposed leader has nothing to drain, but its pool may wait on a query to an unreachable database.
+    stopWithin(config.shutdownTimeoutMs, exit);
     app.stop().then(exit, exit);
   });
   process.on("SIGTERM", onSignal);

@@ -249,6 +249,9 @@ export class Coordinator {
 
   /** Expires silent leases and finished grace periods, ends a freeze whose time is up. */
   private tick(): void {
+    // A replica that may not act judges nobody: after a pause every lease looks run out to it,
+    // and the leader that took over decides those instances' fate.
+    if (!this.authority.mayAct()) return;
     const now = this.clock.now();
     this.catalog.retryFailed();
     this.rebalancing.expireIfDue(now);

@@ -109,10 +109,20 @@ export class HttpShim {
     });
   }
 
-  /** Stops listening and closes idle keep-alive connections. */
-  close(): Promise<void> {
+  /**
+   * Stops listening and closes idle keep-alive connections; after `graceMs`, every
+   * connection. A prober that keeps asking (a load balancer, a sampler every
+   * 100 ms) keeps its connection busy, so it is never idle when looked at, and
+   * without the bound the close would wait for it forever.
+   */
+  close(graceMs: number): Promise<void> {
     return new Promise((resolve) => {
-      this.server.close(() => resolve());
+      const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+      timer.unref();
+      this.server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
       this.server.closeIdleConnections();
     });
   }

@@ -72,6 +72,7 @@ export class ChaosReplicas {
   /** Which replica led each term, as the sampler saw it. */
   readonly ledTerm = new Map<number, string>();
   private leading: ChaosReplica | undefined;
+  private leadingTerm = -1;
   private stopping = false;
   private sampler: NodeJS.Timeout | undefined;
   private readonly forget = onEmergency(() => {
@@ -98,6 +99,7 @@ export class ChaosReplicas {
       const proxied = new URL(databaseUrl);
       proxied.port = String(r.databaseProxy.port);
       return {
+        LOG_LEVEL: "warn",
         ...env,
         DATABASE_URL: proxied.toString(),
         LEADER_ELECTION: "replicas",
@@ -105,7 +107,6 @@ export class ChaosReplicas {
         GRPC_PORT: String(r.grpcPort),
         HTTP_PORT: String(r.httpPort),
         BIND_HOST: "127.0.0.1",
-        LOG_LEVEL: "warn",
       };
     };
     const set = new ChaosReplicas(replicas, own, timeline);
@@ -155,14 +156,15 @@ export class ChaosReplicas {
       } else if (before !== replica.name) {
         this.timeline.violation("two replicas led the same term", { term: state.term, first: before, second: replica.name });
       }
-      if (this.leading === undefined || state.term >= this.termOf(this.leading)) this.leading = replica;
+      this.follow(replica, state.term);
     }
   }
 
-  private termOf(replica: ChaosReplica): number {
-    let term = -1;
-    for (const [t, name] of this.ledTerm) if (name === replica.name) term = Math.max(term, t);
-    return term;
+  /** The replica leading the highest term seen is the one admin calls and the fleet's first choice go to. */
+  private follow(replica: ChaosReplica, term: number): void {
+    if (term < this.leadingTerm) return;
+    this.leading = replica;
+    this.leadingTerm = term;
   }
 
   /** Resolves with a replica other than `not` that answers /readyz 200 as the leader. */
@@ -172,8 +174,11 @@ export class ChaosReplicas {
       async () => {
         for (const r of this.replicas) {
           if (r === not) continue;
-          if ((await r.readyz())?.role === "leader") {
+          const state = await r.readyz();
+          // A leader of an older term than one seen (a resumed, deposed one) does not count.
+          if (state?.role === "leader" && state.term >= this.leadingTerm) {
             found = r;
+            this.follow(r, state.term);
             return true;
           }
         }
@@ -183,7 +188,6 @@ export class ChaosReplicas {
       25,
     );
     if (!ok || !found) throw new Error(`no replica${not ? ` other than ${not.name}` : ""} led within ${timeoutMs} ms`);
-    this.leading = found;
     return found;
   }
 

@@ -43,7 +43,8 @@ export class ReplicaFaults {
   private async onLeader<T>(call: (admin: AdminClient) => Promise<T>): Promise<T> {
     let last: unknown;
     for (let attempt = 0; attempt < 40; attempt++) {
-      const admin = new AdminClient(this.targets.replicas.leader.grpcAddress);
+      const leader = await this.targets.replicas.waitForLeader(undefined, 10_000);
+      const admin = new AdminClient(leader.grpcAddress);
       try {
         return await call(admin);
       } catch (error) {

@@ -17,6 +17,17 @@ describe("a coordinator acts only while its process leads", () => {
     assert.ok(!w2.sent.some((m) => m.kind === "welcome" || m.kind === "assignment"), "no welcome and no full set");
   });
 
+  test("a replica that may not act expires nobody, however long it was paused", async () => {
+    const h = new CoordinatorHarness();
+    const [w1] = await h.startWith(4, "w1");
+    h.acting = false;
+    // As a process resumed after a pause sees it: every lease ran out long ago.
+    await h.advance(h.options.leaseTtlMs * 5);
+    assert.ok(!h.eventKinds().some((k) => k === "instance.expired" || k === "instance.dead"), h.eventKinds().join(", "));
+    assert.equal(w1.endedWith, undefined, "its session is not ended as expired");
+    assert.equal(w1.owned().size, 4);
+  });
+
   test("stepping down ends every session with go_away, promising no lease", async () => {
     const h = new CoordinatorHarness();
     const [w1, w2] = await h.startWith(4, "w1", "w2");
