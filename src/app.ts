@@ -146,7 +146,7 @@ export class OrchestratorApp {
       if (this.config.security.reflection) addReflection(this.grpc);
       if (this.coordinatorRef) this.connect.switchTo(leaderConnect(this.coordinatorRef, this.config, security, this.metrics, this.logger.child({ component: "session" })));
       this.grpc.addService(connectService, this.connect.handlers(["connect"]));
-      this.admin = new RoleSwitch<AdminServiceServer>(this.coordinatorRef ? this.leaderAdmin(this.coordinatorRef) : standbyAdmin(this.replica, this.about));
+      this.admin = new RoleSwitch<AdminServiceServer>(this.coordinatorRef ? this.leaderAdmin(this.coordinatorRef) : this.standbyAdmin());
       this.grpc.addService(...tolerant(AdminServiceService, this.admin.handlers(Object.keys(AdminServiceService) as Array<keyof AdminServiceServer & string>)));
       const grpcPort = await bindGrpcServer(this.grpc, this.config.bindHost, this.config.grpcPort, security.grpcCredentials());
       security.start();
@@ -237,6 +237,11 @@ export class OrchestratorApp {
     return adminService(this.db, coordinator, this.logger.child({ component: "admin" }), this.about, this.config.adminCallTimeoutMs, this.replica, this.config.maxWatchers);
   }
 
+  /** A replica that does not lead: catalog reads from the tables, GetStatus, and refusals naming the leader. */
+  private standbyAdmin(): AdminServiceServer {
+    return standbyAdmin(this.replica, this.about, { db: this.db, logger: this.logger.child({ component: "admin" }), callTimeoutMs: this.config.adminCallTimeoutMs });
+  }
+
   /** Leadership is gone: sessions end now, nothing more is written, and the listeners (main) end the process. */
   private lost(error: LeadershipLost): void {
     if (this.lostWith) return;
@@ -245,7 +250,7 @@ export class OrchestratorApp {
     this.replica.steppedDown();
     this.health.set("NOT_SERVING");
     this.connect.switchTo(this.standbyConnect);
-    this.admin?.switchTo(standbyAdmin(this.replica, this.about));
+    this.admin?.switchTo(this.standbyAdmin());
     this.coordinatorRef?.stepDown("");
     for (const listener of this.lostListeners) listener(error);
   }

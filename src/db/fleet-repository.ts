@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { CatalogStream, Ownership, SeenWrite } from "../coordinator/store-port.js";
 import type { Db } from "./database.js";
-import type { InstanceRow, StreamRow } from "./schema.js";
+import type { AssignmentRow, InstanceRow, StreamRow } from "./schema.js";
 
 /** The tables' rows the coordinator needs to pick up where the last run stopped. */
 export interface FleetRows {
@@ -15,6 +15,11 @@ export function streamFromRow(row: StreamRow): CatalogStream {
   return { id: row.id, url: row.url, name: row.name, metadata: row.metadata, enabled: row.enabled };
 }
 
+/** Maps an assignment row to the coordinator's ownership (granted before this process: no grant time). */
+export function ownershipFromRow(row: Pick<AssignmentRow, "instance_id" | "epoch" | "state">): Ownership {
+  return { instanceId: row.instance_id, epoch: row.epoch, revoking: row.state === "revoking" };
+}
+
 /** Reads instances, the catalog and the assignments in one consistent snapshot. */
 export async function loadFleet(db: Db): Promise<FleetRows> {
   return db
@@ -25,7 +30,7 @@ export async function loadFleet(db: Db): Promise<FleetRows> {
       const streams = await trx.selectFrom("streams").selectAll().orderBy("id").execute();
       const rows = await trx.selectFrom("assignments").select(["stream_id", "instance_id", "epoch", "state"]).execute();
       const assignments = new Map<string, Ownership>();
-      for (const r of rows) assignments.set(r.stream_id, { instanceId: r.instance_id, epoch: r.epoch, revoking: r.state === "revoking" });
+      for (const r of rows) assignments.set(r.stream_id, ownershipFromRow(r));
       return { instances, streams: streams.map(streamFromRow), assignments };
     });
 }

@@ -87,4 +87,5 @@ export interface Database {
 
 export type InstanceRow = Selectable<InstancesTable>;
 export type StreamRow = Selectable<StreamsTable>;
+export type AssignmentRow = Selectable<AssignmentsTable>;
 export type EventRow = Selectable<EventsTable>;

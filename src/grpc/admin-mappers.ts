@@ -1,7 +1,7 @@
 import type { Coordinator } from "../coordinator/coordinator.js";
 import type { LoggedEvent } from "../coordinator/event-log.js";
 import type { InstanceView } from "../coordinator/instance.js";
-import type { CatalogStream } from "../coordinator/types.js";
+import type { CatalogStream, Ownership } from "../coordinator/types.js";
 import type { EventRow } from "../db/schema.js";
 import {
   InstanceState,
@@ -43,9 +43,9 @@ export function instanceInfo(entry: InstanceView, coordinator: Coordinator, susp
   };
 }
 
-/** Maps a catalog stream and its ownership to StreamInfo. */
-export function streamInfo(stream: CatalogStream, coordinator: Coordinator): StreamInfo {
-  const ownership = coordinator.view.owners.get(stream.id);
+/** Maps a catalog stream and its ownership (the leader's memory, or a standby's snapshot of the tables) to StreamInfo. */
+export function streamInfo(stream: CatalogStream, owners: ReadonlyMap<string, Ownership>): StreamInfo {
+  const ownership = owners.get(stream.id);
   const state = !stream.enabled
     ? StreamState.STREAM_STATE_DISABLED
     : !ownership

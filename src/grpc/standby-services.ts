@@ -4,7 +4,12 @@ import type { ConnectRequest } from "../gen/orchestrator/v1/orchestrator.js";
 import type { ReplicaStatus } from "../leadership/replica-status.js";
 import type { About } from "../status/about.js";
 import { fleetStatus } from "../status/fleet-status.js";
+import { loadCatalogSnapshot } from "../db/catalog-snapshot.js";
+import type { Db } from "../db/database.js";
+import type { Logger } from "../log/logger.js";
+import { catalogReadHandlers } from "./admin-catalog-reads.js";
 import { statusToMessage } from "./admin-mappers.js";
+import { withCallDeadlines } from "./call-deadline.js";
 import { encodeResponse } from "./connect-service.js";
 
 /**
@@ -20,13 +25,25 @@ export function standbyConnect(call: ServerDuplexStream<ConnectRequest, Buffer>,
   });
 }
 
+/** What a standby's catalog reads need: the database, and the bound every admin call has. */
+export interface StandbyReads {
+  db: Db;
+  logger: Logger;
+  /** ADMIN_CALL_TIMEOUT_MS: a standby's reads wait on the database as the leader's writes do. */
+  callTimeoutMs: number;
+}
+
 /**
- * AdminService on a replica that does not lead. Only the leader holds the
- * fleet and may write, so every call but GetStatus (this replica's role, the
- * term and the leader) is UNAVAILABLE naming the leader, for the caller to
- * ask there.
+ * AdminService on a replica that does not lead. The catalog reads
+ * (ListStreams, GetStream) need only the tables, so they answer from a
+ * snapshot of them with the leader's own handlers and encoding (as of the
+ * leader's last commit; a standby's connections carry term 0, so it could not
+ * write anyway). GetStatus tells this replica's role, the term and the leader.
+ * Everything else needs the leader's memory (the live fleet: ListInstances,
+ * GetInstance, WatchEvents) or writes, and is UNAVAILABLE naming the leader,
+ * for the caller to ask there.
  */
-export function standbyAdmin(replica: ReplicaStatus, about: About): AdminServiceServer {
+export function standbyAdmin(replica: ReplicaStatus, about: About, reads: StandbyReads): AdminServiceServer {
   const refusal = () => ({ code: status.UNAVAILABLE, details: `this orchestrator replica is ${replica.role}, not the leader; ${replica.describeLeader()}` });
   const handlers: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(AdminServiceService)) {
@@ -36,5 +53,6 @@ export function standbyAdmin(replica: ReplicaStatus, about: About): AdminService
   }
   handlers.getStatus = (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) =>
     callback(null, statusToMessage(fleetStatus(undefined, about, replica)));
-  return handlers as unknown as AdminServiceServer;
+  Object.assign(handlers, catalogReadHandlers(reads.db, (streamId) => loadCatalogSnapshot(reads.db, streamId), reads.logger));
+  return withCallDeadlines(AdminServiceService, handlers as unknown as AdminServiceServer, reads.callTimeoutMs, reads.logger);
 }
