@@ -77,6 +77,9 @@ export class ReplicaFaults {
     const hold = this.leaderLeaseMs + this.between(300, 1_500);
     count({ replica: leader.name, context, instance: target?.id, forMs: kind === "leader-kill" ? 0 : hold });
 
+    // Another replica may lead while the fault still lasts (a paused or cut-off leader loses its lock after its lease).
+    const next = replicas.waitForLeader(leader, 20_000).then((r) => ({ replica: r, at: performance.now() }));
+    next.catch(() => undefined); // awaited below; a rejection meanwhile is not unhandled
     if (kind === "leader-kill") {
       await replicas.kill(leader);
     } else if (kind === "leader-pause") {
@@ -98,10 +101,10 @@ export class ReplicaFaults {
       // A start-up that was under way on the cut path fails as the dead connections are reset.
       setTimeout(() => (leader.cutFromDatabase = false), 3_000);
     }
-    const next = await replicas.waitForLeader(leader, 20_000);
-    outage.to = performance.now();
+    const led = await next;
+    outage.to = led.at;
     replicas.restartsMs.push(outage.to - outage.from);
-    timeline.note("new leader serving", { replica: next.name, tookMs: Math.round(outage.to - outage.from) });
+    timeline.note("new leader serving", { replica: led.replica.name, tookMs: Math.round(outage.to - outage.from) });
 
     // The deposed leader (paused, or cut off) must not go on leading once it runs again.
     if (kind !== "leader-kill" && !(await pollUntil(async () => (await leader.readyz())?.role !== "leader", 5_000, 50))) {
