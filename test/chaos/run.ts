@@ -72,7 +72,8 @@ for (const [i, scenario] of chosen.entries()) {
   } catch (error) {
     // A scenario that could not run to its end (the orchestrator did not come back, the fleet never balanced) fails the run.
     const violation = { at: 0, kind: "scenario did not complete", detail: { error: error instanceof Error ? (error.stack ?? error.message) : String(error) } };
-    result = { scenario: scenario.name, seed: seed + i, faultMs, injected: {}, failovers: 0, moves: 0, events: {}, worstReactionMs: 0, overlaps: 0, orchestratorRestartsMs: [], adminCalls: { total: 0, failed: 0, slowestMs: 0 }, phasesMs: { setup: 0, faults: 0, settle: 0 }, violations: [violation], timeline: [violation], runLog: [] };
+    const before = (error as { timeline?: ScenarioResult["timeline"] }).timeline ?? [];
+    result = { scenario: scenario.name, seed: seed + i, faultMs, injected: {}, failovers: 0, moves: 0, events: {}, worstReactionMs: 0, overlaps: 0, orchestratorRestartsMs: [], adminCalls: { total: 0, failed: 0, slowestMs: 0 }, phasesMs: { setup: 0, faults: 0, settle: 0 }, violations: [violation], timeline: [...before, violation], runLog: [] };
   }
   results.push(result);
   process.stdout.write(`${table([row(result)])}\n`);

@@ -153,6 +153,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       timeline: timeline.entries,
       runLog: fleet.runs.log.map((e) => ({ ...e, at: timeline.since(e.at) })),
     };
+  } catch (error) {
+    // A run that could not finish still tells what happened up to there.
+    throw Object.assign(error instanceof Error ? error : new Error(String(error)), { timeline: timeline.entries });
   } finally {
     for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => undefined);
   }
