@@ -12,16 +12,26 @@ import { statusToMessage } from "./admin-mappers.js";
 import { withCallDeadlines } from "./call-deadline.js";
 import { encodeResponse } from "./connect-service.js";
 
+/** A fleet loads in well under a second; a retry after this finds the new leader serving. */
+const TAKING_OVER_RETRY_MS = 250;
+
 /**
  * A replica that does not lead answers an instance's Connect at once: a
  * go_away naming the leader (the instance tries it next), then UNAVAILABLE.
  */
 export function standbyConnect(call: ServerDuplexStream<ConnectRequest, Buffer>, replica: ReplicaStatus): void {
-  const goAway = { reason: replica.role === "standby" ? "standby" : "not the leader", reconnectAfterMs: 0, leaseExtensionMs: 0, leaderAddress: replica.leaderAddress };
+  // Between its election and serving (the fleet loading), a new leader still answers here: it says so
+  // rather than "not the leader" with its own address, and asks for a short wait before the retry.
+  const takingOver = replica.role === "leader";
+  const reason = takingOver ? "elected, loading the fleet" : replica.role === "standby" ? "standby" : "not the leader";
+  const goAway = { reason, reconnectAfterMs: takingOver ? TAKING_OVER_RETRY_MS : 0, leaseExtensionMs: 0, leaderAddress: replica.leaderAddress };
+  const details = takingOver
+    ? "this orchestrator replica was just elected and is loading the fleet; try again in a moment"
+    : `this orchestrator replica is ${replica.role}; ${replica.describeLeader()}`;
   // A client that closes at once must not turn its reset into an unhandled error.
   call.on("error", () => undefined);
   call.write(encodeResponse({ msg: { $case: "goAway", value: goAway } }), () => {
-    call.emit("error", { code: status.UNAVAILABLE, details: `this orchestrator replica is ${replica.role}; ${replica.describeLeader()}` });
+    call.emit("error", { code: status.UNAVAILABLE, details });
   });
 }
 
