@@ -128,10 +128,12 @@ export class Coordinator {
     }
     await rounds;
     await this.seen.flush(true);
+    this.events.end("the orchestrator is shutting down");
   }
 
   /** Leadership is lost: every session ends now, promising nothing (the new leader may be counting already); unwritten changes are the new leader's to redo. */
   stepDown(leader: string): void {
+    this.events.end(`this orchestrator replica lost its leadership${leader ? `; the leader is at ${leader}` : ""}`);
     for (const t of this.timers) this.clock.cancel(t);
     void this.rounds.stop().catch(() => undefined);
     for (const outbox of this.fleet.detachAll()) {

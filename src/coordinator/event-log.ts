@@ -10,9 +10,11 @@ export interface LoggedEvent extends AuditEvent {
  * Recent events in memory, numbered, for WatchEvents: watchers replay from
  * here and then follow live, so nothing falls between history and live.
  */
-export class EventLog extends EventEmitter<{ event: [LoggedEvent] }> {
+export class EventLog extends EventEmitter<{ event: [LoggedEvent]; end: [string] }> {
   private readonly ring: LoggedEvent[] = [];
   private seq = 0;
+  /** Why no more events will come (a shutdown, a lost leadership), once that is so. */
+  endedWith: string | undefined;
 
   constructor(private readonly capacity = 1_000) {
     super();
@@ -26,6 +28,16 @@ export class EventLog extends EventEmitter<{ event: [LoggedEvent] }> {
     if (this.ring.length > this.capacity) this.ring.shift();
     this.emit("event", logged);
     return logged;
+  }
+
+  /**
+   * No more events will come from this process: its watchers are told why and
+   * their calls end, rather than staying open until the server is forced shut.
+   */
+  end(reason: string): void {
+    if (this.endedWith !== undefined) return;
+    this.endedWith = reason;
+    this.emit("end", reason);
   }
 
   /** The last `count` events (oldest first) that pass `filter`. */

@@ -57,6 +57,10 @@ export function watchEvents(events: EventLog, limits: WatchLimits = WATCH_LIMITS
       call.emit("error", { code: status.INVALID_ARGUMENT, details: (error as Error).message });
       return;
     }
+    if (events.endedWith !== undefined) {
+      call.emit("error", { code: status.UNAVAILABLE, details: events.endedWith });
+      return;
+    }
     let replayedUpTo = 0;
     // When a write first found the buffer full since the watcher last caught up.
     let behindSince: number | undefined;
@@ -64,8 +68,14 @@ export function watchEvents(events: EventLog, limits: WatchLimits = WATCH_LIMITS
     let stopped = false;
     const stop = () => {
       events.off("event", send);
+      events.off("end", ended);
       if (!stopped) watching--;
       stopped = true;
+    };
+    // UNAVAILABLE, which a watcher retries (elsewhere: on another replica, or here after a restart).
+    const ended = (reason: string) => {
+      stop();
+      call.emit("error", { code: status.UNAVAILABLE, details: reason });
     };
     function send(e: LoggedEvent): void {
       if (e.seq <= replayedUpTo || !filter(e)) return;
@@ -84,6 +94,7 @@ export function watchEvents(events: EventLog, limits: WatchLimits = WATCH_LIMITS
     }
     call.on("drain", () => (behindSince = undefined));
     events.on("event", send);
+    events.on("end", ended);
     call.on("cancelled", stop);
     call.on("close", stop);
     call.on("error", stop);

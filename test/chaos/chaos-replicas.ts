@@ -71,6 +71,8 @@ export class ChaosReplicas {
   readonly restartsMs: number[] = [];
   /** Which replica led each term, as the sampler saw it. */
   readonly ledTerm = new Map<number, string>();
+  /** The last lines of every replica process that exited, for a failure report. */
+  private readonly pastOutputs: string[] = [];
   private leading: ChaosReplica | undefined;
   private leadingTerm = -1;
   private stopping = false;
@@ -130,7 +132,9 @@ export class ChaosReplicas {
     replica.killing = false;
     const proc = spawnOrchestrator(this.env(replica), { keepLines: 200 });
     replica.proc = proc;
-    void proc.exited.then(({ code, signal }) => {
+    void proc.exited.then(async ({ code, signal }) => {
+      await proc.closed;
+      this.pastOutputs.push(`--- ${replica.name} (pid ${proc.pid}, exit ${code ?? signal})\n${proc.output()}`);
       const expected = replica.killing || (code === 1 && (DEPOSED.test(proc.stderr()) || replica.cutFromDatabase));
       this.exits.push({ replica: replica.name, at: performance.now(), code, signal, expected });
       this.timeline.note(`replica exited`, { replica: replica.name, code, signal, expected });
@@ -199,8 +203,9 @@ export class ChaosReplicas {
     await proc?.exited;
   }
 
+  /** The last lines of every replica process, those that exited first. */
   output(): string {
-    return this.replicas.map((r) => `--- ${r.name}\n${r.proc?.output() ?? ""}`).join("\n");
+    return [...this.pastOutputs, ...this.replicas.filter((r) => r.running).map((r) => `--- ${r.name} (pid ${r.proc!.pid}, running)\n${r.proc!.output()}`)].join("\n");
   }
 
   async stop(): Promise<void> {

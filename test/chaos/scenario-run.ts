@@ -69,9 +69,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const leaseMs = Number(scenario.env.LEASE_TTL_MS);
   const database = scenario.database === "external" ? await ChaosDatabase.start() : undefined;
   const cleanups: Array<() => Promise<void> | void> = [() => database?.remove()];
+  let replicas: ChaosReplicas | undefined;
   try {
     if (scenario.replicas && !database) throw new Error(`${scenario.name}: replicas need the external database`);
-    const replicas = scenario.replicas ? await ChaosReplicas.start(database!.url, scenario.replicas, scenario.env, timeline) : undefined;
+    replicas = scenario.replicas ? await ChaosReplicas.start(database!.url, scenario.replicas, scenario.env, timeline) : undefined;
     const orchestrator = replicas ? undefined : await ChaosOrchestrator.start(database?.url, scenario.env);
     cleanups.unshift(() => (replicas ?? orchestrator)?.stop());
     const audit = replicas ? new DatabaseAudit(database!.url) : undefined;
@@ -130,6 +131,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const events = audit ? await audit.eventsSince(watchedFrom) : Object.fromEntries(watch.events);
     const terms = audit ? await audit.checkFence(timeline) : undefined;
 
+    if (replicas && timeline.violations.length) timeline.note("replica output", { output: replicas.output().slice(-60_000) });
     for (const overlap of fleet.runs.violations) timeline.violation("stream ran on two strict instances", { what: overlap });
     // (Replicas report an exit of their own as it happens, as they are started again.)
     for (const exit of orchestrator?.exits ?? []) {
@@ -155,6 +157,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     };
   } catch (error) {
     // A run that could not finish still tells what happened up to there.
+    if (replicas) timeline.note("replica output", { output: replicas.output().slice(-60_000) });
     throw Object.assign(error instanceof Error ? error : new Error(String(error)), { timeline: timeline.entries });
   } finally {
     for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => undefined);

@@ -79,7 +79,7 @@ export const SCENARIOS: Scenario[] = [
     name: "replicas",
     database: "external",
     replicas: 3,
-    env: { HEARTBEAT_INTERVAL_MS: "1000", LEASE_TTL_MS: "6000", RECONNECT_GRACE_MS: "6000", LEADER_LEASE_MS: "2000", ...BOUNDED_DATABASE },
+    env: { HEARTBEAT_INTERVAL_MS: "1000", LEASE_TTL_MS: "6000", RECONNECT_GRACE_MS: "6000", LEADER_LEASE_MS: "2000", LOG_LEVEL: "info", ...BOUNDED_DATABASE },
     faults: { "leader-kill": 2, "leader-pause": 2, "leader-db-cut": 2, kill: 1 },
     shortMs: 4_000,
     fullMs: 120_000,

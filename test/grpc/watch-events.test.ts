@@ -89,3 +89,27 @@ describe("WatchEvents with a watcher that does not keep up", () => {
     await waitUntil(() => log.listenerCount("event") === 0, 2_000, "all gone");
   });
 });
+
+describe("WatchEvents when no more events will come", () => {
+  test("a shutdown or a lost leadership ends every watcher with UNAVAILABLE and the reason, and refuses new ones", async () => {
+    const log = new EventLog();
+    const server = createGrpcServer();
+    server.addService(AdminServiceService, { watchEvents: watchEvents(log) } as never);
+    const port = await bindGrpcServer(server, "127.0.0.1", 0, ServerCredentials.createInsecure());
+    const client = new AdminServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+    try {
+      const first = watch(client);
+      await subscribed(log);
+      log.end("this orchestrator replica lost its leadership; the leader is at b:50051");
+      const ended = await first.ended;
+      assert.equal(ended?.code, status.UNAVAILABLE);
+      assert.match(ended?.details ?? "", /lost its leadership; the leader is at b:50051/);
+      const later = await watch(client).ended;
+      assert.equal(later?.code, status.UNAVAILABLE);
+      assert.equal(log.listenerCount("event"), 0, "nobody listens any more");
+    } finally {
+      client.close();
+      server.forceShutdown();
+    }
+  });
+});
