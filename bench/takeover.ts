@@ -1,0 +1,172 @@
+/**
+ * Takeover benchmark (issue #13): `node --import tsx bench/takeover.ts [--quick]`.
+ *
+ * Three replicas (LEADER_ELECTION=replicas) on one PostgreSQL, a balanced fleet
+ * (1,000 instances, 20,000 streams) that knows every replica's address and
+ * follows go_away hints as the instance client does (bench/lib/leader-follower.ts);
+ * load instances keep what they run while disconnected and send it as `held`.
+ * Then the leader is killed with SIGKILL, again and again (10 times): each time the
+ * killed replica is started again at once on the same ports, as a standby, so
+ * there are always three, and the next kill waits until the fleet is reconciled.
+ *
+ * Measured per kill, from the SIGKILL:
+ * - serving: until a surviving replica's /readyz answers 200 (it leads and has
+ *   loaded the fleet); "elected" splits off the moment the database recorded the
+ *   new term (leadership.elected_at, on the same machine's clock).
+ * - reconciled: until all of this holds at once, polled every 20 ms:
+ *   every instance is welcomed by the new leader after the kill and connected to
+ *   it; every stream is held by exactly the instance that held it before the kill
+ *   and by no other (the instances' own view); and the new leader's /status says
+ *   every instance connected, none disconnected, every stream assigned, none being
+ *   revoked or unassigned (nothing pending on its side).
+ * - moved: streams whose owner after reconciliation differs from before the
+ *   kill, and the `stream.assigned` / `stream.revoking` events the orchestrator
+ *   recorded from the kill until the next one (both must be 0).
+ *
+ * Reference from the same run: the killed replica's own restart (process start
+ * until /healthz 200 as a standby), i.e. what one orchestrator restart costs
+ * before it could serve; a lone orchestrator would add its fleet load to that.
+ * The election itself waits at most the standbys' lock attempt interval, 250 ms.
+ */
+import pg from "pg";
+import { DATABASE_FLAGS, parseArgs, TIMING_FLAGS } from "./lib/args.js";
+import { startBenchPostgres } from "./lib/postgres.js";
+import { runMain } from "./lib/process.js";
+import { ReplicaSet } from "./lib/replica-set.js";
+import { finish, int, ms, printHeader, printTable, summarize, type TargetResult } from "./lib/report.js";
+import { autoCapacity, balancedFleet } from "./lib/scenario.js";
+import { measureTakeover, type TakeoverOutcome } from "./lib/takeover-kill.js";
+import { sleep } from "../test/helpers/wait.js";
+
+const { quick, flags } = parseArgs("takeover", "Leader kills among orchestrator replicas: time until a new leader serves and the fleet is back on it, and streams moved.", {
+  instances: { help: "instances in the fleet", full: 1_000, quick: 100 },
+  streams: { help: "streams in the catalog", full: 20_000, quick: 2_000 },
+  capacity: { help: "capacity of each instance (0: twice its fair share)", full: 0 },
+  replicas: { help: "orchestrator replicas on the one database", full: 3 },
+  kills: { help: "leader kills in a row", full: 10, quick: 3 },
+  leaderLeaseMs: { help: "LEADER_LEASE_MS", full: 5_000 },
+  ...TIMING_FLAGS,
+  ...DATABASE_FLAGS,
+  servingTargetMs: { help: "target: most time from a kill until a new leader serves", full: 5_000 },
+  servingP50TargetMs: { help: "target: median of the same (strictly below)", full: 3_000 },
+  pauseMs: { help: "wait after the fleet is reconciled before the next kill (late moves land in that kill's count)", full: 1_000 },
+  timeoutMs: { help: "give up on a takeover after this long", full: 60_000 },
+  batch: { help: "hellos in flight during the ramp", full: 250 },
+});
+
+/** Moves the orchestrator recorded between `from` and `to` (wall clock ms), by kind. */
+async function recordedMoves(client: pg.Client, from: number, to: number): Promise<{ assigned: number; revoking: number }> {
+  const { rows } = await client.query<{ kind: string; n: string }>(
+    "select kind, count(*) as n from orchestrator.events where kind in ('stream.assigned', 'stream.revoking') and at >= $1 and at < $2 group by kind",
+    [new Date(from), new Date(to)],
+  );
+  const count = (kind: string) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
+  return { assigned: count("stream.assigned"), revoking: count("stream.revoking") };
+}
+
+async function electedAt(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ elected_at: Date | null }>("select elected_at from orchestrator.leadership");
+  return rows[0]?.elected_at?.getTime() ?? Number.NaN;
+}
+
+runMain(async () => {
+  if (flags.replicas < 2) throw new Error("--replicas must be at least 2: a takeover needs a standby");
+  const capacity = autoCapacity(flags.streams, flags.instances, flags.capacity);
+  printHeader("takeover: leader kills among orchestrator replicas", { ...flags, capacity }, quick);
+  const cluster = await startBenchPostgres(flags.databaseUrl);
+  const set = await ReplicaSet.start(cluster, "takeover", flags.replicas, {
+    HEARTBEAT_INTERVAL_MS: flags.heartbeatIntervalMs,
+    LEASE_TTL_MS: flags.leaseTtlMs,
+    RECONNECT_GRACE_MS: flags.reconnectGraceMs,
+    LEADER_LEASE_MS: flags.leaderLeaseMs,
+  });
+  console.log(`replicas: ${set.slots.map((s) => `#${s.index} pid ${s.child.pid} on ${s.grpcAddress}`).join(", ")}`);
+  const { fleet, admin } = await balancedFleet({
+    address: set.slots[0]!.grpcAddress,
+    replicas: set.addresses,
+    instances: flags.instances,
+    capacity,
+    streams: flags.streams,
+    perChannel: 1,
+    batch: flags.batch,
+    heartbeatMs: flags.heartbeatIntervalMs,
+  });
+  // Admin calls went to the first leader; the fleet's streams are all in place now.
+  admin.close();
+  const db = new pg.Client({ connectionString: set.url });
+  await db.connect();
+  const outcomes: Array<TakeoverOutcome & { electedMs: number; events: { assigned: number; revoking: number } }> = [];
+  try {
+    for (let k = 1; k <= flags.kills; k++) {
+      const o = await measureTakeover({ set, fleet, follower: fleet.follower!, streams: flags.streams, timeoutMs: flags.timeoutMs });
+      const electedMs = (await electedAt(db)) - o.killedAtWall;
+      outcomes.push({ ...o, electedMs, events: { assigned: 0, revoking: 0 } });
+      console.log(
+        `kill ${k}: #${o.killed} killed, #${o.leader} leads term ${o.term}; elected ${ms(electedMs)} ms, serving ${ms(o.servingMs)} ms, ` +
+          `last welcome ${ms(o.lastWelcomeMs)} ms, reconciled ${o.problem ? `NOT (${o.problem})` : `${ms(o.reconciledMs)} ms`}; restart ${ms(o.restartMs)} ms; moved ${o.moved}`,
+      );
+      const exited = set.exited();
+      if (exited.length) throw new Error(`replica(s) exited on their own: ${exited.map((e) => `#${e.slot.index} code ${e.code}`).join(", ")}`);
+      if (o.problem) break; // the next kill would measure a fleet still settling from this one
+      await sleep(flags.pauseMs);
+    }
+    const ends = [...outcomes.slice(1).map((o) => o.killedAtWall), Date.now()];
+    for (const [i, o] of outcomes.entries()) o.events = await recordedMoves(db, o.killedAtWall, ends[i]!);
+  } finally {
+    await db.end();
+    fleet.close();
+    await set.stop();
+    await cluster.stop();
+  }
+
+  console.log("\nper kill, ms from the SIGKILL of the leader:\n");
+  printTable(
+    ["kill", "killed", "leader", "term", "elected", "serving", "last welcome", "reconciled", "moved", "assigned events", "revoking events", "restart (reference)"],
+    outcomes.map((o, i) => [
+      i + 1,
+      `#${o.killed}`,
+      `#${o.leader}`,
+      int(o.term),
+      ms(o.electedMs),
+      ms(o.servingMs),
+      ms(o.lastWelcomeMs),
+      o.problem ? "NOT" : ms(o.reconciledMs),
+      int(o.moved),
+      int(o.events.assigned),
+      int(o.events.revoking),
+      ms(o.restartMs),
+    ]),
+  );
+  const serving = summarize(outcomes.map((o) => o.servingMs));
+  const reconciledOnes = outcomes.filter((o) => !o.problem);
+  const reconciled = summarize(reconciledOnes.map((o) => o.reconciledMs));
+  const elected = summarize(outcomes.map((o) => o.electedMs));
+  const restart = summarize(outcomes.map((o) => o.restartMs));
+  const moved = outcomes.reduce((n, o) => n + o.moved, 0);
+  const assigned = outcomes.reduce((n, o) => n + o.events.assigned, 0);
+  const revoking = outcomes.reduce((n, o) => n + o.events.revoking, 0);
+  const done = outcomes.length;
+  console.log(
+    `\nover ${done} kills: elected p50 ${ms(elected.p50)}, max ${ms(elected.max)}; serving p50 ${ms(serving.p50)}, max ${ms(serving.max)}; ` +
+      `reconciled p50 ${ms(reconciled.p50)}, max ${ms(reconciled.max)} (${reconciledOnes.length} of ${done}); ` +
+      `reference, one replica's restart to standing by: p50 ${ms(restart.p50)}, max ${ms(restart.max)} ms; standbys try the lock every 250 ms`,
+  );
+  const killsLine = done < flags.kills ? ` (${done} of ${flags.kills} kills run)` : "";
+  const targets: TargetResult[] = [
+    { name: "new leader serving after a leader kill: max", target: `<= ${flags.servingTargetMs} ms`, value: `${ms(serving.max)} ms${killsLine}`, met: done === flags.kills && serving.max <= flags.servingTargetMs },
+    { name: "new leader serving after a leader kill: p50", target: `< ${flags.servingP50TargetMs} ms`, value: `${ms(serving.p50)} ms`, met: serving.p50 < flags.servingP50TargetMs },
+    {
+      name: "fleet reconciled on the new leader after every kill",
+      target: "every kill",
+      value: `${reconciledOnes.length} of ${flags.kills}; p50 ${ms(reconciled.p50)} ms, max ${ms(reconciled.max)} ms`,
+      met: reconciledOnes.length === flags.kills,
+    },
+    {
+      name: "streams moved by the takeovers",
+      target: "0",
+      value: `${moved} by the instances' view, ${assigned} stream.assigned and ${revoking} stream.revoking events`,
+      met: moved === 0 && assigned === 0 && revoking === 0,
+    },
+  ];
+  finish({ bench: "takeover", quick, targets, notes: { "one replica restart to standby (reference)": `p50 ${ms(restart.p50)} ms, max ${ms(restart.max)} ms` } });
+});
