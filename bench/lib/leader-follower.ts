@@ -8,12 +8,19 @@
  * first. Reusing the client's rotation, rather than a simpler loop of the
  * benchmark's own, makes the measured reconnect time the one a real fleet pays.
  *
- * Each instance keeps one channel at a time (a TCP connection of its own), as
- * the client does: moving to another replica closes the previous channel.
+ * Each instance has a channel (a TCP connection) of its own to each replica that
+ * answered it, kept for the run; a channel that could not connect is closed at
+ * once. The client keeps one channel at a time and closes it when it moves, but
+ * each real instance does that in a process of its own: a harness that opened a
+ * thousand new channels per takeover stalled its own event loop for up to 2 s
+ * (measured), and one that kept channels to a dead replica had them all redial
+ * it in the background, which stalled it as much; both delayed the reconnects
+ * it measures.
  */
 import { pino } from "pino";
 import { AddressRotation } from "../../src/client/address-rotation.js";
 import type { BackoffOptions } from "../../src/client/types.js";
+import type { OrchestratorServiceClient } from "../../src/gen/orchestrator/v1/orchestrator.js";
 import type { Channels, LoadInstance } from "./load-instance.js";
 import { sleep } from "../../test/helpers/wait.js";
 
@@ -31,8 +38,10 @@ export interface FollowerOptions {
 
 interface Route {
   rotation: AddressRotation;
-  /** The replica the instance's channel goes to. */
+  /** The replica the instance's current channel goes to. */
   address: string;
+  /** Its channel to each replica tried so far. */
+  channels: Map<string, OrchestratorServiceClient>;
 }
 
 export class LeaderFollower {
@@ -61,13 +70,22 @@ export class LeaderFollower {
       if (this.stopped) throw new Error(`${instance.id}: follower stopped before a welcome`);
       const endpoint = await route.rotation.take();
       if (endpoint.address !== route.address) {
-        instance.useChannel(this.channels.dedicated(endpoint.address));
+        let channel = route.channels.get(endpoint.address);
+        if (!channel) route.channels.set(endpoint.address, (channel = this.channels.dedicated(endpoint.address)));
+        instance.useChannel(channel);
         route.address = endpoint.address;
       }
       try {
         await instance.connect(this.options.welcomeTimeoutMs);
       } catch {
         this.failedAttempts++;
+        // No answer at all (no go_away): nothing listens there now; a channel kept would keep redialling it.
+        if (!instance.goAway) {
+          const dead = route.channels.get(endpoint.address);
+          if (dead) this.channels.release(dead);
+          route.channels.delete(endpoint.address);
+          route.address = "";
+        }
         const wait = route.rotation.after({ welcomed: false, goAway: instance.goAway });
         if (wait > 0) await sleep(wait);
         continue;
@@ -96,7 +114,8 @@ export class LeaderFollower {
     let route = this.routes.get(instance);
     if (!route) {
       const endpoints = this.addresses.map((address) => ({ address }));
-      route = { rotation: new AddressRotation(async () => endpoints, this.options.backoff, silent), address: this.channels.address };
+      const address = this.channels.address;
+      route = { rotation: new AddressRotation(async () => endpoints, this.options.backoff, silent), address, channels: new Map([[address, instance.client]]) };
       this.routes.set(instance, route);
     }
     return route;

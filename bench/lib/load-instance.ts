@@ -70,6 +70,13 @@ export class Channels {
     return this.open(address);
   }
 
+  /** Closes one channel for good (nothing listens where it goes). */
+  release(client: OrchestratorServiceClient): void {
+    client.close();
+    const at = this.all.indexOf(client);
+    if (at >= 0) this.all.splice(at, 1);
+  }
+
   closeAll(): void {
     for (const c of this.all) c.close();
     this.all.length = 0;
@@ -122,9 +129,8 @@ export class LoadInstance {
     return this._client;
   }
 
-  /** The next sessions go over `client` (another replica's channel); a dedicated old one is closed. */
+  /** The next sessions go over `client` (another replica's channel; whoever opened the old one keeps it). */
   useChannel(client: OrchestratorServiceClient): void {
-    if (this.dedicated && client !== this._client) this._client.close();
     this._client = client;
   }
 

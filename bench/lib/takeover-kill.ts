@@ -4,6 +4,7 @@
  * standby. "Reconciled" is defined in bench/takeover.ts's header; this file
  * checks it from both sides (the instances' own view, the leader's /status).
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { LeaderFollower } from "./leader-follower.js";
 import type { LoadFleet } from "./load-fleet.js";
 import { getJson, type ReplicaSet, type ReplicaSlot } from "./replica-set.js";
@@ -23,6 +24,8 @@ export interface TakeoverOutcome {
   reconciledMs: number;
   /** The killed replica's process start until /healthz 200 (a standby's whole start-up). */
   restartMs: number;
+  /** The harness's longest event-loop stall from the kill until reconciled. */
+  harnessLagMaxMs: number;
   /** Streams whose owner (by the instances' view) differs from before the kill, or that have none. */
   moved: number;
   /** What was still wrong at the timeout, when not reconciled. */
@@ -35,6 +38,8 @@ interface Context {
   follower: LeaderFollower;
   streams: number;
   timeoutMs: number;
+  /** Restart the killed replica right after the kill rather than once the fleet is reconciled. */
+  restartAtOnce: boolean;
 }
 
 /** Who runs each stream, by instance id, from the instances' side. */
@@ -87,14 +92,18 @@ export async function measureTakeover(c: Context): Promise<TakeoverOutcome> {
   if (unsettled || before.size !== c.streams) throw new Error(`fleet not settled before the kill: ${unsettled ?? `${before.size} of ${c.streams} streams held`}`);
   const killedAtWall = Date.now();
   const killedAt = performance.now();
+  // The harness shares the cores with the replicas: a stalled event loop here delays what it observes.
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   await c.set.kill(old);
 
-  // The killed slot restarts at once, as under a supervisor; it may even win the election (it has not yet, below 250 ms).
-  const restarting = (async () => {
+  const restart = async () => {
     const started = performance.now();
     await c.set.restart(old);
     return performance.now() - started;
-  })();
+  };
+  // At once, as a supervisor does; it rarely wins the election (start-up takes seconds, the survivors try every 250 ms).
+  const restarting = c.restartAtOnce ? restart() : undefined;
 
   let leader: ReplicaSlot | undefined;
   await pollUntil(async () => (leader = await c.set.leader()) !== undefined, c.timeoutMs, 10);
@@ -113,10 +122,11 @@ export async function measureTakeover(c: Context): Promise<TakeoverOutcome> {
     20,
   );
   if (reconciled) reconciledMs = performance.now() - killedAt;
+  lag.disable();
   let lastWelcome = killedAt;
   for (const inst of c.fleet.instances) if (inst.welcomedAt > lastWelcome) lastWelcome = inst.welcomedAt;
 
-  const restartMs = await restarting;
+  const restartMs = await (restarting ?? restart());
   // Standing by again, naming the new leader in its go_away hints, before the next kill.
   await pollUntil(async () => (await c.set.roleOf(old))?.leaderAddress === leader!.grpcAddress, c.timeoutMs, 50);
   return {
@@ -128,6 +138,7 @@ export async function measureTakeover(c: Context): Promise<TakeoverOutcome> {
     lastWelcomeMs: lastWelcome - killedAt,
     reconciledMs,
     restartMs,
+    harnessLagMaxMs: lag.max / 1e6,
     moved: countMoved(before, ownersById(c.fleet)),
     problem: reconciled ? undefined : problem,
   };
