@@ -14,9 +14,11 @@
  * another machine would not; `--restart-at-once 1` starts it right after the kill.
  *
  * Measured per kill, from the SIGKILL:
- * - serving: until a surviving replica's /readyz answers 200 (it leads and has
- *   loaded the fleet); "elected" splits off the moment the database recorded the
- *   new term (leadership.elected_at, on the same machine's clock).
+ * - serving: until a surviving replica's /readyz answers 200 to the harness (it
+ *   leads and has loaded the fleet). Two parts are split off on the same machine's
+ *   clock: "elected", when the database recorded the new term
+ *   (leadership.elected_at), and "leading", when the new leader had loaded the
+ *   fleet (its leader.elected event, recorded just before it starts serving).
  * - reconciled: until all of this holds at once, polled every 20 ms:
  *   every instance is welcomed by the new leader after the kill and connected to
  *   it; every stream is held by exactly the instance that held it before the kill
@@ -69,9 +71,15 @@ async function recordedMoves(client: pg.Client, from: number, to: number): Promi
   return { assigned: count("stream.assigned"), revoking: count("stream.revoking") };
 }
 
-async function electedAt(client: pg.Client): Promise<number> {
-  const { rows } = await client.query<{ elected_at: Date | null }>("select elected_at from orchestrator.leadership");
-  return rows[0]?.elected_at?.getTime() ?? Number.NaN;
+/**
+ * When the current term began by the database's clock (leadership.elected_at), and when
+ * its leader had loaded the fleet by its own (its leader.elected event, recorded just
+ * before it switches to serving): with /readyz as the harness sees it, the takeover's parts.
+ */
+async function electionTimes(client: pg.Client): Promise<{ elected: number; leading: number }> {
+  const term = await client.query<{ elected_at: Date | null }>("select elected_at from orchestrator.leadership");
+  const event = await client.query<{ at: Date }>("select at from orchestrator.events where kind = 'leader.elected' order by at desc limit 1");
+  return { elected: term.rows[0]?.elected_at?.getTime() ?? Number.NaN, leading: event.rows[0]?.at.getTime() ?? Number.NaN };
 }
 
 runMain(async () => {
@@ -100,15 +108,16 @@ runMain(async () => {
   admin.close();
   const db = new pg.Client({ connectionString: set.url });
   await db.connect();
-  const outcomes: Array<TakeoverOutcome & { electedMs: number; events: { assigned: number; revoking: number } }> = [];
+  const outcomes: Array<TakeoverOutcome & { electedMs: number; leadingMs: number; events: { assigned: number; revoking: number } }> = [];
   try {
     for (let k = 1; k <= flags.kills; k++) {
       const o = await measureTakeover({ set, fleet, follower: fleet.follower!, streams: flags.streams, timeoutMs: flags.timeoutMs, restartAtOnce: flags.restartAtOnce === 1 });
-      const electedMs = (await electedAt(db)) - o.killedAtWall;
-      outcomes.push({ ...o, electedMs, events: { assigned: 0, revoking: 0 } });
+      const times = await electionTimes(db);
+      const [electedMs, leadingMs] = [times.elected - o.killedAtWall, times.leading - o.killedAtWall];
+      outcomes.push({ ...o, electedMs, leadingMs, events: { assigned: 0, revoking: 0 } });
       console.log(
         // The kill's wall time matches the orchestrators' log times (BENCH_CHILD_LOG with BENCH_LOG_LEVEL=info).
-        `kill ${k} at ${new Date(o.killedAtWall).toISOString()}: #${o.killed} killed, #${o.leader} leads term ${o.term}; elected ${ms(electedMs)} ms, serving ${ms(o.servingMs)} ms, ` +
+        `kill ${k} at ${new Date(o.killedAtWall).toISOString()}: #${o.killed} killed, #${o.leader} leads term ${o.term}; elected ${ms(electedMs)} ms, leading ${ms(leadingMs)} ms, serving ${ms(o.servingMs)} ms, ` +
           `last welcome ${ms(o.lastWelcomeMs)} ms, reconciled ${o.problem ? `NOT (${o.problem})` : `${ms(o.reconciledMs)} ms`}; restart ${ms(o.restartMs)} ms; moved ${o.moved}`,
       );
       const exited = set.exited();
@@ -127,13 +136,14 @@ runMain(async () => {
 
   console.log("\nper kill, ms from the SIGKILL of the leader:\n");
   printTable(
-    ["kill", "killed", "leader", "term", "elected", "serving", "last welcome", "reconciled", "moved", "assigned events", "revoking events", "restart (reference)"],
+    ["kill", "killed", "leader", "term", "elected", "leading", "serving", "last welcome", "reconciled", "moved", "assigned events", "revoking events", "restart (reference)"],
     outcomes.map((o, i) => [
       i + 1,
       `#${o.killed}`,
       `#${o.leader}`,
       int(o.term),
       ms(o.electedMs),
+      ms(o.leadingMs),
       ms(o.servingMs),
       ms(o.lastWelcomeMs),
       o.problem ? "NOT" : ms(o.reconciledMs),
@@ -147,13 +157,14 @@ runMain(async () => {
   const reconciledOnes = outcomes.filter((o) => !o.problem);
   const reconciled = summarize(reconciledOnes.map((o) => o.reconciledMs));
   const elected = summarize(outcomes.map((o) => o.electedMs));
+  const leading = summarize(outcomes.map((o) => o.leadingMs));
   const restart = summarize(outcomes.map((o) => o.restartMs));
   const moved = outcomes.reduce((n, o) => n + o.moved, 0);
   const assigned = outcomes.reduce((n, o) => n + o.events.assigned, 0);
   const revoking = outcomes.reduce((n, o) => n + o.events.revoking, 0);
   const done = outcomes.length;
   console.log(
-    `\nover ${done} kills: elected p50 ${ms(elected.p50)}, max ${ms(elected.max)}; serving p50 ${ms(serving.p50)}, max ${ms(serving.max)}; ` +
+    `\nover ${done} kills: elected p50 ${ms(elected.p50)}, max ${ms(elected.max)}; leading p50 ${ms(leading.p50)}, max ${ms(leading.max)}; serving p50 ${ms(serving.p50)}, max ${ms(serving.max)}; ` +
       `reconciled p50 ${ms(reconciled.p50)}, max ${ms(reconciled.max)} (${reconciledOnes.length} of ${done}); ` +
       `reference, one replica's restart to standing by: p50 ${ms(restart.p50)}, max ${ms(restart.max)} ms; standbys try the lock every 250 ms`,
   );
