@@ -76,10 +76,29 @@ async function recordedMoves(client: pg.Client, from: number, to: number): Promi
  * its leader had loaded the fleet by its own (its leader.elected event, recorded just
  * before it switches to serving): with /readyz as the harness sees it, the takeover's parts.
  */
-async function electionTimes(client: pg.Client): Promise<{ elected: number; leading: number }> {
-  const term = await client.query<{ elected_at: Date | null }>("select elected_at from orchestrator.leadership");
+async function electionTimes(client: pg.Client): Promise<{ term: number; elected: number; leading: number }> {
+  const row = await client.query<{ term: string; elected_at: Date | null }>("select term, elected_at from orchestrator.leadership");
   const event = await client.query<{ at: Date }>("select at from orchestrator.events where kind = 'leader.elected' order by at desc limit 1");
-  return { elected: term.rows[0]?.elected_at?.getTime() ?? Number.NaN, leading: event.rows[0]?.at.getTime() ?? Number.NaN };
+  return { term: Number(row.rows[0]?.term), elected: row.rows[0]?.elected_at?.getTime() ?? Number.NaN, leading: event.rows[0]?.at.getTime() ?? Number.NaN };
+}
+
+/** What the orchestrators recorded about `streams` since `from` (wall ms): the trail a reproduction starts from. */
+async function streamTrail(client: pg.Client, streams: string[], from: number): Promise<string[]> {
+  const { rows } = await client.query<{ at: Date; kind: string; stream_id: string; instance_id: string | null; detail: unknown }>(
+    "select at, kind, stream_id, instance_id, detail from orchestrator.events where stream_id = any($1) and at >= $2 order by id",
+    [streams, new Date(from)],
+  );
+  const owners = await client.query<{ stream_id: string; instance_id: string; state: string; epoch: string }>(
+    "select stream_id, instance_id, state, epoch from orchestrator.assignments where stream_id = any($1)",
+    [streams],
+  );
+  return [
+    ...rows.map((r) => `  ${r.at.toISOString()} ${r.kind} ${r.stream_id} ${r.instance_id ?? "-"} ${JSON.stringify(r.detail)}`),
+    ...streams.map((id) => {
+      const a = owners.rows.find((r) => r.stream_id === id);
+      return `  now in the database: ${id} ${a ? `${a.state} on ${a.instance_id}, epoch ${a.epoch}` : "no assignment"}`;
+    }),
+  ];
 }
 
 runMain(async () => {
@@ -108,18 +127,19 @@ runMain(async () => {
   admin.close();
   const db = new pg.Client({ connectionString: set.url });
   await db.connect();
-  const outcomes: Array<TakeoverOutcome & { electedMs: number; leadingMs: number; events: { assigned: number; revoking: number } }> = [];
+  const outcomes: Array<TakeoverOutcome & { term: number; electedMs: number; leadingMs: number; events: { assigned: number; revoking: number } }> = [];
   try {
     for (let k = 1; k <= flags.kills; k++) {
       const o = await measureTakeover({ set, fleet, follower: fleet.follower!, streams: flags.streams, timeoutMs: flags.timeoutMs, restartAtOnce: flags.restartAtOnce === 1 });
       const times = await electionTimes(db);
       const [electedMs, leadingMs] = [times.elected - o.killedAtWall, times.leading - o.killedAtWall];
-      outcomes.push({ ...o, electedMs, leadingMs, events: { assigned: 0, revoking: 0 } });
+      outcomes.push({ ...o, term: times.term, electedMs, leadingMs, events: { assigned: 0, revoking: 0 } });
       console.log(
         // The kill's wall time matches the orchestrators' log times (BENCH_CHILD_LOG with BENCH_LOG_LEVEL=info).
-        `kill ${k} at ${new Date(o.killedAtWall).toISOString()}: #${o.killed} killed, #${o.leader} leads term ${o.term}; elected ${ms(electedMs)} ms, leading ${ms(leadingMs)} ms, serving ${ms(o.servingMs)} ms, ` +
-          `last welcome ${ms(o.lastWelcomeMs)} ms, reconciled ${o.problem ? `NOT (${o.problem})` : `${ms(o.reconciledMs)} ms`}; restart ${ms(o.restartMs)} ms; moved ${o.moved}`,
+        `kill ${k} at ${new Date(o.killedAtWall).toISOString()}: #${o.killed} killed, #${o.leader} leads term ${times.term}; elected ${ms(electedMs)} ms, leading ${ms(leadingMs)} ms, serving ${ms(o.servingMs)} ms, ` +
+          `welcomes p50 ${ms(o.medianWelcomeMs)} ms, last ${ms(o.lastWelcomeMs)} ms, reconciled ${o.problem ? `NOT (${o.problem})` : `${ms(o.reconciledMs)} ms`}; restart ${ms(o.restartMs)} ms; moved ${o.moved}; harness loop lag max ${ms(o.harnessLagMaxMs)} ms`,
       );
+      if (o.unheld.length) console.log(`streams held by nobody at the timeout, and their trail:\n${(await streamTrail(db, o.unheld, o.killedAtWall)).join("\n")}`);
       const exited = set.exited();
       if (exited.length) throw new Error(`replica(s) exited on their own: ${exited.map((e) => `#${e.slot.index} code ${e.code}`).join(", ")}`);
       if (o.problem) break; // the next kill would measure a fleet still settling from this one
@@ -136,7 +156,7 @@ runMain(async () => {
 
   console.log("\nper kill, ms from the SIGKILL of the leader:\n");
   printTable(
-    ["kill", "killed", "leader", "term", "elected", "leading", "serving", "last welcome", "reconciled", "moved", "assigned events", "revoking events", "restart (reference)"],
+    ["kill", "killed", "leader", "term", "elected", "leading", "serving", "last welcome", "reconciled", "moved", "assigned events", "revoking events", "restart (reference)", "harness lag max"],
     outcomes.map((o, i) => [
       i + 1,
       `#${o.killed}`,
@@ -151,6 +171,7 @@ runMain(async () => {
       int(o.events.assigned),
       int(o.events.revoking),
       ms(o.restartMs),
+      ms(o.harnessLagMaxMs),
     ]),
   );
   const serving = summarize(outcomes.map((o) => o.servingMs));

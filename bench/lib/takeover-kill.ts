@@ -8,12 +8,12 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { LeaderFollower } from "./leader-follower.js";
 import type { LoadFleet } from "./load-fleet.js";
 import { getJson, type ReplicaSet, type ReplicaSlot } from "./replica-set.js";
+import { summarize } from "./report.js";
 import { pollUntil } from "../../test/helpers/wait.js";
 
 export interface TakeoverOutcome {
   killed: number;
   leader: number;
-  term: number;
   /** Date.now() of the kill, to match the orchestrator's own timestamps. */
   killedAtWall: number;
   /** From the kill until the new leader's /readyz answered 200. */
@@ -28,8 +28,12 @@ export interface TakeoverOutcome {
   harnessLagMaxMs: number;
   /** Streams whose owner (by the instances' view) differs from before the kill, or that have none. */
   moved: number;
-  /** What was still wrong at the timeout, when not reconciled. */
+  /** What was still wrong at the timeout, when not reconciled (both sides). */
   problem?: string;
+  /** Streams held before the kill that no instance held at the timeout (the first few). */
+  unheld: string[];
+  /** From the kill until half the instances were welcomed by the new leader. */
+  medianWelcomeMs: number;
 }
 
 interface Context {
@@ -109,7 +113,6 @@ export async function measureTakeover(c: Context): Promise<TakeoverOutcome> {
   await pollUntil(async () => (leader = await c.set.leader()) !== undefined, c.timeoutMs, 10);
   if (!leader) throw new Error(`no replica serving ${c.timeoutMs} ms after the kill`);
   const servingMs = performance.now() - killedAt;
-  const role = await c.set.roleOf(leader);
 
   let problem: string | undefined = "not checked";
   let reconciledMs = Number.NaN;
@@ -123,8 +126,14 @@ export async function measureTakeover(c: Context): Promise<TakeoverOutcome> {
   );
   if (reconciled) reconciledMs = performance.now() - killedAt;
   lag.disable();
-  let lastWelcome = killedAt;
-  for (const inst of c.fleet.instances) if (inst.welcomedAt > lastWelcome) lastWelcome = inst.welcomedAt;
+  const unheld: string[] = [];
+  if (!reconciled) {
+    // Both sides' view of what is wrong, for a reproduction.
+    problem = [instanceProblem(c, leader, killedAt, before), await leaderProblem(c, leader)].filter(Boolean).join("; ");
+    const { owner } = c.fleet.owners();
+    for (const stream of before.keys()) if (!owner.has(stream) && unheld.push(stream) >= 5) break;
+  }
+  const welcomes = summarize(c.fleet.instances.map((inst) => inst.welcomedAt - killedAt));
 
   const restartMs = await (restarting ?? restart());
   // Standing by again, naming the new leader in its go_away hints, before the next kill.
@@ -132,14 +141,15 @@ export async function measureTakeover(c: Context): Promise<TakeoverOutcome> {
   return {
     killed: old.index,
     leader: leader.index,
-    term: role?.term ?? Number.NaN,
     killedAtWall,
     servingMs,
-    lastWelcomeMs: lastWelcome - killedAt,
+    lastWelcomeMs: welcomes.max,
+    medianWelcomeMs: welcomes.p50,
     reconciledMs,
     restartMs,
     harnessLagMaxMs: lag.max / 1e6,
     moved: countMoved(before, ownersById(c.fleet)),
     problem: reconciled ? undefined : problem,
+    unheld,
   };
 }
