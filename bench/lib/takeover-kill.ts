@@ -36,11 +36,13 @@ export interface TakeoverOutcome {
   medianWelcomeMs: number;
 }
 
-interface Context {
+export interface Context {
   set: ReplicaSet;
   fleet: LoadFleet;
   follower: LeaderFollower;
   streams: number;
+  /** Every stream of the catalog. */
+  streamIds: string[];
   timeoutMs: number;
   /** Restart the killed replica right after the kill rather than once the fleet is reconciled. */
   restartAtOnce: boolean;
@@ -88,12 +90,28 @@ async function leaderProblem(c: Context, leader: ReplicaSlot): Promise<string | 
   return undefined;
 }
 
+/**
+ * Whether the fleet is as a kill needs it: one leader, every instance on it, every
+ * stream held by exactly one instance. Returns what is wrong, and the streams held
+ * by nobody (the first few).
+ */
+export async function unsettled(c: Context): Promise<{ problem: string; unheld: string[] } | undefined> {
+  const leader = await c.set.leader();
+  if (!leader) return { problem: "no single serving leader", unheld: [] };
+  const owners = ownersById(c.fleet);
+  const problem = instanceProblem(c, leader, -Infinity, owners) ?? (owners.size !== c.streams ? `${owners.size} of ${c.streams} streams held` : undefined);
+  if (!problem) return undefined;
+  const held = new Set(owners.keys());
+  const unheld = c.streamIds.filter((id) => !held.has(id)).slice(0, 5);
+  return { problem, unheld };
+}
+
 export async function measureTakeover(c: Context): Promise<TakeoverOutcome> {
   const old = await c.set.leader();
   if (!old) throw new Error("no single serving leader before the kill");
   const before = ownersById(c.fleet);
-  const unsettled = instanceProblem(c, old, -Infinity, before);
-  if (unsettled || before.size !== c.streams) throw new Error(`fleet not settled before the kill: ${unsettled ?? `${before.size} of ${c.streams} streams held`}`);
+  const settle = await unsettled(c);
+  if (settle) throw new Error(`fleet not settled before the kill: ${settle.problem}`);
   const killedAtWall = Date.now();
   const killedAt = performance.now();
   // The harness shares the cores with the replicas: a stalled event loop here delays what it observes.
