@@ -27,7 +27,8 @@
  *   revoked or unassigned (nothing pending on its side).
  * - moved: streams whose owner after reconciliation differs from before the
  *   kill, and the `stream.assigned` / `stream.revoking` events the orchestrator
- *   recorded from the kill until the next one (both must be 0).
+ *   recorded from the kill until the next one (both must be 0); `instance.expired`
+ *   events in the same window say whether moves followed a lease running out.
  *
  * Reference from the same run: the killed replica's own restart (process start
  * until /healthz 200 as a standby), i.e. what one orchestrator restart costs
@@ -61,14 +62,17 @@ const { quick, flags } = parseArgs("takeover", "Leader kills among orchestrator 
   batch: { help: "hellos in flight during the ramp", full: 250 },
 });
 
-/** Moves the orchestrator recorded between `from` and `to` (wall clock ms), by kind. */
-async function recordedMoves(client: pg.Client, from: number, to: number): Promise<{ assigned: number; revoking: number }> {
+/** Events this can tell apart: moves, and expiries (an instance declared dead, whose streams then move too). */
+type MoveEvents = { assigned: number; revoking: number; expired: number };
+
+/** Moves and expiries the orchestrator recorded between `from` and `to` (wall clock ms), by kind. */
+async function recordedMoves(client: pg.Client, from: number, to: number): Promise<MoveEvents> {
   const { rows } = await client.query<{ kind: string; n: string }>(
-    "select kind, count(*) as n from orchestrator.events where kind in ('stream.assigned', 'stream.revoking') and at >= $1 and at < $2 group by kind",
+    "select kind, count(*) as n from orchestrator.events where kind in ('stream.assigned', 'stream.revoking', 'instance.expired') and at >= $1 and at < $2 group by kind",
     [new Date(from), new Date(to)],
   );
   const count = (kind: string) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
-  return { assigned: count("stream.assigned"), revoking: count("stream.revoking") };
+  return { assigned: count("stream.assigned"), revoking: count("stream.revoking"), expired: count("instance.expired") };
 }
 
 /**
@@ -129,13 +133,13 @@ runMain(async () => {
   await db.connect();
   const context = { set, fleet, follower: fleet.follower!, streams: flags.streams, streamIds, timeoutMs: flags.timeoutMs, restartAtOnce: flags.restartAtOnce === 1 };
   let stoppedBy: string | undefined;
-  const outcomes: Array<TakeoverOutcome & { term: number; electedMs: number; leadingMs: number; events: { assigned: number; revoking: number } }> = [];
+  const outcomes: Array<TakeoverOutcome & { term: number; electedMs: number; leadingMs: number; events: MoveEvents }> = [];
   try {
     for (let k = 1; k <= flags.kills; k++) {
       const o = await measureTakeover(context);
       const times = await electionTimes(db);
       const [electedMs, leadingMs] = [times.elected - o.killedAtWall, times.leading - o.killedAtWall];
-      outcomes.push({ ...o, term: times.term, electedMs, leadingMs, events: { assigned: 0, revoking: 0 } });
+      outcomes.push({ ...o, term: times.term, electedMs, leadingMs, events: { assigned: 0, revoking: 0, expired: 0 } });
       console.log(
         // The kill's wall time matches the orchestrators' log times (BENCH_CHILD_LOG with BENCH_LOG_LEVEL=info).
         `kill ${k} at ${new Date(o.killedAtWall).toISOString()}: #${o.killed} killed, #${o.leader} leads term ${times.term}; elected ${ms(electedMs)} ms, leading ${ms(leadingMs)} ms, serving ${ms(o.servingMs)} ms, ` +
@@ -166,7 +170,7 @@ runMain(async () => {
 
   console.log("\nper kill, ms from the SIGKILL of the leader:\n");
   printTable(
-    ["kill", "killed", "leader", "term", "elected", "leading", "serving", "last welcome", "reconciled", "moved", "assigned events", "revoking events", "restart (reference)", "harness lag max"],
+    ["kill", "killed", "leader", "term", "elected", "leading", "serving", "last welcome", "reconciled", "moved", "assigned events", "revoking events", "expired events", "restart (reference)", "harness lag max"],
     outcomes.map((o, i) => [
       i + 1,
       `#${o.killed}`,
@@ -180,6 +184,7 @@ runMain(async () => {
       int(o.moved),
       int(o.events.assigned),
       int(o.events.revoking),
+      int(o.events.expired),
       ms(o.restartMs),
       ms(o.harnessLagMaxMs),
     ]),
@@ -193,6 +198,7 @@ runMain(async () => {
   const moved = outcomes.reduce((n, o) => n + o.moved, 0);
   const assigned = outcomes.reduce((n, o) => n + o.events.assigned, 0);
   const revoking = outcomes.reduce((n, o) => n + o.events.revoking, 0);
+  const expired = outcomes.reduce((n, o) => n + o.events.expired, 0);
   const done = outcomes.length;
   console.log(
     `\nover ${done} kills: elected p50 ${ms(elected.p50)}, max ${ms(elected.max)}; leading p50 ${ms(leading.p50)}, max ${ms(leading.max)}; serving p50 ${ms(serving.p50)}, max ${ms(serving.max)}; ` +
@@ -212,7 +218,7 @@ runMain(async () => {
     {
       name: "streams moved by the takeovers",
       target: "0",
-      value: `${moved} by the instances' view, ${assigned} stream.assigned and ${revoking} stream.revoking events`,
+      value: `${moved} by the instances' view, ${assigned} stream.assigned and ${revoking} stream.revoking events${expired ? ` (${expired} instances expired meanwhile)` : ""}`,
       met: moved === 0 && assigned === 0 && revoking === 0,
     },
   ];
