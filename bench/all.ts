@@ -12,7 +12,7 @@ import { DATABASE_FLAGS, EMBEDDED, parseArgs } from "./lib/args.js";
 import { machineDescription, printTable, RESULT_MARKER, type BenchResult } from "./lib/report.js";
 import { nodeEntry } from "../test/helpers/process.js";
 
-const BENCHES = ["failover", "join", "sessions", "transport", "database"] as const;
+const BENCHES = ["failover", "join", "sessions", "transport", "database", "takeover"] as const;
 const projectRoot = path.resolve(import.meta.dirname, "..");
 
 const { quick, flags } = parseArgs("all", "Runs the system benchmarks one after the other and summarizes their targets.", {

@@ -2,6 +2,7 @@
  * A fleet of load instances (bench/lib/load-instance.ts): connecting them,
  * who runs what from their side, and round trips inside a window.
  */
+import type { LeaderFollower } from "./leader-follower.js";
 import { Channels, LoadInstance, type LoadInstanceHooks } from "./load-instance.js";
 import { pollUntil, sleep } from "../../test/helpers/wait.js";
 
@@ -15,7 +16,11 @@ export class LoadFleet {
   sessionsLost = 0;
   private readonly userHooks: LoadInstanceHooks = {};
 
-  constructor(readonly channels: Channels) {
+  /** `follower`: instances connect through it and go back to a leader when a session ends (several replicas). */
+  constructor(
+    readonly channels: Channels,
+    readonly follower?: LeaderFollower,
+  ) {
     // The fleet's own bookkeeping runs first, then whatever the scenario set in `on`.
     this.hooks.assignment = (i, c) => {
       this.lastAssignmentAt = c.at;
@@ -26,6 +31,7 @@ export class LoadFleet {
     this.hooks.ended = (i, reason) => {
       this.sessionsLost++;
       this.userHooks.ended?.(i, reason);
+      this.follower?.lost(i);
     };
   }
 
@@ -60,7 +66,7 @@ export class LoadFleet {
     const queue = list.values();
     const lane = async () => {
       for (const inst of queue) {
-        await inst.connect();
+        await (this.follower ? this.follower.connect(inst) : inst.connect());
         welcomed?.(inst);
       }
     };
@@ -125,6 +131,7 @@ export class LoadFleet {
   }
 
   close(): void {
+    this.follower?.stop();
     for (const inst of this.instances) inst.stopHeartbeats();
     this.channels.closeAll();
   }

@@ -5,6 +5,9 @@
  * heartbeat_ack gives the round trip), and two ways to die (cancel the call and
  * close its channel, or go silent with the connection kept open). Calls may share
  * a channel (one TCP connection for many sessions) or get one of their own.
+ * After a session ends an instance keeps what it runs (a non-strict instance
+ * does) and says so in its next hello's `held`; bench/lib/leader-follower.ts
+ * redials it, to another replica when needed.
  */
 import { Metadata, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream, type ServiceError } from "@grpc/grpc-js";
 import { callMetadata, channelCredentials, type ConnectionSecurity } from "../../src/client/connection-security.js";
@@ -47,8 +50,8 @@ export class Channels {
     this.metadata = callMetadata(security);
   }
 
-  private open(): OrchestratorServiceClient {
-    const client = new OrchestratorServiceClient(this.address, this.credentials, BENCH_CHANNEL_OPTIONS);
+  private open(address = this.address): OrchestratorServiceClient {
+    const client = new OrchestratorServiceClient(address, this.credentials, BENCH_CHANNEL_OPTIONS);
     this.all.push(client);
     return client;
   }
@@ -62,9 +65,16 @@ export class Channels {
     return this.current;
   }
 
-  /** A channel (TCP connection) used by one instance only. */
-  dedicated(): OrchestratorServiceClient {
-    return this.open();
+  /** A channel (TCP connection) used by one instance only, to this set's address or another replica's. */
+  dedicated(address = this.address): OrchestratorServiceClient {
+    return this.open(address);
+  }
+
+  /** Closes one channel for good (nothing listens where it goes). */
+  release(client: OrchestratorServiceClient): void {
+    client.close();
+    const at = this.all.indexOf(client);
+    if (at >= 0) this.all.splice(at, 1);
   }
 
   closeAll(): void {
@@ -79,6 +89,7 @@ export interface LoadInstanceHooks {
   /** After an assignment was applied and acknowledged (`at`: performance.now()). */
   assignment?(instance: LoadInstance, change: { full: boolean; added: string[]; removed: string[]; at: number }): void;
   heartbeatAck?(instance: LoadInstance, rttMs: number, at: number): void;
+  /** A welcomed session ended (a hello that fails rejects connect() instead). */
   ended?(instance: LoadInstance, reason: string): void;
 }
 
@@ -96,6 +107,8 @@ export class LoadInstance {
   endReason?: string;
   heartbeatsSent = 0;
   heartbeatAcks = 0;
+  /** The go_away of the last session, if it sent one (a standby's names the leader). */
+  goAway?: { reconnectAfterMs: number; leaderAddress: string };
   private call?: ClientDuplexStream<ConnectRequest, ConnectResponse>;
   private timer?: NodeJS.Timeout;
   private seq = 0;
@@ -104,7 +117,7 @@ export class LoadInstance {
   constructor(
     readonly id: string,
     readonly capacity: number,
-    readonly client: OrchestratorServiceClient,
+    private _client: OrchestratorServiceClient,
     private readonly hooks: LoadInstanceHooks,
     /** The channel is this instance's alone, so killing it closes a TCP connection. */
     readonly dedicated: boolean,
@@ -112,16 +125,31 @@ export class LoadInstance {
     private readonly metadata: Metadata = new Metadata(),
   ) {}
 
-  /** Opens the call and says hello; resolves on welcome. */
+  get client(): OrchestratorServiceClient {
+    return this._client;
+  }
+
+  /** The next sessions go over `client` (another replica's channel; whoever opened the old one keeps it). */
+  useChannel(client: OrchestratorServiceClient): void {
+    this._client = client;
+  }
+
+  /** Opens the call and says hello with what it holds; resolves on welcome. */
   connect(timeoutMs = 30_000): Promise<void> {
     this.state = "connecting";
-    const call = this.client.connect(this.metadata.clone());
+    this.goAway = undefined;
+    const call = this._client.connect(this.metadata.clone());
     this.call = call;
+    const held = [...this.owned].map(([streamId, epoch]) => ({ streamId, epoch }));
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.id}: no welcome within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => {
+        reject(new Error(`${this.id}: no welcome within ${timeoutMs} ms`));
+        call.cancel();
+      }, timeoutMs);
       call.on("data", (m: ConnectResponse) => {
         const msg = m.msg;
-        if (!msg) return;
+        // A call this instance has replaced by a newer one says nothing more.
+        if (!msg || this.call !== call) return;
         switch (msg.$case) {
           case "welcome":
             this.welcomedAt = performance.now();
@@ -141,23 +169,26 @@ export class LoadInstance {
             this.hooks.heartbeatAck?.(this, at - sentAt, at);
             break;
           }
+          case "goAway":
+            this.goAway = { reconnectAfterMs: msg.value.reconnectAfterMs, leaderAddress: msg.value.leaderAddress };
+            break;
           default:
             break;
         }
       });
       const ended = (reason: string) => {
         clearTimeout(timer);
+        if (this.call !== call || this.state === "ended" || this.state === "killed") return;
         clearInterval(this.timer);
-        if (this.state === "ended" || this.state === "killed") return;
         const before = this.state;
         this.state = "ended";
         this.endReason = reason;
         if (before === "connecting") reject(new Error(`${this.id}: session ended before welcome: ${reason}`));
-        this.hooks.ended?.(this, reason);
+        else this.hooks.ended?.(this, reason);
       };
       call.on("error", (e: ServiceError) => ended(`${e.code}: ${e.details}`));
       call.on("end", () => ended("server ended the stream"));
-      this.send({ $case: "hello", value: { instanceId: this.id, capacity: this.capacity, held: [], labels: { bench: "1" }, version: "bench" } });
+      this.send({ $case: "hello", value: { instanceId: this.id, capacity: this.capacity, held, labels: { bench: "1" }, version: "bench" } });
     });
   }
 

@@ -106,8 +106,18 @@ export const LOAD_GENERATOR_LIMITS: Record<string, string> = {
 /** Timing settings every benchmark spells out; the rest of the configuration is the default. */
 export type OrchestratorEnv = Record<string, string | number>;
 
-export async function startOrchestrator(databaseUrl: string, env: OrchestratorEnv = {}): Promise<OrchestratorChild> {
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+export interface StartOptions {
+  /** Ports to bind (a replica restarted where its peers and instances know it); free ones otherwise. */
+  ports?: { grpc: number; http: number };
+  /**
+   * What start-up waits for: "ready" (/readyz 200: serving instances) or "alive"
+   * (/healthz 200: a replica that may stand by, which is never ready).
+   */
+  until?: "ready" | "alive";
+}
+
+export async function startOrchestrator(databaseUrl: string, env: OrchestratorEnv = {}, options: StartOptions = {}): Promise<OrchestratorChild> {
+  const [grpcPort, httpPort] = options.ports ? [options.ports.grpc, options.ports.http] : [await freePort(), await freePort()];
   const vars: Record<string, string> = {
     DATABASE_URL: databaseUrl,
     GRPC_PORT: String(grpcPort),
@@ -122,7 +132,7 @@ export async function startOrchestrator(databaseUrl: string, env: OrchestratorEn
   const nodeArgs = (process.env.BENCH_ORCHESTRATOR_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const node = superviseChild("the orchestrator", spawnOrchestrator(vars, { nodeArgs, ...CHILD_OUTPUT }));
   const httpBase = `http://127.0.0.1:${httpPort}`;
-  await waitForHttp200(`${httpBase}/readyz`, 60_000, node);
+  await waitForHttp200(`${httpBase}/${options.until === "alive" ? "healthz" : "readyz"}`, 60_000, node);
   return {
     ...node,
     grpcAddress: `127.0.0.1:${grpcPort}`,

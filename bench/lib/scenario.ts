@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { SimulatorAdmin, simStreamIds } from "../../src/simulator/admin-api.js";
+import { LeaderFollower } from "./leader-follower.js";
 import { Channels, type LoadInstance } from "./load-instance.js";
 import { LoadFleet } from "./load-fleet.js";
 import type { BenchPostgres } from "./postgres.js";
@@ -14,15 +15,20 @@ let databases = 0;
 // Runs sharing one server (--database-url) must not pick the same names.
 const run = randomBytes(3).toString("hex");
 
-/** An orchestrator child process on a database of its own (`database`: its name, `databaseUrl`: how it connects). */
+/** A new empty database for one scenario (`database`: its name, `databaseUrl`: how the orchestrator connects). */
+export async function freshDatabase(pg: BenchPostgres, label: string): Promise<{ database: string; databaseUrl: string }> {
+  const database = `bench_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${run}_${++databases}`;
+  return { database, databaseUrl: await pg.createDatabase(database) };
+}
+
+/** An orchestrator child process on a database of its own. */
 export async function orchestratorOnFreshDatabase(
   pg: BenchPostgres,
   label: string,
   env: OrchestratorEnv,
 ): Promise<OrchestratorChild & { database: string; databaseUrl: string }> {
-  const database = `bench_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${run}_${++databases}`;
-  const databaseUrl = await pg.createDatabase(database);
-  return Object.assign(await startOrchestrator(databaseUrl, env), { database, databaseUrl });
+  const fresh = await freshDatabase(pg, label);
+  return Object.assign(await startOrchestrator(fresh.databaseUrl, env), fresh);
 }
 
 /** Each instance's capacity when the flag says 0 (automatic): twice its fair share, at least 10. */
@@ -31,7 +37,13 @@ export function autoCapacity(streams: number, instances: number, flag: number): 
 }
 
 export interface BalancedFleetOptions {
+  /** Where the instances connect first, and the admin calls go (the leader). */
   address: string;
+  /**
+   * Every replica's address: each instance then has a channel of its own and
+   * goes back to whichever replica leads when its session ends (bench/lib/leader-follower.ts).
+   */
+  replicas?: readonly string[];
   instances: number;
   capacity: number;
   streams: number;
@@ -64,12 +76,15 @@ export interface BalancedFleet {
  */
 export async function balancedFleet(o: BalancedFleetOptions): Promise<BalancedFleet> {
   const log = o.log ?? ((line: string) => console.log(line));
-  const fleet = new LoadFleet(new Channels(o.address, o.perChannel));
+  const channels = new Channels(o.address, o.replicas ? 1 : o.perChannel);
+  const follower = o.replicas && new LeaderFollower(channels, o.replicas, { heartbeatMs: o.heartbeatMs });
+  const fleet = new LoadFleet(channels, follower);
   const members: LoadInstance[] = [];
   for (let i = 0; i < o.instances; i++) {
     members.push(fleet.add(`${o.idPrefix ?? "vi"}-${String(i).padStart(5, "0")}`, o.capacity, o.dedicated?.(i) ?? false));
   }
-  const ramp = await fleet.connectAll(members, o.batch, (m) => m.heartbeatEvery(o.heartbeatMs));
+  // A follower starts the heartbeats after each welcome itself.
+  const ramp = await fleet.connectAll(members, o.batch, follower ? undefined : (m) => m.heartbeatEvery(o.heartbeatMs));
   log(`setup: ${o.instances.toLocaleString("en-US")} instances connected in ${(ramp.ms / 1000).toFixed(1)} s (${ramp.perSecond.toFixed(0)}/s, ${fleet.channels.all.length.toLocaleString("en-US")} channels)`);
 
   const admin = new SimulatorAdmin(o.address);
