@@ -25,14 +25,18 @@ export function standbyConnect(call: ServerDuplexStream<ConnectRequest, Buffer>,
   const takingOver = replica.role === "leader";
   const reason = takingOver ? "elected, loading the fleet" : replica.role === "standby" ? "standby" : "not the leader";
   const goAway = { reason, reconnectAfterMs: takingOver ? TAKING_OVER_RETRY_MS : 0, leaseExtensionMs: 0, leaderAddress: replica.leaderAddress };
-  const details = takingOver
-    ? "this orchestrator replica was just elected and is loading the fleet; try again in a moment"
-    : `this orchestrator replica is ${replica.role}; ${replica.describeLeader()}`;
+  const details = notLeading(replica);
   // A client that closes at once must not turn its reset into an unhandled error.
   call.on("error", () => undefined);
   call.write(encodeResponse({ msg: { $case: "goAway", value: goAway } }), () => {
     call.emit("error", { code: status.UNAVAILABLE, details });
   });
+}
+
+/** Why a replica that is not serving as leader refuses a call, and where to go instead. */
+function notLeading(replica: ReplicaStatus): string {
+  if (replica.role === "leader") return "this orchestrator replica was just elected and is loading the fleet; try again in a moment";
+  return `this orchestrator replica is ${replica.role}, not the leader; ${replica.describeLeader()}`;
 }
 
 /** What a standby's catalog reads need: the database, and the bound every admin call has. */
@@ -54,7 +58,7 @@ export interface StandbyReads {
  * for the caller to ask there.
  */
 export function standbyAdmin(replica: ReplicaStatus, about: About, reads: StandbyReads): AdminServiceServer {
-  const refusal = () => ({ code: status.UNAVAILABLE, details: `this orchestrator replica is ${replica.role}, not the leader; ${replica.describeLeader()}` });
+  const refusal = () => ({ code: status.UNAVAILABLE, details: notLeading(replica) });
   const handlers: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(AdminServiceService)) {
     handlers[name] = method.responseStream

