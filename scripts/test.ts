@@ -73,6 +73,26 @@ async function checkGeneratedCode(): Promise<void> {
   }
 }
 
+/** The Python package's stubs (clients/python/generate.sh, Debian's protoc) must match proto/ too. */
+async function checkPythonStubs(): Promise<void> {
+  const committedDir = path.join(root, "clients/python/src/finger_orchestrator/_generated");
+  const out = mkdtempSync(path.join(tmpdir(), "finger-python-gen-"));
+  try {
+    await check("clients/python/generate.sh", "sh", [path.join(root, "clients/python/generate.sh"), out]);
+    const names = (dir: string) => readdirSync(dir).filter((f) => statSync(path.join(dir, f)).isFile());
+    const stale = [...new Set([...names(out), ...names(committedDir)])].filter((f) => {
+      try {
+        return !readFileSync(path.join(out, f)).equals(readFileSync(path.join(committedDir, f)));
+      } catch {
+        return true;
+      }
+    });
+    if (stale.length) throw new StepFailed(`npm test: clients/python's stubs are stale (${stale.join(", ")}); run \`npm run generate\` and commit`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
 /** What one run leaves for the next: in the temp folder, one file per checkout (node_modules may be shared by worktrees). */
 const cacheFile = (name: string, extension: string) =>
   path.join(tmpdir(), `finger-${name}-${createHash("sha256").update(root).digest("hex").slice(0, 16)}${extension}`);
@@ -161,14 +181,14 @@ async function runTests(files: string[], tree: CompiledTree, database: { url: st
 }
 
 async function main(): Promise<void> {
-  // The Python example's test needs Debian's protoc and grpcio, the wall-clock test libfaketime; install them on a fresh machine.
+  // The Python example's and package's tests need Debian's protoc, grpcio, pip, venv and pytest, the wall-clock test libfaketime; install them on a fresh machine.
   if (process.platform === "linux" && spawnSync("which", ["apt-get"]).status === 0) {
     run("installing system packages", "bash", [path.join(root, "scripts/install-system-deps.sh")]);
   }
   const files = process.argv.slice(2).length ? process.argv.slice(2) : listFiles(path.join(root, "test"), ".test.ts");
   // The checks run beside the tests rather than before them: tsc alone keeps one core busy for
   // about 13 s on a fresh clone, while the other would wait. A failed check fails the run at the end.
-  const checks = Promise.allSettled([checkGeneratedCode(), check("buf lint", bin("buf"), ["lint"]), typeCheck()]);
+  const checks = Promise.allSettled([checkGeneratedCode(), checkPythonStubs(), check("buf lint", bin("buf"), ["lint"]), typeCheck()]);
   const [database, tree] = await Promise.allSettled([startTestDatabase(), buildCompiledTree(root)]);
   const failures = (settled: PromiseSettledResult<unknown>[]) =>
     settled.filter((c): c is PromiseRejectedResult => c.status === "rejected").map((f) => (f.reason instanceof StepFailed ? f.reason.message : String(f.reason)));

@@ -1,0 +1,16 @@
+"""finger-orchestrator's client for Python workers: keeps one Connect session open and runs
+exactly the radio streams the orchestrator assigns, through ``on_start`` and ``on_stop``.
+
+    from finger_orchestrator import OrchestratorClient
+"""
+from .client import OrchestratorClient
+from .config import ClientConfig
+from .errors import ConfigError, HelloRejected
+from .metrics import SystemMetrics
+from .security import ChannelSecurity, security_from_env
+from .stream import Stream
+from .targets import parse_target, parse_targets
+
+__all__ = ["OrchestratorClient", "ClientConfig", "ConfigError", "HelloRejected", "SystemMetrics",
+           "ChannelSecurity", "security_from_env", "Stream", "parse_target", "parse_targets"]
+__version__ = "0.1.0"

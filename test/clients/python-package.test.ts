@@ -1,0 +1,96 @@
+/**
+ * The Python client package (clients/python) installed as a user installs it, with pip from
+ * Debian's packages and nothing downloaded (`pip install --no-build-isolation`, into a
+ * virtualenv that sees Debian's grpcio and protobuf), then its pytest tests against a real
+ * orchestrator started here: receive and ack, heartbeat metrics, reconnect with held streams,
+ * strict stop on a lost lease, leave and leave to return, configuration errors.
+ *
+ * Needs Debian's python3-grpcio, python3-protobuf, python3-pip, python3-venv,
+ * python3-setuptools and python3-pytest (scripts/install-system-deps.sh installs them); without
+ * them this file fails, it does not skip.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { AdminClient } from "../helpers/admin-client.js";
+import { projectRoot } from "../helpers/process.js";
+import { PYTHON } from "../helpers/python-instance.js";
+import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
+
+const PACKAGE_DIR = path.join(projectRoot, "clients/python");
+const APT = "apt-get install -y python3-grpcio python3-protobuf python3-pip python3-venv python3-setuptools python3-pytest";
+
+/** Runs a command without blocking the event loop (the orchestrator runs in this process). */
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", PYTHONDONTWRITEBYTECODE: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
+
+describe("the Python client package (clients/python)", () => {
+  const streams = ["pkg-a", "pkg-b", "pkg-c", "pkg-d"];
+  let work = "";
+  let venvPython = "";
+  let orchestrator: TestOrchestrator | undefined;
+
+  before(async () => {
+    work = mkdtempSync(path.join(tmpdir(), "finger-python-package-"));
+    // A copy: pip builds in the source tree, which must stay clean.
+    const source = path.join(work, "source");
+    cpSync(PACKAGE_DIR, source, { recursive: true, filter: (f) => !/(__pycache__|\.egg-info|\/build)$/.test(f) });
+    const venv = await run(PYTHON, ["-m", "venv", "--system-site-packages", "--without-pip", path.join(work, "venv")]);
+    assert.equal(venv.code, 0, `${PYTHON} -m venv failed (${APT}): ${venv.output}`);
+    venvPython = path.join(work, "venv/bin/python");
+    const [install, o] = await Promise.all([
+      run(venvPython, ["-m", "pip", "install", "--quiet", "--no-build-isolation", "--no-index", "--disable-pip-version-check", source]),
+      startTestOrchestrator({ HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: "1500", RECONNECT_GRACE_MS: "500" }),
+    ]);
+    orchestrator = o;
+    assert.equal(install.code, 0, `pip install ./clients/python failed (${APT}): ${install.output}`);
+    const admin = new AdminClient(o.grpcAddress);
+    await admin.upsert(streams.map((id) => ({ id, url: `https://radio.example/${id}.mp3` })));
+    admin.close();
+  });
+  after(async () => {
+    await orchestrator?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test("its pytest tests pass against the real orchestrator", { timeout: 60_000 }, async () => {
+    const o = orchestrator!;
+    // Run from the temporary folder: the package must come from the installation, not the source tree.
+    const pytest = await run(venvPython, ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "--log-level=INFO", path.join(work, "source/tests")], {
+      ORCHESTRATOR_TEST_ADDRESS: o.grpcAddress,
+      ORCHESTRATOR_TEST_HTTP: o.httpBase,
+      ORCHESTRATOR_TEST_STREAMS: streams.join(","),
+    });
+    assert.equal(pytest.code, 0, `pytest failed (${APT} if a module is missing):\n${pytest.output}`);
+    const passed = /(\d+) passed/.exec(pytest.output)?.[1];
+    assert.ok(Number(passed) >= 17, `expected every test to run:\n${pytest.output}`);
+    // The server gives a reconnecting instance its streams back with or without `held`, so
+    // whether the hello listed them is read from the audit log: the reconnect's held all 4.
+    const joins = await o.app.db.selectFrom("events").select("detail").where("kind", "=", "instance.joined")
+      .where("instance_id", "=", "pkg-reconnect").orderBy("id").execute();
+    assert.deepEqual(joins.map((row) => (row.detail as { held?: number }).held), [0, streams.length], "the reconnect's hello held every stream");
+  });
+
+  test("the installed package is the one built from the tree, with its types", async () => {
+    const script = "import finger_orchestrator as f, importlib.resources as r; print(f.__file__); print(r.files(f).joinpath('py.typed').is_file())";
+    const check = await run(venvPython, ["-c", script]);
+    assert.equal(check.code, 0, check.output);
+    const [file, typed] = check.output.trim().split("\n");
+    assert.ok(file?.startsWith(path.join(work, "venv")), `imported from the virtualenv, got ${file}`);
+    assert.equal(typed, "True", "py.typed is installed");
+  });
+});
