@@ -140,9 +140,9 @@ export interface Welcome {
   leaseTtlMs: number;
   /**
    * After a broken connection the orchestrator waits at least this long (and
-   * until the lease is over) before moving the instance's streams. A strict
-   * instance that has been disconnected this long stops its streams, even if
-   * its lease has not run out yet. 0 from an older server: the lease alone.
+   * until the lease is over) before moving the instance's streams. For
+   * information: a strict instance goes by its lease alone (a broken connection
+   * stops renewing it), which is what keeps it from overlapping a new owner.
    */
   reconnectGraceMs: number;
 }
