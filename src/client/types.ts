@@ -39,9 +39,9 @@ export type InstanceMetrics = Partial<SystemMetrics>;
 
 /** Reconnect backoff: full jitter, a random delay in [0, min(maxMs, initialMs * 2^attempt)). */
 export interface BackoffOptions {
-  /** Ceiling of the first retry delay. Default 250. */
+  /** Ceiling of the first retry delay. Default 100. */
   initialMs?: number;
-  /** Largest ceiling. Default 15000. */
+  /** Largest ceiling. Default 1000 (or initialMs, if larger). */
   maxMs?: number;
 }
 
