@@ -6,7 +6,7 @@ import type { Logger } from "../log/logger.js";
 import { Leadership } from "./leadership.js";
 
 /** How often a standby tries the lock: a quarter of a second, a small part of a takeover. */
-const CAMPAIGN_EVERY_MS = 250;
+export const CAMPAIGN_EVERY_MS = 250;
 
 /** This process's leadership as configured, on the lock of the database at `url`. */
 export function openLeadership(config: Config, url: string, logger: Logger): Leadership {
