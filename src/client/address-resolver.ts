@@ -24,8 +24,8 @@ export const systemResolver: HostResolver = async (host) => (await lookup(host, 
  * becomes one endpoint per record, each carrying the name as its `serverName`, so TLS still
  * checks the certificate against the name.
  */
-export async function expandAddresses(addresses: readonly string[], resolve: HostResolver, log: Logger): Promise<Endpoint[]> {
-  const expanded = await Promise.all(addresses.map((address) => expandOne(address, resolve, log)));
+export async function expandAddresses(addresses: readonly string[], resolve: HostResolver, log: Logger, timeoutMs = RESOLVE_TIMEOUT_MS): Promise<Endpoint[]> {
+  const expanded = await Promise.all(addresses.map((address) => expandOne(address, resolve, log, timeoutMs)));
   const seen = new Set<string>();
   return expanded.flat().filter((endpoint) => {
     const key = endpointKey(endpoint);
@@ -33,12 +33,28 @@ export async function expandAddresses(addresses: readonly string[], resolve: Hos
   });
 }
 
-async function expandOne(address: string, resolve: HostResolver, log: Logger): Promise<Endpoint[]> {
+/**
+ * How long a look-up may take before the name is dialled as it is. getaddrinfo cannot be
+ * cancelled, and a resolver that does not answer (its server unreachable) would otherwise
+ * hold every reconnect for the system's own timeouts, several seconds per attempt.
+ */
+export const RESOLVE_TIMEOUT_MS = 2_000;
+
+/** `promise`, or a rejection after `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+async function expandOne(address: string, resolve: HostResolver, log: Logger, timeoutMs: number): Promise<Endpoint[]> {
   const target = splitHostPort(address);
   if (!target || isIP(target.host) !== 0) return [{ address }];
   let records: string[];
   try {
-    records = [...new Set(await resolve(target.host))];
+    records = [...new Set(await within(resolve(target.host), timeoutMs, `looking up ${target.host}`))];
   } catch (error) {
     log.debug({ err: error, address }, "could not resolve the orchestrator's name; dialling it as it is");
     return [{ address }];

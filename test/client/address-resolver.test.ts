@@ -19,6 +19,18 @@ function table(records: Record<string, string[]>) {
 }
 
 describe("expanding orchestrator addresses into endpoints", () => {
+  test("a resolver that does not answer in time leaves the name to be dialled as it is, without holding the others up", async () => {
+    const hung: HostResolver = (host) => (host === "stuck.example" ? new Promise<string[]>(() => undefined) : Promise.resolve(["10.0.0.1", "10.0.0.2"]));
+    const started = performance.now();
+    const endpoints = await expandAddresses(["stuck.example:50051", "orch.example:50051"], hung, log, 50);
+    assert.ok(performance.now() - started < 1_000, "bounded by the timeout");
+    assert.deepEqual(endpoints, [
+      { address: "stuck.example:50051" },
+      { address: "10.0.0.1:50051", serverName: "orch.example" },
+      { address: "10.0.0.2:50051", serverName: "orch.example" },
+    ]);
+  });
+
   test("a name with several records is one endpoint per record, each keeping the name for TLS", async () => {
     const dns = table({ "orch.example": ["10.0.0.1", "2001:db8::2", "10.0.0.1"], "solo.example": ["10.0.0.9"] });
     const endpoints = await expandAddresses(["orch.example:50051", "solo.example:50051", "10.0.0.5:50051", "[::1]:50051"], dns.resolve, log);
