@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { StatusObject } from "@grpc/grpc-js";
-import { callMetadata, channelCredentials, createGrpcTransport, type ConnectCall, type ConnectionSecurity, type ConnectTransport } from "../client/index.js";
+import { callMetadata, channelCredentials, createGrpcTransport, type ConnectCall, type ConnectionSecurity, type ConnectTransport, type Endpoint } from "../client/index.js";
 import type { ConnectRequest, ConnectResponse } from "../gen/orchestrator/v1/orchestrator.js";
 
 type Inbound =
@@ -107,10 +107,11 @@ export class FaultTransport implements ConnectTransport {
     return this.#partitioned;
   }
 
-  open(): ConnectCall {
+  /** Opens a call to `endpoint` (the replica the client's rotation picked), unless a fault says no. */
+  open(endpoint?: Endpoint): ConnectCall {
     if (this.#down) throw new Error("simulated crash: the instance is down");
     if (this.#partitioned) throw new Error("simulated partition: the orchestrator is unreachable");
-    const call: FaultyCall = new FaultyCall(this.#inner.open(), false, () => this.#calls.delete(call));
+    const call: FaultyCall = new FaultyCall(this.#inner.open(endpoint), false, () => this.#calls.delete(call));
     this.#calls.add(call);
     return call;
   }

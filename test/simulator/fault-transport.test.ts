@@ -21,6 +21,14 @@ function setup() {
 const heartbeat = { msg: { $case: "heartbeat" as const, value: { runningStreams: 0, seq: 1, metrics: undefined } } };
 
 describe("FaultTransport", () => {
+  test("opens each call on the endpoint the client's rotation picked (another replica, a record of a name)", () => {
+    const inner = new FakeTransport();
+    const transport = new FaultTransport("unused:0", inner);
+    transport.open({ address: "a:1" });
+    transport.open({ address: "b:2" });
+    assert.deepEqual(inner.calls.map((c) => c.endpoint?.address), ["a:1", "b:2"]);
+  });
+
   test("passes messages both ways when healthy", async () => {
     const { call, fake, seen } = setup();
     call.write(heartbeat);
