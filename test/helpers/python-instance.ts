@@ -63,20 +63,21 @@ export interface WorkerEvent {
   epoch?: number;
 }
 
-/** example_instance.py as a child process, its stdout lines parsed as they arrive. */
+/** example_instance.py (or another worker script, `script`) as a child process, its stdout lines parsed as they arrive. */
 export class PythonInstance {
   readonly child: ChildProcess;
   readonly lines: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(genDir: string, env: Record<string, string>) {
-    this.child = spawn(PYTHON, [path.join(EXAMPLE_DIR, "example_instance.py")], {
+  /** `pythonPath`: what the script imports from (the stubs' folder, or the package's source). */
+  constructor(pythonPath: string, env: Record<string, string>, script = path.join(EXAMPLE_DIR, "example_instance.py")) {
+    this.child = spawn(PYTHON, [script], {
       cwd: projectRoot,
       // A clean environment: nothing of a pyenv or the orchestrator's own settings leaks in.
       env: {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         HOME: process.env.HOME ?? "/root",
-        PYTHONPATH: genDir,
+        PYTHONPATH: pythonPath,
         PYTHONUNBUFFERED: "1",
         PYTHONDONTWRITEBYTECODE: "1",
         ...env,
