@@ -17,7 +17,6 @@ import { PythonInstance } from "../helpers/python-instance.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 import { waitUntil } from "../helpers/wait.js";
 
-const PACKAGE_SOURCE = path.join(projectRoot, "clients/python/src");
 const SKELETON = path.join(projectRoot, "clients/python/examples/worker_skeleton.py");
 const ID = "skeleton-1";
 
@@ -25,7 +24,7 @@ describe("the Python package's worker skeleton (clients/python/examples/worker_s
   let orchestrator: TestOrchestrator | undefined;
   const workers: PythonInstance[] = [];
   const skeleton = (env: Record<string, string>) => {
-    const w = new PythonInstance(PACKAGE_SOURCE, env, SKELETON);
+    const w = new PythonInstance(env, SKELETON);
     workers.push(w);
     return w;
   };
