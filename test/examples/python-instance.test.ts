@@ -1,12 +1,12 @@
 /**
- * The Python example instance (examples/python) against a real orchestrator: it must run what
- * it is given, heartbeat with metrics at the server's interval, ack only after its handlers
+ * The Python example instance (examples/python, a worker on the finger_orchestrator package)
+ * against a real orchestrator: it must run what it is given, heartbeat with metrics at the server's interval, ack only after its handlers
  * finished (or nothing could ever move away from it), resync after a restart, step aside when
  * superseded, give up on a rejected hello, and leave for good on SIGINT (SIGTERM, a restart:
  * python-restart.test.ts).
  *
- * Needs Debian's python3-grpcio, python3-protobuf, protobuf-compiler and protobuf-compiler-grpc
- * (.ci/run installs them); without them this file fails, it does not skip.
+ * Needs Debian's python3-grpcio and python3-protobuf (scripts/install-system-deps.sh installs
+ * them); without them this file fails, it does not skip.
  */
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -28,7 +28,7 @@ describe("the Python example instance (examples/python) against the real server"
   test("reads the legacy configuration: ORCHESTRATOR_URL with a scheme, SERVER_ID, MAX_STREAMS", () => {
     const script = `
 import json
-from example_instance import config_from_env
+from finger_orchestrator import ClientConfig
 cases = [
   {"ORCHESTRATOR_URL": "http://orch.example:50052", "INSTANCE_ID": "finger_app_1", "MAX_STREAMS": "20"},
   {"ORCHESTRATOR_ADDRESS": "10.0.0.5", "SERVER_ID": "finger_app_2"},
@@ -42,17 +42,16 @@ cases = [
 out = []
 for env in cases:
     try:
-        out.append(config_from_env(env))
+        c = ClientConfig.from_env(env)
+        out.append({"target": ",".join(c.targets), "secure": c.security.tls, "instance_id": c.instance_id,
+                    "capacity": c.capacity, "return_within_ms": c.leave_return_within_ms})
     except ValueError as error:
         out.append({"error": str(error)})
-for config in out:
-    if "security" in config:
-        config["secure"] = config.pop("security").tls
 print(json.dumps(out))
 `;
-    const [first, second, third, badNumber, noId, plainLeave, notANumber, negative] = runPythonJson<Array<Record<string, unknown>>>(bed.genDir, script);
-    assert.deepEqual(first, { target: "orch.example:50052", secure: false, instance_id: "finger_app_1", capacity: 20, stop_seconds: 0, return_within_ms: 60_000 });
-    assert.deepEqual(second, { target: "10.0.0.5:50051", secure: false, instance_id: "finger_app_2", capacity: 10, stop_seconds: 0, return_within_ms: 60_000 });
+    const [first, second, third, badNumber, noId, plainLeave, notANumber, negative] = runPythonJson<Array<Record<string, unknown>>>(script);
+    assert.deepEqual(first, { target: "orch.example:50052", secure: false, instance_id: "finger_app_1", capacity: 20, return_within_ms: 60_000 });
+    assert.deepEqual(second, { target: "10.0.0.5:50051", secure: false, instance_id: "finger_app_2", capacity: 10, return_within_ms: 60_000 });
     assert.equal(third?.target, "finger-orchestrator.example:443", "TLS's own port by default");
     assert.equal(third?.secure, true);
     assert.match(String(badNumber?.error), /MAX_STREAMS/);
@@ -188,7 +187,7 @@ print(json.dumps(out))
     const full = await usurper.waitFor(fullAssignment);
     assert.deepEqual(full.add.map((s) => s.id).sort(), ids);
     await waitUntil(() => py.running().size === 0, 3_000, () => `python to stop what the usurper now runs; output:\n${py.output()}`);
-    assert.equal(py.count(/superseded/), 1);
+    assert.equal(py.count(/superseded by another process/), 1);
 
     await sleep(1_500); // an eager reconnect would supersede the usurper within this time
     const ended = await Promise.race([usurper.ended.then(() => true), sleep(0).then(() => false)]);
@@ -204,10 +203,11 @@ print(json.dumps(out))
 
   test("a rejected hello (INVALID_ARGUMENT) makes it give up with a clear error instead of retrying", { timeout: 20_000 }, async () => {
     const o = await boot([]);
-    const py = python({ ORCHESTRATOR_URL: o.grpcAddress, INSTANCE_ID: "x".repeat(129) });
+    // A control character: the package checks only the length, the orchestrator refuses it.
+    const py = python({ ORCHESTRATOR_URL: o.grpcAddress, INSTANCE_ID: "py\u0001bad" });
     const exit = await py.exit(8_000);
     assert.equal(exit.code, 1, py.output());
-    assert.match(py.output(), /rejected instance '(x+)' \(INVALID_ARGUMENT: .*instance_id/);
+    assert.match(py.output(), /rejected instance 'py\\x01bad' \(INVALID_ARGUMENT: hello\.instance_id: must not contain control characters/);
     assert.equal(py.count(/rejected/), 1, "one attempt, no retries");
     assert.equal(o.app.coordinator.view.instancesById().length, 0);
   });

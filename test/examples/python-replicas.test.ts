@@ -1,6 +1,6 @@
 /**
  * The Python example instance given several orchestrator replicas: ORCHESTRATOR_URL as a
- * comma-separated list, the order it dials them in (orchestrator_addresses.py), and the example
+ * comma-separated list, the order it dials them in (the package's addresses.py), and the example
  * itself against a standby and a leader on real grpc-js servers (test/client/fake-replicas.ts,
  * no database), over plaintext and, for a name with several records, over TLS.
  *
@@ -9,19 +9,16 @@
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { ServerCredentials } from "@grpc/grpc-js";
 import { FakeReplica } from "../client/fake-replicas.js";
-import { EXAMPLE_DIR, generateStubs, PYTHON, PythonInstance, runPythonJson } from "../helpers/python-instance.js";
+import { checkToolchain, EXAMPLE_DIR, PYTHON, PythonInstance, pythonEnv, runPythonJson } from "../helpers/python-instance.js";
 import { TestCertificates } from "../helpers/test-certificates.js";
 import { waitUntil } from "../helpers/wait.js";
 
 /** Like runPythonJson, but without blocking the event loop, so the fake replicas in this process can answer. */
-function runPythonAsync<T>(genDir: string, script: string): Promise<T> {
-  const child = spawn(PYTHON, ["-c", script], {
-    cwd: EXAMPLE_DIR,
-    env: { PATH: process.env.PATH ?? "", PYTHONPATH: genDir, PYTHONDONTWRITEBYTECODE: "1" },
-  });
+function runPythonAsync<T>(script: string): Promise<T> {
+  const child = spawn(PYTHON, ["-c", script], { cwd: EXAMPLE_DIR, env: pythonEnv() });
   let out = "";
   let err = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
@@ -32,20 +29,16 @@ function runPythonAsync<T>(genDir: string, script: string): Promise<T> {
 }
 
 describe("the Python example instance with several orchestrator replicas", () => {
-  let genDir: string;
   const workers: PythonInstance[] = [];
   const replicas: FakeReplica[] = [];
-  before(() => {
-    genDir = generateStubs();
-  });
+  before(() => checkToolchain());
   afterEach(() => {
     for (const w of workers.splice(0)) if (w.child.exitCode === null) w.child.kill("SIGKILL");
     for (const r of replicas.splice(0)) r.close();
   });
-  after(() => rmSync(genDir, { recursive: true, force: true }));
 
   const python = (env: Record<string, string>) => {
-    const w = new PythonInstance(genDir, { INSTANCE_ID: "py-replicas", ...env });
+    const w = new PythonInstance({ INSTANCE_ID: "py-replicas", ...env });
     workers.push(w);
     return w;
   };
@@ -59,17 +52,17 @@ describe("the Python example instance with several orchestrator replicas", () =>
   test("ORCHESTRATOR_URL as a comma-separated list; a bad entry is named with the variable", () => {
     const script = `
 import json
-from example_instance import config_from_env
+from finger_orchestrator import ClientConfig
 out = []
 for url in [" a:1 , http://b:2,c ", "grpcs://a,b:7", "a:1,b:x", "a:1,,b:1", "https://a,http://b", "a:1,ftp://b"]:
     try:
-        config = config_from_env({"ORCHESTRATOR_URL": url, "INSTANCE_ID": "a"})
-        out.append({"target": config["target"], "tls": config["security"].tls})
+        config = ClientConfig.from_env({"ORCHESTRATOR_URL": url, "INSTANCE_ID": "a"})
+        out.append({"target": ",".join(config.targets), "tls": config.security.tls})
     except ValueError as error:
         out.append({"error": str(error)})
 print(json.dumps(out))
 `;
-    const [list, tls, badPort, empty, mixed, scheme] = runPythonJson<Array<Record<string, unknown>>>(genDir, script);
+    const [list, tls, badPort, empty, mixed, scheme] = runPythonJson<Array<Record<string, unknown>>>(script);
     assert.deepEqual(list, { target: "a:1,b:2,c:50051", tls: false });
     assert.deepEqual(tls, { target: "a:443,b:7", tls: true }, "an entry without a scheme follows the others");
     assert.match(String(badPort?.error), /^ORCHESTRATOR_URL: entry 2 \('b:x'\): .*port/);
@@ -82,7 +75,7 @@ print(json.dumps(out))
     // Waits are printed in ms; the jitter is fixed at one half, so the backoff gives 50, 100, ...
     const script = `
 import json
-from orchestrator_addresses import AddressRotation, expand_targets
+from finger_orchestrator.addresses import AddressRotation, expand_targets
 def run(rotation, ends):
     steps = []
     for end in ends:
@@ -109,7 +102,7 @@ result["resolvedEachCycle"] = run(AddressRotation(["orch.test:50051"], resolve, 
 result["lookups"] = len(asked) - len(result["asked"])
 print(json.dumps(result))
 `;
-    const r = runPythonJson<Record<string, unknown>>(genDir, script);
+    const r = runPythonJson<Record<string, unknown>>(script);
     assert.deepEqual(r.cycle, [["a:1", 0], ["b:1", 30], ["c:1", 50], ["a:1", 0]]);
     assert.deepEqual(r.hint, [["a:1", 0], ["c:1", 0], ["b:1", 50]], "the named leader at once, then the rest of the list, c not twice");
     assert.deepEqual(
@@ -158,20 +151,22 @@ print(json.dumps(result))
       const port = leader.address.split(":")[1];
       // Nothing listens on 127.0.0.3, the first record.
       const script = `
-import json, time
-from orchestrator_client import ChannelSecurity, OrchestratorClient
+import asyncio, json, time
+from finger_orchestrator import ChannelSecurity, OrchestratorClient
 security = ChannelSecurity(tls=True, ca=open(${JSON.stringify(certs.caFile)}, "rb").read())
 resolve = lambda host, port: ["127.0.0.3", "127.0.0.2"] if host == "localhost" else []
-client = OrchestratorClient("localhost:${port}", "py-tls", 1, lambda s: None, lambda i: None,
-                            security=security, resolve=resolve, backoff_initial=0.01, backoff_max=0.05)
-client.start()
-deadline = time.monotonic() + 8
-while not client.running() and time.monotonic() < deadline:
-    time.sleep(0.02)
-print(json.dumps({"target": client.target, "running": sorted(client.running())}))
-client.close()
+async def main():
+    client = OrchestratorClient("localhost:${port}", "py-tls", 1, lambda s: None, lambda i: None,
+                                security=security, resolve=resolve, backoff_initial=0.01, backoff_max=0.05)
+    client.start()
+    deadline = time.monotonic() + 8
+    while not client.running() and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    print(json.dumps({"target": client.target, "running": sorted(client.running())}))
+    await client.leave()
+asyncio.run(main())
 `;
-      const result = await runPythonAsync<{ target: string; running: string[] }>(genDir, script);
+      const result = await runPythonAsync<{ target: string; running: string[] }>(script);
       assert.deepEqual(result, { target: `127.0.0.2:${port}`, running: ["a"] });
       assert.equal(leader.hellos[0]?.instanceId, "py-tls");
     } finally {

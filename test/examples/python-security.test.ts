@@ -9,10 +9,10 @@
  */
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { AdminClient, streamIds } from "../helpers/admin-client.js";
-import { generateStubs, PythonInstance, runPythonJson } from "../helpers/python-instance.js";
+import { checkToolchain, PythonInstance, runPythonJson } from "../helpers/python-instance.js";
 import { TestCertificates } from "../helpers/test-certificates.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 import { sleep, waitUntil } from "../helpers/wait.js";
@@ -24,15 +24,12 @@ const ADMIN_TOKEN = "py-admin-token-0123456789abcdef";
 const FAST = { HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: "1500", RECONNECT_GRACE_MS: "500" };
 
 describe("the Python example instance with tokens, TLS and mutual TLS", () => {
-  let genDir: string;
   const certs = new TestCertificates();
   const server = certs.server();
   let orchestrator: TestOrchestrator | undefined;
   const workers: PythonInstance[] = [];
 
-  before(() => {
-    genDir = generateStubs();
-  });
+  before(() => checkToolchain());
   afterEach(async () => {
     for (const w of workers.splice(0)) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGKILL");
     await orchestrator?.close();
@@ -40,7 +37,6 @@ describe("the Python example instance with tokens, TLS and mutual TLS", () => {
   });
   after(() => {
     certs.remove();
-    if (genDir) rmSync(genDir, { recursive: true, force: true });
   });
 
   /** An orchestrator on TLS whose one instance token is bound to ID, with `ids` in its catalog. */
@@ -68,7 +64,7 @@ describe("the Python example instance with tokens, TLS and mutual TLS", () => {
   }
 
   function python(o: TestOrchestrator, workerEnv: Record<string, string>): PythonInstance {
-    const w = new PythonInstance(genDir, {
+    const w = new PythonInstance({
       ORCHESTRATOR_URL: `grpcs://${o.grpcAddress}`,
       ORCHESTRATOR_CA_FILE: certs.caFile,
       INSTANCE_ID: ID,
@@ -85,7 +81,7 @@ describe("the Python example instance with tokens, TLS and mutual TLS", () => {
   test("reads ORCHESTRATOR_URL and the security variables as the TypeScript client does", () => {
     const script = `
 import json
-from example_instance import config_from_env
+from finger_orchestrator import ClientConfig
 ca, cert, key = ${JSON.stringify([certs.caFile, server.certFile, server.keyFile])}
 cases = [
   {"ORCHESTRATOR_URL": "https://orch.example"},
@@ -104,16 +100,16 @@ cases = [
 out = []
 for env in cases:
     try:
-        config = config_from_env({"INSTANCE_ID": "a", **env})
-        s = config["security"]
-        out.append({"target": config["target"], "tls": s.tls, "token": s.token, "ca": s.ca is not None,
+        config = ClientConfig.from_env({"INSTANCE_ID": "a", **env})
+        s = config.security
+        out.append({"target": ",".join(config.targets), "tls": s.tls, "token": s.token, "ca": s.ca is not None,
                     "mutual": s.cert is not None, "repr": repr(s), "describe": s.describe()})
     except ValueError as error:
         out.append({"error": str(error)})
 print(json.dumps(out))
 `;
     type Row = { target?: string; tls?: boolean; token?: string | null; ca?: boolean; mutual?: boolean; repr?: string; describe?: string; error?: string };
-    const rows = runPythonJson<Row[]>(genDir, script);
+    const rows = runPythonJson<Row[]>(script);
     const [https, grpcsSlash, grpcsPort, grpc, ipv6, caOnly, mutual, certOnly, unreadable, notCa, badToken, withPath] = rows;
     const target = (r: Row | undefined) => r && { target: r.target, tls: r.tls };
     assert.deepEqual(target(https), { target: "orch.example:443", tls: true });
@@ -151,7 +147,7 @@ print(json.dumps(out))
   test("a wrong token: one error line naming UNAUTHENTICATED, no streams, and it keeps retrying slowly", { timeout: 20_000 }, async () => {
     const o = await boot(streamIds(2, "bad"));
     const py = python(o, { ORCHESTRATOR_TOKEN: WRONG_TOKEN });
-    const refused = /ERROR orchestrator_client: orchestrator refused the credentials \(UNAUTHENTICATED: authorization: the token is not valid.*\); retrying in 15 s/;
+    const refused = /ERROR finger_orchestrator: the orchestrator refused the credentials \(UNAUTHENTICATED: authorization: the token is not valid.*\); retrying in 15 s/;
     await waitUntil(() => py.count(refused) === 1, 8_000, () => `the refusal to be logged; output:\n${py.output()}`);
     await sleep(1_500); // a retry at the usual backoff (0.25 s, 0.5 s, ...) would show within this
     assert.equal(py.child.exitCode, null, `still running, to retry; output:\n${py.output()}`);

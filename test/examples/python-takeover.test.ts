@@ -9,13 +9,12 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
 import { InstanceState } from "../../src/gen/orchestrator/v1/admin.js";
 import { ChaosReplicas, type ChaosReplica } from "../chaos/chaos-replicas.js";
 import { DatabaseAudit } from "../chaos/database-audit.js";
 import { Timeline } from "../chaos/timeline.js";
 import { AdminClient, streamIds } from "../helpers/admin-client.js";
-import { generateStubs, PythonInstance } from "../helpers/python-instance.js";
+import { checkToolchain, PythonInstance } from "../helpers/python-instance.js";
 import { createTestDatabase } from "../helpers/test-database.js";
 import { sleep, waitUntil } from "../helpers/wait.js";
 
@@ -65,7 +64,7 @@ const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => a.localeCom
 
 describe("the Python example instance through a leader SIGKILL", { timeout: 90_000 }, () => {
   test("the standby leads within 5 s, the instances reconnect to it with what they hold, and nothing moves", async () => {
-    const genDir = generateStubs();
+    checkToolchain();
     const database = await createTestDatabase({ withSchema: true });
     const timeline = new Timeline();
     const replicas = await ChaosReplicas.start(database.url, 2, ENV, timeline);
@@ -77,7 +76,7 @@ describe("the Python example instance through a leader SIGKILL", { timeout: 90_0
       const admin = new AdminClient(replicas.leader.grpcAddress);
       await admin.upsert(streams.map((id) => ({ id })));
       admin.close();
-      for (const id of IDS) workers.push(new PythonInstance(genDir, { ORCHESTRATOR_URL: replicas.addresses.join(","), INSTANCE_ID: id, MAX_STREAMS: "10" }));
+      for (const id of IDS) workers.push(new PythonInstance({ ORCHESTRATOR_URL: replicas.addresses.join(","), INSTANCE_ID: id, MAX_STREAMS: "10" }));
 
       // Settled: every stream on one worker, half each (their fair shares), and the leader agrees.
       // A rebalance still going at the kill would rightly go on after it, and grant.
@@ -137,7 +136,6 @@ describe("the Python example instance through a leader SIGKILL", { timeout: 90_0
       await audit.close();
       await replicas.stop();
       await database.drop();
-      rmSync(genDir, { recursive: true, force: true });
     }
   });
 });

@@ -1,56 +1,41 @@
 /**
- * The Python example instance (examples/python/example_instance.py) as a child
- * process for its tests: the toolchain check and the stubs, a snippet run
- * against the example's modules, and the process with its log lines parsed
- * into worker events.
+ * The Python example instance (examples/python/example_instance.py, a worker on the
+ * finger_orchestrator package) as a child process for its tests: the toolchain check, a
+ * snippet run against the package, and the process with its log lines parsed into worker
+ * events. The package is imported from its source tree (clients/python/src), as
+ * python-package.test.ts checks it installs.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { projectRoot } from "./process.js";
 
 export const PYTHON = "/usr/bin/python3";
 export const EXAMPLE_DIR = path.join(projectRoot, "examples/python");
-const APT_PACKAGES = "python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc";
+export const PACKAGE_SOURCE = path.join(projectRoot, "clients/python/src");
+const APT_PACKAGES = "python3-grpcio python3-protobuf";
 
 /** Fails (never skips) with the apt-get line that fixes a missing toolchain. */
 export function checkToolchain(): void {
-  const problems: string[] = [];
   const imports = spawnSync(PYTHON, ["-c", "import grpc, google.protobuf"], { encoding: "utf8" });
   if (imports.error || imports.status !== 0) {
     const why = imports.error?.message ?? imports.stderr.trim().split("\n").pop();
-    problems.push(`${PYTHON} cannot import grpc and google.protobuf (${why})`);
-  }
-  for (const tool of ["protoc", "grpc_python_plugin"]) {
-    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) problems.push(`${tool} is not on PATH`);
-  }
-  if (problems.length) {
     throw new Error(
-      `the Python example cannot run: ${problems.join("; ")}. ` +
-        `Install Debian's packages: apt-get update && apt-get install -y ${APT_PACKAGES} (CI does it in .ci/run)`,
+      `the Python example cannot run: ${PYTHON} cannot import grpc and google.protobuf (${why}). ` +
+        `Install Debian's packages: apt-get update && apt-get install -y ${APT_PACKAGES} (scripts/install-system-deps.sh does)`,
     );
   }
 }
 
-/** Checks the toolchain, then runs the README's generate command into a new temporary folder (the caller removes it). */
-export function generateStubs(): string {
-  checkToolchain();
-  const genDir = mkdtempSync(path.join(tmpdir(), "finger-python-gen-"));
-  const gen = spawnSync("sh", [path.join(EXAMPLE_DIR, "generate.sh"), genDir], { encoding: "utf8" });
-  assert.equal(gen.status, 0, `generate.sh failed: ${gen.stderr}`);
-  return genDir;
+/** What the Python processes of these tests run with: the package's source first on the path. */
+export function pythonEnv(): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", PYTHONPATH: PACKAGE_SOURCE, PYTHONDONTWRITEBYTECODE: "1" };
 }
 
 /** Runs `script` with the example's folder as the current one and returns what it printed as JSON. */
-export function runPythonJson<T>(genDir: string, script: string): T {
-  const run = spawnSync(PYTHON, ["-c", script], {
-    cwd: EXAMPLE_DIR,
-    encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "", PYTHONPATH: genDir, PYTHONDONTWRITEBYTECODE: "1" },
-  });
+export function runPythonJson<T>(script: string): T {
+  const run = spawnSync(PYTHON, ["-c", script], { cwd: EXAMPLE_DIR, encoding: "utf8", env: pythonEnv() });
   assert.equal(run.status, 0, run.stderr);
   return JSON.parse(run.stdout) as T;
 }
@@ -63,24 +48,17 @@ export interface WorkerEvent {
   epoch?: number;
 }
 
-/** example_instance.py as a child process, its stdout lines parsed as they arrive. */
+/** example_instance.py (or another worker script, `script`) as a child process, its stdout lines parsed as they arrive. */
 export class PythonInstance {
   readonly child: ChildProcess;
   readonly lines: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(genDir: string, env: Record<string, string>) {
-    this.child = spawn(PYTHON, [path.join(EXAMPLE_DIR, "example_instance.py")], {
+  constructor(env: Record<string, string>, script = path.join(EXAMPLE_DIR, "example_instance.py")) {
+    this.child = spawn(PYTHON, [script], {
       cwd: projectRoot,
       // A clean environment: nothing of a pyenv or the orchestrator's own settings leaks in.
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: process.env.HOME ?? "/root",
-        PYTHONPATH: genDir,
-        PYTHONUNBUFFERED: "1",
-        PYTHONDONTWRITEBYTECODE: "1",
-        ...env,
-      },
+      env: { ...pythonEnv(), PYTHONUNBUFFERED: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     for (const stream of [this.child.stdout!, this.child.stderr!]) {

@@ -1,19 +1,17 @@
 /**
- * What the Python example's tests against a plaintext orchestrator share: the stubs, one
+ * What the Python example's tests against a plaintext orchestrator share: the toolchain check, one
  * database emptied between tests, an orchestrator with a catalog, the Python processes and
  * raw sessions a test started (killed and closed after it).
  */
-import { rmSync } from "node:fs";
 import pg from "pg";
 import { AdminClient } from "./admin-client.js";
 import { freePort } from "./process.js";
-import { generateStubs, PythonInstance } from "./python-instance.js";
+import { checkToolchain, PythonInstance } from "./python-instance.js";
 import { RawSession } from "./raw-session.js";
 import { createTestDatabase, type TestDatabase } from "./test-database.js";
 import { startTestOrchestrator, type TestOrchestrator } from "./test-orchestrator.js";
 
 export class PythonTestBed {
-  genDir = "";
   database?: TestDatabase;
   orchestrator?: TestOrchestrator;
   /** The orchestrator's environment, for starting it again on the same port and database. */
@@ -24,9 +22,9 @@ export class PythonTestBed {
   /** `base`: the orchestrator's settings (short heartbeat, lease and grace). */
   constructor(private readonly base: Record<string, string>) {}
 
-  /** For before(): the stubs and the database. */
+  /** For before(): the toolchain check and the database. */
   async setUp(): Promise<void> {
-    this.genDir = generateStubs();
+    checkToolchain();
     this.database = await createTestDatabase();
   }
 
@@ -50,7 +48,6 @@ export class PythonTestBed {
   /** For after(). */
   async tearDown(): Promise<void> {
     await this.database?.drop();
-    if (this.genDir) rmSync(this.genDir, { recursive: true, force: true });
   }
 
   /** An orchestrator on a free port with `ids` in its catalog. */
@@ -72,7 +69,7 @@ export class PythonTestBed {
   }
 
   python(workerEnv: Record<string, string>): PythonInstance {
-    const w = new PythonInstance(this.genDir, workerEnv);
+    const w = new PythonInstance(workerEnv);
     this.#workers.push(w);
     return w;
   }
