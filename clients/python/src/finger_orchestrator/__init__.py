@@ -11,7 +11,8 @@ from .metrics import SystemMetrics
 from .security import ChannelSecurity, security_from_env
 from .stream import Stream
 from .targets import parse_target, parse_targets
+from .threaded import ThreadedClient
 
 __all__ = ["OrchestratorClient", "ClientConfig", "ConfigError", "HelloRejected", "Fence", "schema_from_env", "SystemMetrics",
-           "ChannelSecurity", "security_from_env", "Stream", "parse_target", "parse_targets"]
+           "ChannelSecurity", "security_from_env", "Stream", "parse_target", "parse_targets", "ThreadedClient"]
 __version__ = "0.1.0"
