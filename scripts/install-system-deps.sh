@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs besides npm's: the Python client package
-# (clients/python) installs with pip from Debian's setuptools into a venv and runs pytest; the Python example instance
+# (clients/python) installs with pip from Debian's setuptools into a venv and runs pytest (its
+# fenced-write tests write through both drivers its fencing helper serves, asyncpg and psycopg 3,
+# which the package itself does not need); the Python example instance
 # (examples/python) is generated with protoc and runs on Debian's grpcio; the
 # wall-clock test (test/process/wall-clock-jump) preloads libfaketime into the
 # orchestrator (the library only; the `faketime` wrapper command is not used); the TLS
@@ -8,7 +10,7 @@
 # example nginx configuration (deploy/nginx) with Debian's nginx.
 # Idempotent: installs only what is missing; needs root (or sudo) and apt.
 set -euo pipefail
-packages=(python3-grpcio python3-protobuf python3-setuptools python3-pip python3-venv python3-pytest protobuf-compiler protobuf-compiler-grpc libfaketime openssl nginx)
+packages=(python3-grpcio python3-protobuf python3-setuptools python3-pip python3-venv python3-pytest python3-asyncpg python3-psycopg protobuf-compiler protobuf-compiler-grpc libfaketime openssl nginx)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

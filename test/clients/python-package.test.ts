@@ -3,11 +3,14 @@
  * Debian's packages and nothing downloaded (`pip install --no-build-isolation`, into a
  * virtualenv that sees Debian's grpcio and protobuf), then its pytest tests against a real
  * orchestrator started here: receive and ack, heartbeat metrics, reconnect with held streams,
- * strict stop on a lost lease, leave and leave to return, configuration errors.
+ * strict stop on a lost lease, leave and leave to return, configuration errors, fenced writes
+ * through asyncpg and psycopg, a cut-off instance's writes refused across a handover, the threaded
+ * wrapper for synchronous workers.
  *
  * Needs Debian's python3-grpcio, python3-protobuf, python3-pip, python3-venv,
- * python3-setuptools and python3-pytest (scripts/install-system-deps.sh installs them); without
- * them this file fails, it does not skip.
+ * python3-setuptools, python3-pytest, and for the fencing tests python3-asyncpg and
+ * python3-psycopg (scripts/install-system-deps.sh installs them); without them this file
+ * fails, it does not skip.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -21,7 +24,7 @@ import { PYTHON } from "../helpers/python-instance.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 
 const PACKAGE_DIR = path.join(projectRoot, "clients/python");
-const APT = "apt-get install -y python3-grpcio python3-protobuf python3-pip python3-venv python3-setuptools python3-pytest";
+const APT = "apt-get install -y python3-grpcio python3-protobuf python3-pip python3-venv python3-setuptools python3-pytest python3-asyncpg python3-psycopg";
 
 /** Runs a command without blocking the event loop (the orchestrator runs in this process). */
 function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
@@ -74,10 +77,12 @@ describe("the Python client package (clients/python)", () => {
       ORCHESTRATOR_TEST_ADDRESS: o.grpcAddress,
       ORCHESTRATOR_TEST_HTTP: o.httpBase,
       ORCHESTRATOR_TEST_STREAMS: streams.join(","),
+      // The fencing tests write detections into their own schema of the orchestrator's database.
+      ORCHESTRATOR_TEST_DATABASE_URL: o.database.url,
     });
     assert.equal(pytest.code, 0, `pytest failed (${APT} if a module is missing):\n${pytest.output}`);
     const passed = /(\d+) passed/.exec(pytest.output)?.[1];
-    assert.ok(Number(passed) >= 17, `expected every test to run:\n${pytest.output}`);
+    assert.ok(Number(passed) >= 21, `expected every test to run:\n${pytest.output}`);
     // The server gives a reconnecting instance its streams back with or without `held`, so
     // whether the hello listed them is read from the audit log: the reconnect's held all 4.
     const joins = await o.app.db.selectFrom("events").select("detail").where("kind", "=", "instance.joined")

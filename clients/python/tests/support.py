@@ -1,6 +1,6 @@
 """What the package's tests share: the orchestrator the TypeScript runner started
 (test/clients/python-package.test.ts), a worker that records its handler calls, a TCP proxy
-that can cut or black-hole connections, and waiting."""
+that can cut or black-hole connections, the users' detections table, and waiting."""
 from __future__ import annotations
 
 import asyncio
@@ -16,6 +16,16 @@ from finger_orchestrator import OrchestratorClient, Stream
 ADDRESS = os.environ.get("ORCHESTRATOR_TEST_ADDRESS", "")
 HTTP = os.environ.get("ORCHESTRATOR_TEST_HTTP", "")
 STREAMS = sorted(filter(None, os.environ.get("ORCHESTRATOR_TEST_STREAMS", "").split(",")))
+# The orchestrator's database (a superuser's URL), where the fencing tests keep the users' table.
+DATABASE_URL = os.environ.get("ORCHESTRATOR_TEST_DATABASE_URL", "")
+# A users' table of detections, in a schema of its own, as a worker would write them. ``attempt``
+# names each write, so a test can tell which ones the database kept.
+MUSIC_LOG = """
+    create schema if not exists radio;
+    create table if not exists radio.music_log (
+        id bigserial primary key, attempt text not null unique, stream_id text not null,
+        instance_id text not null, epoch bigint not null, song text not null,
+        written_at timestamptz not null default clock_timestamp())"""
 HEARTBEAT_S, LEASE_S = 0.3, 1.5  # what the runner configured
 
 
