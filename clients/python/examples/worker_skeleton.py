@@ -50,7 +50,9 @@ async def identify(segment: bytes) -> Optional[str]:
 async def save_detection(stream_id: str, instance_id: str, epoch: int, song: str) -> bool:
     """Writes FENCED_INSERT with the driver of your choice; False when the row was refused
     (the stream is someone else's now). With asyncpg:
-    ``await conn.execute(FENCED_INSERT, stream_id, instance_id, epoch, song) == "INSERT 0 1"``."""
+    ``await conn.execute(FENCED_INSERT, stream_id, instance_id, epoch, song) == "INSERT 0 1"``,
+    or with the package's ``Fence`` (asyncpg or psycopg 3):
+    ``await Fence(stream_id, instance_id, epoch).execute(conn, "INSERT ... SELECT $1, $2 WHERE {holds}", ...) == 1``."""
     raise NotImplementedError("plug in your database driver")
 
 
