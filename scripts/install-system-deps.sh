@@ -2,8 +2,8 @@
 # Debian packages the test suite needs besides npm's: the Python client package
 # (clients/python) installs with pip from Debian's setuptools into a venv and runs pytest (its
 # fenced-write tests write through both drivers its fencing helper serves, asyncpg and psycopg 3,
-# which the package itself does not need); the Python example instance
-# (examples/python) is generated with protoc and runs on Debian's grpcio; the
+# which the package itself does not need); its checked-in stubs are checked fresh against
+# protoc and the grpc plugin; the Python example (examples/python) runs on the package; the
 # wall-clock test (test/process/wall-clock-jump) preloads libfaketime into the
 # orchestrator (the library only; the `faketime` wrapper command is not used); the TLS
 # tests make their certificates with the openssl command; the proxy test runs the
