@@ -5,7 +5,9 @@
  * orchestrator started here: receive and ack, heartbeat metrics, reconnect with held streams,
  * strict stop on a lost lease, leave and leave to return, configuration errors, fenced writes
  * through asyncpg and psycopg, a cut-off instance's writes refused across a handover, the threaded
- * wrapper for synchronous workers.
+ * wrapper for synchronous workers; and against a second orchestrator on TLS with an instance
+ * token: the CA and the token get in, a wrong token is refused (slowly retried), a token bound to
+ * another instance ends the client with HelloRejected, plaintext never connects.
  *
  * Needs Debian's python3-grpcio, python3-protobuf, python3-pip, python3-venv,
  * python3-setuptools, python3-pytest, and for the fencing tests python3-asyncpg and
@@ -15,15 +17,20 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { credentials, Metadata } from "@grpc/grpc-js";
 import { AdminClient } from "../helpers/admin-client.js";
 import { projectRoot } from "../helpers/process.js";
 import { PYTHON } from "../helpers/python-instance.js";
+import { TestCertificates } from "../helpers/test-certificates.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
 
 const PACKAGE_DIR = path.join(projectRoot, "clients/python");
+const TLS_INSTANCE = "pkg-tls";
+const TLS_TOKEN = "pkg-instance-token-0123456789abcdef";
+const ADMIN_TOKEN = "pkg-admin-token-0123456789abcdef";
 const APT = "apt-get install -y python3-grpcio python3-protobuf python3-pip python3-venv python3-setuptools python3-pytest python3-asyncpg python3-psycopg";
 
 /** Runs a command without blocking the event loop (the orchestrator runs in this process). */
@@ -45,7 +52,11 @@ describe("the Python client package (clients/python)", () => {
   const streams = ["pkg-a", "pkg-b", "pkg-c", "pkg-d"];
   let work = "";
   let venvPython = "";
+  const tlsStreams = ["pkg-tls-a", "pkg-tls-b"];
   let orchestrator: TestOrchestrator | undefined;
+  // A second one on TLS with an instance token (test_security.py); its status pages stay open.
+  let secure: TestOrchestrator | undefined;
+  let certs: TestCertificates | undefined;
 
   before(async () => {
     work = mkdtempSync(path.join(tmpdir(), "finger-python-package-"));
@@ -55,18 +66,40 @@ describe("the Python client package (clients/python)", () => {
     const venv = await run(PYTHON, ["-m", "venv", "--system-site-packages", "--without-pip", path.join(work, "venv")]);
     assert.equal(venv.code, 0, `${PYTHON} -m venv failed (${APT}): ${venv.output}`);
     venvPython = path.join(work, "venv/bin/python");
-    const [install, o] = await Promise.all([
+    certs = new TestCertificates();
+    const server = certs.server();
+    const fast = { HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: "1500", RECONNECT_GRACE_MS: "500" };
+    const [install, o, s] = await Promise.all([
       run(venvPython, ["-m", "pip", "install", "--quiet", "--no-build-isolation", "--no-index", "--disable-pip-version-check", source]),
-      startTestOrchestrator({ HEARTBEAT_INTERVAL_MS: "300", LEASE_TTL_MS: "1500", RECONNECT_GRACE_MS: "500" }),
+      startTestOrchestrator(fast),
+      startTestOrchestrator({
+        ...fast,
+        TLS_CERT_FILE: server.certFile,
+        TLS_KEY_FILE: server.keyFile,
+        INSTANCE_TOKENS: `${TLS_INSTANCE}=${TLS_TOKEN}`,
+        ADMIN_TOKENS: ADMIN_TOKEN,
+        HTTP_STATUS_PUBLIC: "true",
+      }),
     ]);
     orchestrator = o;
+    secure = s;
     assert.equal(install.code, 0, `pip install ./clients/python failed (${APT}): ${install.output}`);
     const admin = new AdminClient(o.grpcAddress);
     await admin.upsert(streams.map((id) => ({ id, url: `https://radio.example/${id}.mp3` })));
     admin.close();
+    const token = credentials.createFromMetadataGenerator((_params, callback) => {
+      const metadata = new Metadata();
+      metadata.set("authorization", `Bearer ${ADMIN_TOKEN}`);
+      callback(null, metadata);
+    });
+    const secureAdmin = new AdminClient(s.grpcAddress, credentials.combineChannelCredentials(credentials.createSsl(readFileSync(certs.caFile)), token));
+    await secureAdmin.upsert(tlsStreams.map((id) => ({ id })));
+    secureAdmin.close();
   });
   after(async () => {
     await orchestrator?.close();
+    await secure?.close();
+    certs?.remove();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -79,10 +112,16 @@ describe("the Python client package (clients/python)", () => {
       ORCHESTRATOR_TEST_STREAMS: streams.join(","),
       // The fencing tests write detections into their own schema of the orchestrator's database.
       ORCHESTRATOR_TEST_DATABASE_URL: o.database.url,
+      ORCHESTRATOR_TEST_TLS_ADDRESS: secure!.grpcAddress,
+      ORCHESTRATOR_TEST_TLS_HTTP: secure!.httpBase,
+      ORCHESTRATOR_TEST_TLS_CA_FILE: certs!.caFile,
+      ORCHESTRATOR_TEST_TLS_TOKEN: TLS_TOKEN,
+      ORCHESTRATOR_TEST_TLS_INSTANCE: TLS_INSTANCE,
+      ORCHESTRATOR_TEST_TLS_STREAMS: tlsStreams.join(","),
     });
     assert.equal(pytest.code, 0, `pytest failed (${APT} if a module is missing):\n${pytest.output}`);
     const passed = /(\d+) passed/.exec(pytest.output)?.[1];
-    assert.ok(Number(passed) >= 21, `expected every test to run:\n${pytest.output}`);
+    assert.ok(Number(passed) >= 26, `expected every test to run:\n${pytest.output}`);
     // The server gives a reconnecting instance its streams back with or without `held`, so
     // whether the hello listed them is read from the audit log: the reconnect's held all 4.
     const joins = await o.app.db.selectFrom("events").select("detail").where("kind", "=", "instance.joined")

@@ -27,6 +27,14 @@ MUSIC_LOG = """
         instance_id text not null, epoch bigint not null, song text not null,
         written_at timestamptz not null default clock_timestamp())"""
 HEARTBEAT_S, LEASE_S = 0.3, 1.5  # what the runner configured
+# A second orchestrator the runner started on TLS (its certificate signed by TLS_CA_FILE) with one
+# instance token, TLS_TOKEN, bound to TLS_INSTANCE; its HTTP status pages stay open (plain HTTP).
+TLS_ADDRESS = os.environ.get("ORCHESTRATOR_TEST_TLS_ADDRESS", "")
+TLS_HTTP = os.environ.get("ORCHESTRATOR_TEST_TLS_HTTP", "")
+TLS_CA_FILE = os.environ.get("ORCHESTRATOR_TEST_TLS_CA_FILE", "")
+TLS_TOKEN = os.environ.get("ORCHESTRATOR_TEST_TLS_TOKEN", "")
+TLS_INSTANCE = os.environ.get("ORCHESTRATOR_TEST_TLS_INSTANCE", "")
+TLS_STREAMS = sorted(filter(None, os.environ.get("ORCHESTRATOR_TEST_TLS_STREAMS", "").split(",")))
 
 
 def asyncio_test(fn: Callable[..., Awaitable[None]]) -> Callable[..., None]:
@@ -36,9 +44,9 @@ def asyncio_test(fn: Callable[..., Awaitable[None]]) -> Callable[..., None]:
     return run
 
 
-def instance(instance_id: str) -> dict:
-    """The orchestrator's view of an instance (GET /instances)."""
-    with urllib.request.urlopen(f"{HTTP}/instances", timeout=2) as reply:
+def instance(instance_id: str, http: str = "") -> dict:
+    """The orchestrator's view of an instance (GET /instances on ``http``, by default HTTP)."""
+    with urllib.request.urlopen(f"{http or HTTP}/instances", timeout=2) as reply:
         for entry in json.load(reply)["instances"]:
             if entry["server_id"] == instance_id:
                 return entry
