@@ -76,6 +76,8 @@ export class ChaosReplicas {
   /** The last lines of every replica process that exited, for a failure report. */
   private readonly pastOutputs: string[] = [];
   private leading: ChaosReplica | undefined;
+  /** Killed with `restart: false`: the supervisor leaves them down. */
+  private readonly keptDown = new Set<ChaosReplica>();
   private leadingTerm = -1;
   private stopping = false;
   private sampler: NodeJS.Timeout | undefined;
@@ -141,7 +143,7 @@ export class ChaosReplicas {
       this.exits.push({ replica: replica.name, at: performance.now(), code, signal, expected });
       this.timeline.note(`replica exited`, { replica: replica.name, code, signal, expected });
       if (!expected) this.timeline.violation("orchestrator replica exited on its own", { replica: replica.name, code, signal, output: proc.output().slice(-2_000) });
-      if (this.stopping || replica.proc !== proc) return;
+      if (this.stopping || replica.proc !== proc || this.keptDown.has(replica)) return;
       // The supervisor starts it again, as a standby; start-up failures (its database path cut) retry.
       setTimeout(() => {
         if (!this.stopping && replica.proc === proc) void this.spawn(replica).catch(() => undefined);
@@ -197,9 +199,10 @@ export class ChaosReplicas {
     return found;
   }
 
-  /** SIGKILL (a crash, an OOM kill); the supervisor starts it again as a standby. */
-  async kill(replica: ChaosReplica): Promise<void> {
+  /** SIGKILL (a crash, an OOM kill); the supervisor starts it again as a standby, unless `restart` is false. */
+  async kill(replica: ChaosReplica, { restart = true }: { restart?: boolean } = {}): Promise<void> {
     replica.killing = true;
+    if (!restart) this.keptDown.add(replica);
     const proc = replica.proc;
     proc?.child.kill("SIGKILL");
     await proc?.exited;
