@@ -7,6 +7,8 @@
  * violation. A sampler asks every replica for its role and term every 100 ms:
  * two replicas ever leading in the same term is a violation.
  */
+import { leaseMarginMs } from "../../src/coordinator/lease-rule.js";
+import { takeoverWaitMs } from "../../src/leadership/leadership.js";
 import { FaultProxy } from "../helpers/fault-proxy.js";
 import { freePort, spawnOrchestrator, waitForHttp200, type NodeChild } from "../helpers/process.js";
 import { pollUntil } from "../helpers/wait.js";
@@ -16,6 +18,35 @@ import type { Timeline } from "./timeline.js";
 
 /** What a deposed leader prints on its way out (src/main.ts). */
 const DEPOSED = /exiting so that this replica is restarted as a standby/;
+
+/** The timings a replica test runs with: heartbeat, the instances' lease (and grace), the leader lease. */
+export interface ReplicaTimings {
+  heartbeatMs: number;
+  leaseMs: number;
+  leaderLeaseMs: number;
+}
+
+/** The orchestrator settings for `t` (REPLICA_LOG_LEVEL=debug shows what the replicas did). */
+export function replicaEnv(t: ReplicaTimings): Record<string, string> {
+  return {
+    LOG_LEVEL: process.env.REPLICA_LOG_LEVEL ?? "warn",
+    HEARTBEAT_INTERVAL_MS: String(t.heartbeatMs),
+    LEASE_TTL_MS: String(t.leaseMs),
+    RECONNECT_GRACE_MS: String(t.leaseMs),
+    LEADER_LEASE_MS: String(t.leaderLeaseMs),
+  };
+}
+
+/**
+ * How long after a fault on the leader every takeover wait is over, from the rules
+ * themselves: the next leader is elected at most one leader lease after the fault (the
+ * database ends a silent holder's session after idle_session_timeout), then keeps the
+ * streams of owners that have not come back for takeoverWaitMs plus their lease and its
+ * margin (src/coordinator/fleet-restore.ts). A move before this is the takeover's doing.
+ */
+export function takeoverOverMs(t: Pick<ReplicaTimings, "leaseMs" | "leaderLeaseMs">): number {
+  return t.leaderLeaseMs + takeoverWaitMs(t.leaderLeaseMs) + t.leaseMs + leaseMarginMs(t.leaseMs);
+}
 
 export interface ReplicaExit extends OrchestratorExit {
   replica: string;

@@ -10,7 +10,7 @@
 import { sleep, pollUntil } from "../helpers/wait.js";
 import { AdminClient } from "../helpers/admin-client.js";
 import type { ChaosFleet, ChaosInstance } from "./chaos-fleet.js";
-import type { ChaosReplica, ChaosReplicas } from "./chaos-replicas.js";
+import { takeoverOverMs, type ChaosReplica, type ChaosReplicas } from "./chaos-replicas.js";
 import type { DatabaseAudit } from "./database-audit.js";
 import type { Outage } from "./fault-injector.js";
 import type { Invariants } from "./invariants.js";
@@ -113,8 +113,8 @@ export class ReplicaFaults {
     if (context === "quiet") {
       await this.targets.checks().orchestratorRestarted(outage.from, outage.to, before);
       // Every stream of an owner that did not come back may move once the takeover wait is
-      // over (lease + leader lease + margins from the election); before that, nothing may.
-      await sleep(Math.max(0, outage.from + this.leaseMs + 2 * this.leaderLeaseMs + 1_000 - performance.now()));
+      // over; before that, nothing may.
+      await sleep(Math.max(0, outage.from + takeoverOverMs({ leaseMs: this.leaseMs, leaderLeaseMs: this.leaderLeaseMs }) + 1_000 - performance.now()));
       const moved = await audit.grantsSince(faultAt);
       timeline.note("takeover moves", { moved });
       if (moved > 0) timeline.violation("streams moved by a takeover", { moved, kind });

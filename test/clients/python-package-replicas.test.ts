@@ -14,22 +14,15 @@ import { rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { ChaosReplicas } from "../chaos/chaos-replicas.js";
+import { ChaosReplicas, replicaEnv, takeoverOverMs } from "../chaos/chaos-replicas.js";
 import { DatabaseAudit } from "../chaos/database-audit.js";
 import { Timeline } from "../chaos/timeline.js";
 import { AdminClient } from "../helpers/admin-client.js";
 import { APT, installPackage, run } from "../helpers/python-package.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/test-database.js";
 
-const LEASE_MS = 4_000;
-const LEADER_LEASE_MS = 1_500;
-const ENV = {
-  LOG_LEVEL: process.env.REPLICA_LOG_LEVEL ?? "warn",
-  HEARTBEAT_INTERVAL_MS: "300",
-  LEASE_TTL_MS: String(LEASE_MS),
-  RECONNECT_GRACE_MS: String(LEASE_MS),
-  LEADER_LEASE_MS: String(LEADER_LEASE_MS),
-};
+// A leader lease of 2.5 s: 1.5 s ones failed in other replica tests when a whole npm test loaded the machine.
+const TIMINGS = { heartbeatMs: 300, leaseMs: 4_000, leaderLeaseMs: 2_500 };
 
 describe("the Python client package through a leader SIGKILL (two replica processes)", () => {
   const streams = ["pkg-rep-a", "pkg-rep-b", "pkg-rep-c"];
@@ -46,7 +39,7 @@ describe("the Python client package through a leader SIGKILL (two replica proces
     work = pkg.work;
     venvPython = pkg.venvPython;
     database = await createTestDatabase({ withSchema: true });
-    const [, r] = await Promise.all([pkg.installed, ChaosReplicas.start(database.url, 2, ENV, timeline)]);
+    const [, r] = await Promise.all([pkg.installed, ChaosReplicas.start(database.url, 2, replicaEnv(TIMINGS), timeline)]);
     replicas = r;
     const admin = new AdminClient(r.leader.grpcAddress);
     await admin.upsert(streams.map((id) => ({ id })));
@@ -90,8 +83,9 @@ describe("the Python client package through a leader SIGKILL (two replica proces
       ORCHESTRATOR_TEST_REPLICAS: r.addresses.join(","),
       ORCHESTRATOR_TEST_CONTROL: await startControl(r),
       ORCHESTRATOR_TEST_STREAMS: streams.join(","),
-      ORCHESTRATOR_TEST_LEASE_S: String(LEASE_MS / 1000),
-      ORCHESTRATOR_TEST_LEADER_LEASE_S: String(LEADER_LEASE_MS / 1000),
+      ORCHESTRATOR_TEST_LEASE_S: String(TIMINGS.leaseMs / 1000),
+      // Past this after the kill, a move would be the takeover's doing (takeoverOverMs).
+      ORCHESTRATOR_TEST_TAKEOVER_OVER_S: String(takeoverOverMs(TIMINGS) / 1000),
     });
     assert.equal(pytest.code, 0, `pytest failed (${APT} if a module is missing):\n${pytest.output}\ntimeline: ${JSON.stringify(timeline.entries)}\n${r.output()}`);
     assert.match(pytest.output, /1 passed/, pytest.output);

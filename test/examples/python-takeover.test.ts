@@ -10,7 +10,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { InstanceState } from "../../src/gen/orchestrator/v1/admin.js";
-import { ChaosReplicas, type ChaosReplica } from "../chaos/chaos-replicas.js";
+import { ChaosReplicas, replicaEnv, takeoverOverMs, type ChaosReplica } from "../chaos/chaos-replicas.js";
 import { DatabaseAudit } from "../chaos/database-audit.js";
 import { Timeline } from "../chaos/timeline.js";
 import { AdminClient, streamIds } from "../helpers/admin-client.js";
@@ -18,15 +18,8 @@ import { checkToolchain, PythonInstance } from "../helpers/python-instance.js";
 import { createTestDatabase } from "../helpers/test-database.js";
 import { sleep, waitUntil } from "../helpers/wait.js";
 
-const LEADER_LEASE_MS = 2_500;
-const LEASE_MS = 6_000;
-const ENV = {
-  LOG_LEVEL: process.env.REPLICA_LOG_LEVEL ?? "warn",
-  HEARTBEAT_INTERVAL_MS: "500",
-  LEASE_TTL_MS: String(LEASE_MS),
-  RECONNECT_GRACE_MS: String(LEASE_MS),
-  LEADER_LEASE_MS: String(LEADER_LEASE_MS),
-};
+const TIMINGS = { heartbeatMs: 500, leaseMs: 6_000, leaderLeaseMs: 2_500 };
+const LEASE_MS = TIMINGS.leaseMs;
 const IDS = ["py-a", "py-b"];
 
 /** Stream id to "instance@epoch", from what each worker's own log says it runs. */
@@ -67,7 +60,7 @@ describe("the Python example instance through a leader SIGKILL", { timeout: 90_0
     checkToolchain();
     const database = await createTestDatabase({ withSchema: true });
     const timeline = new Timeline();
-    const replicas = await ChaosReplicas.start(database.url, 2, ENV, timeline);
+    const replicas = await ChaosReplicas.start(database.url, 2, replicaEnv(TIMINGS), timeline);
     const audit = new DatabaseAudit(database.url);
     const workers: PythonInstance[] = [];
     const describeAll = () => `${workers.map((w, i) => `--- ${IDS[i]}\n${w.output()}`).join("\n")}\n${replicas.output()}`;
@@ -117,7 +110,7 @@ describe("the Python example instance through a leader SIGKILL", { timeout: 90_0
       });
 
       // Past every takeover wait (instance lease + two leader leases + a margin), nothing moved.
-      await sleep(Math.max(0, killedAt + LEASE_MS + 2 * LEADER_LEASE_MS + 1_500 - performance.now()));
+      await sleep(Math.max(0, killedAt + takeoverOverMs(TIMINGS) + 1_000 - performance.now()));
       assert.equal(await audit.grantsSince(killTime), 0, "no stream was granted after the kill");
       assert.deepEqual(sorted(runningOn(workers)), sorted(before), "each stream runs where it ran, under the same epoch");
       workers.forEach((w, i) => {

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { InstanceClient } from "../../src/client/index.js";
-import { ChaosReplicas } from "../chaos/chaos-replicas.js";
+import { ChaosReplicas, replicaEnv, takeoverOverMs } from "../chaos/chaos-replicas.js";
 import { DatabaseAudit } from "../chaos/database-audit.js";
 import { Timeline } from "../chaos/timeline.js";
 import { AdminClient, streamIds } from "../helpers/admin-client.js";
@@ -9,15 +9,14 @@ import { ledgerClient, StreamRunLog } from "../helpers/fleet-of-clients.js";
 import { createTestDatabase } from "../helpers/test-database.js";
 import { pollUntil, sleep } from "../helpers/wait.js";
 
-const LEADER_LEASE_MS = 2_500;
-const LEASE_MS = 6_000;
-const ENV = { LOG_LEVEL: process.env.REPLICA_LOG_LEVEL ?? "warn", HEARTBEAT_INTERVAL_MS: "500", LEASE_TTL_MS: String(LEASE_MS), RECONNECT_GRACE_MS: String(LEASE_MS), LEADER_LEASE_MS: String(LEADER_LEASE_MS) };
+const TIMINGS = { heartbeatMs: 500, leaseMs: 6_000, leaderLeaseMs: 2_500 };
+const LEADER_LEASE_MS = TIMINGS.leaderLeaseMs;
 
 describe("a leader paused past its lease (SIGSTOP) and resumed", { timeout: 90_000 }, () => {
   test("a standby leads meanwhile; the old one, resumed, acknowledges nothing, exits 1 and changes nothing: no stream moved, none run twice, no write of its term after the next", async () => {
     const database = await createTestDatabase({ withSchema: true });
     const timeline = new Timeline();
-    const replicas = await ChaosReplicas.start(database.url, 2, ENV, timeline);
+    const replicas = await ChaosReplicas.start(database.url, 2, replicaEnv(TIMINGS), timeline);
     const audit = new DatabaseAudit(database.url);
     const runs = new StreamRunLog();
     const clients: InstanceClient[] = [];
@@ -57,7 +56,7 @@ describe("a leader paused past its lease (SIGSTOP) and resumed", { timeout: 90_0
       assert.ok(exit.expected, "it exited as a deposed leader does");
 
       // Past every takeover wait (instance lease + leader lease + margins from the election), nothing moved.
-      await sleep(Math.max(0, pausedAt + LEASE_MS + 2 * LEADER_LEASE_MS + 1_500 - performance.now()));
+      await sleep(Math.max(0, pausedAt + takeoverOverMs(TIMINGS) + 1_000 - performance.now()));
       assert.equal(await audit.grantsSince(faultAt), 0, "no stream was granted to another instance");
       assert.deepEqual(runs.violations, []);
       assert.equal(runs.runningOn.size, streams.length);
