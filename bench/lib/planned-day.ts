@@ -16,7 +16,7 @@ export interface DayOptions {
 
 export function compressedDay(o: DayOptions, v: Variant, c: Common): Promise<ScenarioResult> {
   const kind = o.strict ? "strict" : "non-strict";
-  return runScenario(`compressed day ${o.dayMs / 1000} s, ${kind}`, v, c, { streams: o.streams, strict: o.strict, viaProxy: true }, async (run) => {
+  return runScenario(`compressed day ${o.dayMs / 1000} s, ${kind}`, v, c, { streams: o.streams, strict: o.strict, viaProxy: true, coldStartOf: o.instances }, async (run) => {
     const t0 = performance.now();
     run.meter.begin(t0);
     // Each event starts a phase that lasts until the next one; the breakdown sums each up alone.

@@ -1,7 +1,9 @@
 /**
  * The planned events of bench/planned.ts, each run once with this build's defaults ("new")
  * and once with its planned-event features turned off ("reference": no settle window, no
- * restart lease, no leaving to return, workers that restart with a plain leave).
+ * restart lease, no leaving to return, workers that restart with a plain leave). Scenarios
+ * that begin with a cold start also run as "known-fleet": the defaults plus the fleet's size
+ * (PLACEMENT_EXPECTED_INSTANCES), as an operator who knows how many workers they deploy sets it.
  */
 import type { CoverageReport } from "../../src/simulator/coverage.js";
 import { sleep } from "../../test/helpers/wait.js";
@@ -9,14 +11,17 @@ import { PlannedRun } from "./planned-run.js";
 import type { OrchestratorEnv } from "./process.js";
 
 export interface Variant {
-  name: "new" | "reference";
+  name: "new" | "known-fleet" | "reference";
   env: OrchestratorEnv;
+  /** Tells the orchestrator how many workers a cold start brings (scenarios that have one). */
+  knowsFleet?: boolean;
   /** What a restarting worker promises in its leave; none for a plain leave. */
   returnWithinMs?: number;
 }
 
 export const VARIANTS: readonly Variant[] = [
   { name: "new", env: {}, returnWithinMs: 30_000 },
+  { name: "known-fleet", env: {}, returnWithinMs: 30_000, knowsFleet: true },
   { name: "reference", env: { PLACEMENT_SETTLE_MS: 0, RESTART_LEASE_MS: 0, MAX_RETURN_WITHIN_MS: 0 } },
 ];
 
@@ -53,10 +58,13 @@ export async function runScenario(
   scenario: string,
   variant: Variant,
   c: Common,
-  setup: { streams: number; strict: boolean; viaProxy?: boolean },
+  setup: { streams: number; strict: boolean; viaProxy?: boolean; coldStartOf?: number },
   body: Body,
 ): Promise<ScenarioResult> {
-  const run = await PlannedRun.open({ ...setup, env: { ...c.timing, ...variant.env }, warmUpMs: c.warmUpMs });
+  const { coldStartOf, ...openSetup } = setup;
+  if (variant.knowsFleet && coldStartOf === undefined) throw new Error(`${scenario}: the known-fleet variant needs a scenario that begins with a cold start`);
+  const expected: OrchestratorEnv = variant.knowsFleet ? { PLACEMENT_EXPECTED_INSTANCES: coldStartOf! } : {};
+  const run = await PlannedRun.open({ ...openSetup, env: { ...c.timing, ...variant.env, ...expected }, warmUpMs: c.warmUpMs });
   try {
     const outcome = await body(run);
     // The window closes once the last start has warmed up, so every warm-up is counted whole.
@@ -101,7 +109,7 @@ function settledSince(t0: number, at: number): number {
 }
 
 export function coldStart(o: { instances: number; streams: number; spreadMs: number; timeoutMs: number }, v: Variant, c: Common): Promise<ScenarioResult> {
-  return runScenario(`cold start ${o.instances}x${o.streams}`, v, c, { streams: o.streams, strict: false }, async (run) => {
+  return runScenario(`cold start ${o.instances}x${o.streams}`, v, c, { streams: o.streams, strict: false, coldStartOf: o.instances }, async (run) => {
     const t0 = performance.now();
     run.meter.begin(t0);
     await run.arrive(o.instances, c.capacity, o.spreadMs);

@@ -80,6 +80,7 @@ const envSchema = z.object({
   SESSION_MESSAGE_BURST: whole("must be a whole number").min(1, "must be at least 1").max(1_000_000, "must be at most 1000000").default(100),
   PLACEMENT_SETTLE_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative (0 turns the settle window off)").max(60_000, "must be at most 60000").default(1_000),
   PLACEMENT_SETTLE_MAX_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative").max(600_000, "must be at most 600000").default(5_000),
+  PLACEMENT_EXPECTED_INSTANCES: whole("must be a whole number").min(0, "must not be negative (0: the fleet's size is not known)").max(1_000_000, "must be at most 1000000").default(0),
   PLACEMENT_SETTLE_MIN_STREAMS: whole("must be a whole number").min(1, "must be at least 1").max(10_000_000, "must be at most 10000000").default(100),
   WARM_UP_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative").max(3_600_000, "must be at most one hour").default(IDENTIFICATION_WINDOW_MS),
   RESTART_LEASE_MS: whole("must be a whole number of milliseconds").min(0, "must not be negative (0 promises nothing)").max(600_000, "must be at most 600000 (ten minutes)").default(30_000),
@@ -141,7 +142,7 @@ export interface Config {
   /** A stream that ran longer than this has warmed up; moving it is counted (finger_warm_streams_moved_total). */
   warmUpMs: number;
   /** Placing a large backlog waits for arrivals to pause (placement-settle.ts). */
-  placementSettle: { settleMs: number; maxMs: number; minBacklog: number };
+  placementSettle: { settleMs: number; maxMs: number; minBacklog: number; expectedInstances: number };
   /** The lease a shutting-down orchestrator promises in its go_away, so that strict instances keep running through its restart. */
   restartLeaseMs: number;
   /** The longest a restarting instance's streams wait for it, unrun (a leave with return_within_ms). */
@@ -245,7 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, isTty = Boolean
     maxReturnWithinMs: e.MAX_RETURN_WITHIN_MS,
     restartLeaseMs: e.RESTART_LEASE_MS,
     warmUpMs: e.WARM_UP_MS,
-    placementSettle: { settleMs: e.PLACEMENT_SETTLE_MS, maxMs: e.PLACEMENT_SETTLE_MAX_MS, minBacklog: e.PLACEMENT_SETTLE_MIN_STREAMS },
+    placementSettle: { settleMs: e.PLACEMENT_SETTLE_MS, maxMs: e.PLACEMENT_SETTLE_MAX_MS, minBacklog: e.PLACEMENT_SETTLE_MIN_STREAMS, expectedInstances: e.PLACEMENT_EXPECTED_INSTANCES },
     security: parseSecurityConfig(env),
     leadership: { mode: e.LEADER_ELECTION, leaseMs: e.LEADER_LEASE_MS, advertiseAddress: e.ADVERTISE_ADDRESS ?? `${hostname()}:${e.GRPC_PORT}` },
   };

@@ -48,7 +48,7 @@ export class Coordinator {
     const requestRound = () => this.requestRound();
     this.rebalancing = new RebalancingFreeze({ store, clock, observer, logger, audit: (e) => this.rounds.audit(e), requestRound });
     this.settle = new PlacementSettle<string>(options.placementSettle ?? { settleMs: 0, maxMs: 0, minBacklog: 0 });
-    const heldBack = (now: number) => this.settle.heldBackAs(now, (id) => this.fleet.index.streamSlot(id));
+    const heldBack = (now: number) => this.settle.heldBackAs(now, this.presentInstances(), (id) => this.fleet.index.streamSlot(id));
     this.rounds = new RoundRunner({ store, fleet: this.fleet, events: this.events, moves: this.moves, observer, logger, clock, options, isFrozen: () => this.rebalancing.frozen, heldBack });
     this.catalog = new CatalogReloader({ store, fleet: this.fleet, clock, observer, logger, audit: this.rounds.audit, requestRound });
     this.seen = new SeenWriter({ store, fleet: this.fleet, clock, observer, logger, staleAfterMs: options.seenPersistMs ?? 10_000 });
@@ -171,11 +171,21 @@ export class Coordinator {
       this.audit("instance.superseded", instance.id, { old_session: previous.sessionId, new_session: session.sessionId });
     }
     this.audit("instance.joined", instance.id, { session: session.sessionId, capacity: hello.capacity, held: hello.held.length, peer: session.peer });
-    if (this.settle.arrival(now, () => this.fleet.index.unownedSlots().map((slot) => this.fleet.index.streamIds[slot]!))) this.logger.info("many streams without an owner and instances arriving: placing them once arrivals pause");
+    if (this.settle.arrival(now, () => this.fleet.index.unownedSlots().map((slot) => this.fleet.index.streamIds[slot]!), this.presentInstances())) {
+      const expected = this.options.placementSettle?.expectedInstances ?? 0;
+      this.logger.info(expected > 0 ? `many streams without an owner and instances arriving: each arrival gets its share of them until all ${expected} expected instances are here` : "many streams without an owner and instances arriving: placing them once arrivals pause");
+    }
     outbox.welcome({ heartbeatIntervalMs: this.options.heartbeatIntervalMs, leaseTtlMs: this.options.leaseTtlMs, reconnectGraceMs: this.options.reconnectGraceMs });
     // The full set replaces whatever the instance holds: stale or foreign streams stop there.
     outbox.assign({ full: true, add: this.rounds.fullSet(instance.id, hello.capacity), remove: [] }, this.fleet.revokingOf(instance.id));
     this.requestRound();
+  }
+
+  /** Instances a round could give streams to now: connected and not draining (the settle window's "present"). */
+  private presentInstances(): number {
+    let n = 0;
+    for (const instance of this.fleet.instances()) if (instance.reachable && !instance.draining) n++;
+    return n;
   }
 
   private renew(instance: Instance): void {
@@ -257,7 +267,12 @@ export class Coordinator {
     const now = this.clock.now();
     this.catalog.retryFailed();
     this.rebalancing.expireIfDue(now);
-    if (this.settle.closeIfDue(now)) this.requestRound();
+    const present = this.presentInstances();
+    if (this.settle.closeIfDue(now, present)) {
+      const expected = this.options.placementSettle?.expectedInstances ?? 0;
+      if (expected > present) this.logger.warn({ expected, present }, `only ${present} of the ${expected} expected instances (PLACEMENT_EXPECTED_INSTANCES) arrived within PLACEMENT_SETTLE_MAX_MS: placing every stream on them; the late ones get theirs by rebalancing`);
+      this.requestRound();
+    }
     for (const instance of this.fleet.instances()) {
       const expiry = instance.expire(now, this.options);
       if (!expiry) continue;

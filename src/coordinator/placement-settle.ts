@@ -8,6 +8,14 @@
  * after the window opened. Only the backlog waits: a stream added meanwhile or
  * the orphans of an instance that died are placed at once, and nothing owned
  * moves because of the window.
+ *
+ * When the operator says how many instances the whole fleet has
+ * (`expectedInstances`, as Elasticsearch's gateway.expected_data_nodes does),
+ * the window need not guess from pauses: each arrival lets its own share of the
+ * backlog be placed at once (with n of N expected present, n/N of the backlog:
+ * on equal capacities each present instance gets the share it keeps once all
+ * are up, so nothing placed early has to move), and the window closes the
+ * moment all N are present, or at `maxMs` if some never come.
  */
 export interface SettleTerms {
   /** Arrivals must pause this long before the backlog is placed (PLACEMENT_SETTLE_MS); 0 turns the window off. */
@@ -16,23 +24,27 @@ export interface SettleTerms {
   maxMs: number;
   /** The window opens only for a backlog at least this large (PLACEMENT_SETTLE_MIN_STREAMS). */
   minBacklog: number;
-}
-
-/** When a window opened at `openedAt`, with its last arrival at `lastArrival`, lets its backlog be placed. */
-function settleEnd(openedAt: number, lastArrival: number, terms: Pick<SettleTerms, "settleMs" | "maxMs">): number {
-  return Math.min(openedAt + terms.maxMs, lastArrival + terms.settleMs);
+  /** How many instances the whole fleet has (PLACEMENT_EXPECTED_INSTANCES); 0 or absent when unknown. */
+  expectedInstances?: number;
 }
 
 /**
  * `K` names a backlog stream. The coordinator uses stream ids, not index slots: a slot freed by a
  * deleted stream may be reused by a new one, which must not inherit the wait.
+ * `present` counts the instances that can take streams now (connected, not draining).
  */
 export class PlacementSettle<K = number> {
   private openedAt: number | undefined;
   private lastArrival = 0;
-  private backlog: ReadonlySet<K> = new Set();
+  /** In the order the window found it: an expected fleet's arrivals release it front first. */
+  private backlog: readonly K[] = [];
+  private held: { present: number; keys: ReadonlySet<K> } = { present: -1, keys: new Set() };
 
   constructor(private readonly terms: SettleTerms) {}
+
+  private get expected(): number {
+    return this.terms.expectedInstances ?? 0;
+  }
 
   /**
    * An instance said hello at `now`. Opens the window when none is open and
@@ -40,31 +52,39 @@ export class PlacementSettle<K = number> {
    * an open one.
    * @returns true when a window opened.
    */
-  arrival(now: number, unplaced: () => K[]): boolean {
+  arrival(now: number, unplaced: () => K[], present: number): boolean {
     if (this.terms.settleMs <= 0) return false;
-    if (this.openedAt !== undefined && now < this.end()) {
+    if (this.openedAt !== undefined && !this.due(now, present)) {
       this.lastArrival = now;
       return false;
     }
+    this.close();
+    // The whole fleet is here already: nothing to wait for.
+    if (this.expected > 0 && present >= this.expected) return false;
     const slots = unplaced();
     if (slots.length < Math.max(1, this.terms.minBacklog)) return false;
     this.openedAt = now;
     this.lastArrival = now;
-    this.backlog = new Set(slots);
+    this.backlog = slots;
     return true;
   }
 
   /** The streams to leave out of a round at `now`; empty once the window is over. */
-  heldBack(now: number): ReadonlySet<K> {
-    if (this.openedAt === undefined) return this.backlog;
-    if (now >= this.end()) this.close();
-    return this.backlog;
+  heldBack(now: number, present: number): ReadonlySet<K> {
+    if (this.openedAt !== undefined && this.due(now, present)) this.close();
+    if (this.openedAt === undefined) return this.held.keys;
+    if (this.held.present !== present) {
+      // n of N present: the first n/N of the backlog may be placed, the rest waits.
+      const released = this.expected > 0 ? Math.round((this.backlog.length * Math.min(present, this.expected)) / this.expected) : 0;
+      this.held = { present, keys: new Set(this.backlog.slice(released)) };
+    }
+    return this.held.keys;
   }
 
-  /** heldBack(now), each key mapped by `as` (keys it maps to undefined are left out). */
-  heldBackAs<S>(now: number, as: (key: K) => S | undefined): ReadonlySet<S> {
+  /** heldBack(now, present), each key mapped by `as` (keys it maps to undefined are left out). */
+  heldBackAs<S>(now: number, present: number, as: (key: K) => S | undefined): ReadonlySet<S> {
     const out = new Set<S>();
-    for (const key of this.heldBack(now)) {
+    for (const key of this.heldBack(now, present)) {
       const mapped = as(key);
       if (mapped !== undefined) out.add(mapped);
     }
@@ -72,18 +92,24 @@ export class PlacementSettle<K = number> {
   }
 
   /** True (once) when an open window ended by `now`: a round must place the backlog. */
-  closeIfDue(now: number): boolean {
-    if (this.openedAt === undefined || now < this.end()) return false;
+  closeIfDue(now: number, present: number): boolean {
+    if (this.openedAt === undefined || !this.due(now, present)) return false;
     this.close();
     return true;
   }
 
-  private end(): number {
-    return settleEnd(this.openedAt!, this.lastArrival, this.terms);
+  /** Whether the open window is over: its time is up, or the expected fleet is all here. */
+  private due(now: number, present: number): boolean {
+    const openedAt = this.openedAt!;
+    if (now >= openedAt + this.terms.maxMs) return true;
+    // An expected fleet ends the window by arriving, not by pausing: a pause only means some are late.
+    if (this.expected > 0) return present >= this.expected;
+    return now >= this.lastArrival + this.terms.settleMs;
   }
 
   private close(): void {
     this.openedAt = undefined;
-    this.backlog = new Set();
+    this.backlog = [];
+    this.held = { present: -1, keys: new Set() };
   }
 }

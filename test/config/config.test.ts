@@ -36,6 +36,13 @@ describe("configuration", () => {
     assert.throws(() => loadConfig({ ADMIN_CALL_TIMEOUT_MS: "0" }, false), /ADMIN_CALL_TIMEOUT_MS="0": must be at least 1 ms/);
   });
 
+  test("the fleet's expected size is unknown by default and must be a whole number", () => {
+    assert.equal(loadConfig({}, false).placementSettle.expectedInstances, 0);
+    assert.equal(loadConfig({ PLACEMENT_EXPECTED_INSTANCES: "30" }, false).placementSettle.expectedInstances, 30);
+    assert.throws(() => loadConfig({ PLACEMENT_EXPECTED_INSTANCES: "-1" }, false), /PLACEMENT_EXPECTED_INSTANCES="-1": must not be negative/);
+    assert.throws(() => loadConfig({ PLACEMENT_EXPECTED_INSTANCES: "thirty" }, false), /PLACEMENT_EXPECTED_INSTANCES="thirty": must be a whole number/);
+  });
+
   test("a session's outbound queue holds 16 MiB by default, set in bytes by SESSION_QUEUE_LIMIT_BYTES", () => {
     assert.equal(loadConfig({}, false).sessionQueueLimitBytes, 16_777_216);
     assert.equal(loadConfig({ SESSION_QUEUE_LIMIT_BYTES: "65536" }, false).sessionQueueLimitBytes, 65_536);

@@ -64,3 +64,38 @@ describe("the settle window for placement (cold start)", () => {
     assert.equal(h.ownedCounts().a, 10);
   });
 });
+
+describe("the settle window with the fleet's size known (PLACEMENT_EXPECTED_INSTANCES)", () => {
+  const harness = useHarness({ placementSettle: { ...SETTLE, expectedInstances: 4 } });
+
+  test("each arrival gets its final share at once, the window closes when the fourth arrives, and nothing ever moves", async () => {
+    const { h } = harness;
+    await h.addStreams(200);
+    await h.start();
+    const expected: Record<string, number> = {};
+    for (const id of ["a", "b", "c", "d"]) {
+      await h.connect(id, 100);
+      expected[id] = 50;
+      assert.deepEqual(h.ownedCounts(), expected, `placed the moment ${id} says hello, not after a pause`);
+      await h.advance(300);
+    }
+    await h.advance(3_000);
+    assert.equal(h.eventKinds((e) => e.kind === "stream.revoking").length, 0, "no stream was taken back from anyone");
+    assert.equal(h.eventKinds((e) => e.kind === "stream.assigned").length, 200, "one grant per stream");
+  });
+
+  test("a pause does not end the window while instances are missing; the maximum does, and the late one gets its share by rebalancing", async () => {
+    const { h } = harness;
+    await h.addStreams(200);
+    await h.start();
+    for (const id of ["a", "b", "c"]) await h.connect(id, 100);
+    assert.deepEqual(h.ownedCounts(), { a: 50, b: 50, c: 50 });
+    await h.advance(SETTLE.settleMs + 500);
+    assert.deepEqual(h.ownedCounts(), { a: 50, b: 50, c: 50 }, "a quiet second is no reason to give the missing instance's share away");
+    await h.advance(SETTLE.maxMs);
+    const counts = Object.values(h.ownedCounts());
+    assert.equal(counts.reduce((n, k) => n + k, 0), 200, "every stream placed by the maximum");
+    assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `spread over the three: ${JSON.stringify(h.ownedCounts())}`);
+  });
+});
+
