@@ -6,7 +6,8 @@ import { openDatabase, type OpenDatabase } from "./db/open-database.js";
 import { EventsPruner } from "./db/events-retention.js";
 import { readLeadership } from "./db/leadership-repository.js";
 import { WriteTerm } from "./db/write-term.js";
-import { AlreadyLed, Leadership, LeadershipLost, takeoverWaitMs } from "./leadership/leadership.js";
+import { AlreadyLed, Leadership, LeadershipLost } from "./leadership/leadership.js";
+import { inForce, inheritedWaitMs, longerPredecessor } from "./leadership/lease-timings.js";
 import { CAMPAIGN_EVERY_MS, openLeadership } from "./leadership/open-leadership.js";
 import { ReplicaStatus } from "./leadership/replica-status.js";
 import { RoleSwitch } from "./leadership/role-switch.js";
@@ -226,8 +227,12 @@ export class OrchestratorApp {
     const coordinator = new Coordinator(new PostgresStore(this.db), this.config, this.logger.child({ component: "coordinator" }), systemClock, this.metrics, this.leadership);
     this.metrics.watch(coordinator, this.about, this.replica);
     this.coordinatorRef = coordinator;
-    // A previous leader may have renewed leases for up to a leader lease after this election (README, "Several replicas").
-    await coordinator.start(this.config.leadership.mode === "replicas" ? takeoverWaitMs(this.config.leadership.leaseMs) : 0);
+    // A previous leader may have renewed leases for up to a leader lease after this election (README,
+    // "Several replicas"), and with longer durations than this process's own (lease-timings.ts).
+    const { timings, found } = this.leadership!;
+    const longer = longerPredecessor(timings, found);
+    if (longer) this.logger.warn({ found, own: timings }, longer);
+    await coordinator.start(inheritedWaitMs(timings, inForce(timings, found), this.config.leadership.mode === "replicas"));
     coordinator.audit("leader.elected", undefined, { term, address: this.replica.advertiseAddress, mode: this.config.leadership.mode });
     this.checkNotStopping();
     await this.startSync(coordinator);

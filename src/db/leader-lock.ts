@@ -1,5 +1,6 @@
 import pg from "pg";
-import type { LeaderLockPort, LockHolder } from "../leadership/leadership.js";
+import type { Elected, LeaderLockPort, LockHolder } from "../leadership/leadership.js";
+import type { LeaseTimings } from "../leadership/lease-timings.js";
 
 /** The key of the session lock that says "this connection's process leads the schema". */
 function lockKey(schema: string): string {
@@ -64,8 +65,8 @@ export class LeaderLock implements LeaderLockPort {
     return client;
   }
 
-  /** Takes the lock if it is free and, in the same session, raises the term. */
-  async tryLead(): Promise<number | undefined> {
+  /** Takes the lock if it is free and, in the same session, raises the term and records the durations in force. */
+  async tryLead(record: (found: LeaseTimings | undefined) => LeaseTimings): Promise<Elected | undefined> {
     const client = await this.session();
     const key = lockKey(this.options.schema);
     const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock(hashtext($1)) as locked", [key]);
@@ -74,12 +75,16 @@ export class LeaderLock implements LeaderLockPort {
       await client.query("begin");
       // Waits for writes of the old term under way, and holds new ones off until the new term is committed.
       await client.query("select pg_advisory_xact_lock(hashtext($1), 1)", [key]);
+      const before = await client.query<{ lease_ttl_ms: number | null; leader_lease_ms: number | null }>("select lease_ttl_ms, leader_lease_ms from leadership for update");
+      const row = before.rows[0];
+      const found = row?.lease_ttl_ms != null && row.leader_lease_ms != null ? { leaseTtlMs: row.lease_ttl_ms, leaderLeaseMs: row.leader_lease_ms } : undefined;
+      const force = record(found);
       const elected = await client.query<{ term: string }>(
-        "update leadership set term = term + 1, leader_address = $1, holder = $2, elected_at = now() returning term",
-        [this.options.advertiseAddress, this.options.holder],
+        "update leadership set term = term + 1, leader_address = $1, holder = $2, elected_at = now(), lease_ttl_ms = $3, leader_lease_ms = $4 returning term",
+        [this.options.advertiseAddress, this.options.holder, force.leaseTtlMs, force.leaderLeaseMs],
       );
       await client.query("commit");
-      return Number(elected.rows[0]!.term);
+      return { term: Number(elected.rows[0]!.term), found };
     } catch (error) {
       await client.query("rollback").catch(() => undefined);
       await client.query("select pg_advisory_unlock(hashtext($1))", [key]).catch(() => undefined);
@@ -102,6 +107,12 @@ export class LeaderLock implements LeaderLockPort {
     }
     const { rows } = await client.query<{ term: string }>("select term from leadership");
     return Number(rows[0]!.term);
+  }
+
+  /** On the lock's session, so that only the holder writes; a term that moved on leaves the row alone. */
+  async recordTimings(term: number, timings: LeaseTimings): Promise<void> {
+    const client = await this.session();
+    await client.query("update leadership set lease_ttl_ms = $1, leader_lease_ms = $2 where term = $3", [timings.leaseTtlMs, timings.leaderLeaseMs, term]);
   }
 
   /** Who holds the lock now (for the error a second single orchestrator exits with). */

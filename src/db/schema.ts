@@ -74,6 +74,9 @@ export interface LeadershipTable {
   leader_address: string;
   holder: string;
   elected_at: Date | null;
+  /** The lease durations whose promises may still be in force (src/leadership/lease-timings.ts); null: not known. */
+  lease_ttl_ms: number | null;
+  leader_lease_ms: number | null;
 }
 
 export interface Database {

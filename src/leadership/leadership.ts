@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from "../coordinator/clock.js";
-import { CLOCK_RATE_TOLERANCE, leaseMarginMs } from "../coordinator/lease-rule.js";
+import { CLOCK_RATE_TOLERANCE } from "../coordinator/lease-rule.js";
 import type { Logger } from "../log/logger.js";
+import { inForce, promisesOverAfterMs, type LeaseTimings } from "./lease-timings.js";
 
 /** Who holds the leader lock, as far as the database tells. */
 export interface LockHolder {
@@ -9,10 +10,21 @@ export interface LockHolder {
   holder: string;
 }
 
+/** An election won: the new term, and the lease durations the leadership row held before it (undefined: none recorded). */
+export interface Elected {
+  term: number;
+  found: LeaseTimings | undefined;
+}
+
 /** What leadership needs from the database (src/db/leader-lock.ts; a fake in tests). */
 export interface LeaderLockPort {
-  /** Takes the lock if it is free and raises the term; undefined when another holds it. */
-  tryLead(): Promise<number | undefined>;
+  /**
+   * Takes the lock if it is free, raises the term and records `record` as the
+   * durations in force; undefined when another holds the lock.
+   */
+  tryLead(record: (found: LeaseTimings | undefined) => LeaseTimings): Promise<Elected | undefined>;
+  /** Records `timings` as the durations in force, if `term` is still the current one. */
+  recordTimings(term: number, timings: LeaseTimings): Promise<void>;
   /** The current term read on the lock's own session (taken again if the session was lost); undefined when another holds the lock. */
   confirm(): Promise<number | undefined>;
   holderOfLock(): Promise<LockHolder | undefined>;
@@ -31,20 +43,12 @@ export interface LeadershipOptions {
   mode: ElectionMode;
   /** LEADER_LEASE_MS: how long a leader acts on its last confirmation. */
   leaseMs: number;
+  /** LEASE_TTL_MS: how long the leases this process gives instances last. */
+  leaseTtlMs: number;
   /** How often a standby tries the lock. */
   campaignEveryMs: number;
   /** What is led, for messages (e.g. `schema "orchestrator"`). */
   scope: string;
-}
-
-/**
- * How much longer than after a restart a new leader keeps the streams of an
- * instance that has not reconnected to it: the old leader may have gone on
- * acknowledging heartbeats for up to one leader lease after the lock passed
- * (it acts on its last confirmation), each giving a full lease from then.
- */
-export function takeoverWaitMs(leaderLeaseMs: number): number {
-  return leaderLeaseMs + leaseMarginMs(leaderLeaseMs);
 }
 
 /** Why a leader stopped being one. */
@@ -77,6 +81,8 @@ export class Leadership {
   private confirming = false;
   private stopped = false;
   private readonly lostListeners: Array<(error: LeadershipLost) => void> = [];
+  private recordOwn: TimerHandle | undefined;
+  private _found: LeaseTimings | undefined;
 
   constructor(
     private readonly lock: LeaderLockPort,
@@ -105,6 +111,16 @@ export class Leadership {
     return this.options.mode === "single" || this.clock.now() < this.confirmedAt + this.actingMs;
   }
 
+  /** This process's own durations. */
+  get timings(): LeaseTimings {
+    return { leaseTtlMs: this.options.leaseTtlMs, leaderLeaseMs: this.options.leaseMs };
+  }
+
+  /** The durations the leadership row held when this process was elected (undefined: none recorded, or not elected). */
+  get found(): LeaseTimings | undefined {
+    return this._found;
+  }
+
   onLost(listener: (error: LeadershipLost) => void): void {
     this.lostListeners.push(listener);
   }
@@ -118,8 +134,8 @@ export class Leadership {
     for (;;) {
       if (this.stopped) throw new LeadershipLost("stopped before it was elected");
       const askedAt = this.clock.now();
-      const term = await this.tryLead();
-      if (term !== undefined) return this.elected(term, askedAt);
+      const elected = await this.tryLead();
+      if (elected !== undefined) return this.elected(elected, askedAt);
       if (this.options.mode === "single") {
         const holder = await this.lock.holderOfLock().catch(() => undefined);
         const who = holder ? ` (held by ${holder.holder || "backend " + holder.backendPid}${holder.clientAddress ? ` from ${holder.clientAddress}` : ""})` : "";
@@ -129,9 +145,9 @@ export class Leadership {
     }
   }
 
-  private async tryLead(): Promise<number | undefined> {
+  private async tryLead(): Promise<Elected | undefined> {
     try {
-      return await this.lock.tryLead();
+      return await this.lock.tryLead((found) => inForce(this.timings, found));
     } catch (error) {
       // Unreachable database: a single orchestrator cannot start without it; a standby keeps trying.
       if (this.options.mode === "single") throw error;
@@ -140,13 +156,32 @@ export class Leadership {
     }
   }
 
-  private elected(term: number, askedAt: number): number {
+  private elected({ term, found }: Elected, askedAt: number): number {
     this._role = "leader";
     this._term = term;
+    this._found = found;
     this.confirmedAt = askedAt;
     this.armDeadline();
     this.timer = this.clock.every(Math.max(1, Math.floor(this.options.leaseMs / 4)), () => void this.confirm());
+    this.scheduleOwnTimings(term, inForce(this.timings, found));
     return term;
+  }
+
+  /**
+   * Once no promise of an earlier leader can be in force, the row may say this
+   * process's own durations (they differ only when it found longer ones). A
+   * failed write leaves the longer ones recorded: safe, only a later election waits longer.
+   */
+  private scheduleOwnTimings(term: number, force: LeaseTimings): void {
+    const own = this.timings;
+    if (force.leaseTtlMs === own.leaseTtlMs && force.leaderLeaseMs === own.leaderLeaseMs) return;
+    this.recordOwn = this.clock.after(promisesOverAfterMs(force), () => {
+      if (this._role !== "leader") return;
+      this.lock.recordTimings(term, own).then(
+        () => this.logger.info(own, "the previous leader's longer leases have all run out: this process's own are recorded"),
+        (error: unknown) => this.logger.warn({ err: error }, "could not record this process's lease durations; the longer ones stay recorded"),
+      );
+    });
   }
 
   /** In "replicas" mode, leadership ends when the acting part of the lease runs out unconfirmed. */
@@ -189,6 +224,7 @@ export class Leadership {
     this._role = "stepped-down";
     this.clock.cancel(this.timer);
     this.clock.cancel(this.deadline);
+    this.clock.cancel(this.recordOwn);
     const error = new LeadershipLost(`leadership of term ${this._term} lost: ${reason}`);
     this.logger.error(error.message);
     void this.lock.release();
@@ -200,6 +236,7 @@ export class Leadership {
     this.stopped = true;
     this.clock.cancel(this.timer);
     this.clock.cancel(this.deadline);
+    this.clock.cancel(this.recordOwn);
     if (this._role === "leader") this._role = "stepped-down";
     await this.lock.release();
   }

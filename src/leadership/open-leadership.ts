@@ -19,5 +19,5 @@ export function openLeadership(config: Config, url: string, logger: Logger): Lea
     // A paused or cut-off leader's lock is ended by the database after one leader lease.
     idleSessionTimeoutMs: mode === "replicas" ? leaseMs : 0,
   });
-  return new Leadership(lock, systemClock, { mode, leaseMs, campaignEveryMs: CAMPAIGN_EVERY_MS, scope: `schema "${config.dbSchema}"` }, logger);
+  return new Leadership(lock, systemClock, { mode, leaseMs, leaseTtlMs: config.leaseTtlMs, campaignEveryMs: CAMPAIGN_EVERY_MS, scope: `schema "${config.dbSchema}"` }, logger);
 }

@@ -8,7 +8,7 @@
  * two replicas ever leading in the same term is a violation.
  */
 import { leaseMarginMs } from "../../src/coordinator/lease-rule.js";
-import { takeoverWaitMs } from "../../src/leadership/leadership.js";
+import { takeoverWaitMs } from "../../src/leadership/lease-timings.js";
 import { FaultProxy } from "../helpers/fault-proxy.js";
 import { freePort, spawnOrchestrator, waitForHttp200, type NodeChild } from "../helpers/process.js";
 import { pollUntil } from "../helpers/wait.js";

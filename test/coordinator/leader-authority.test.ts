@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { leaseMarginMs } from "../../src/coordinator/lease-rule.js";
-import { takeoverWaitMs } from "../../src/leadership/leadership.js";
+import { takeoverWaitMs } from "../../src/leadership/lease-timings.js";
 import { CoordinatorHarness } from "../helpers/coordinator-harness.js";
 
 describe("a coordinator acts only while its process leads", () => {

@@ -122,7 +122,7 @@ describe("the Python example instance through a leader SIGKILL", { timeout: 90_0
       assert.deepEqual(timeline.violations, []);
       timeline.note("reconnected", { ms: Math.round(reconnectedMs) });
     } catch (error) {
-      process.stderr.write(`timeline: ${JSON.stringify(timeline.entries)}\n`);
+      process.stderr.write(`timeline: ${JSON.stringify(timeline.entries)}\noutput:\n${describeAll()}\n`);
       throw error;
     } finally {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGKILL");

@@ -2,6 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AlreadyLed, Leadership, type LeaderLockPort, type LeadershipLost, type LeadershipOptions } from "../../src/leadership/leadership.js";
 import { createLogger } from "../../src/log/logger.js";
+import type { LeaseTimings } from "../../src/leadership/lease-timings.js";
 import { ManualClock } from "../helpers/manual-clock.js";
 
 /** A lock the test controls: who holds it, the term, and whether the database answers. */
@@ -10,10 +11,19 @@ class FakeLock implements LeaderLockPort {
   heldByOther = false;
   reachable = true;
   confirms = 0;
-  async tryLead(): Promise<number | undefined> {
+  /** The leadership row's durations in force, and the writes of them with their term. */
+  recorded: LeaseTimings | undefined;
+  timingWrites: Array<{ term: number; timings: LeaseTimings }> = [];
+  async tryLead(record: (found: LeaseTimings | undefined) => LeaseTimings) {
     if (!this.reachable) throw new Error("database unreachable");
     if (this.heldByOther) return undefined;
-    return ++this.term;
+    const found = this.recorded;
+    this.recorded = record(found);
+    return { term: ++this.term, found };
+  }
+  async recordTimings(term: number, timings: LeaseTimings): Promise<void> {
+    this.timingWrites.push({ term, timings });
+    if (term === this.term) this.recorded = timings;
   }
   async confirm(): Promise<number | undefined> {
     this.confirms++;
@@ -32,7 +42,7 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 function setup(mode: LeadershipOptions["mode"]) {
   const clock = new ManualClock();
   const lock = new FakeLock();
-  const leadership = new Leadership(lock, clock, { mode, leaseMs: 4_000, campaignEveryMs: 250, scope: 'schema "orchestrator"' }, logger);
+  const leadership = new Leadership(lock, clock, { mode, leaseMs: 4_000, leaseTtlMs: 6_000, campaignEveryMs: 250, scope: 'schema "orchestrator"' }, logger);
   const lost: LeadershipLost[] = [];
   leadership.onLost((e) => lost.push(e));
   return { clock, lock, leadership, lost };
@@ -113,4 +123,38 @@ describe("leadership", () => {
     await settle();
     assert.equal(lost.length, 1);
   });
+
+  test("an election after a leader with longer leases records the longer ones, and this process's own once the old promises are over", async () => {
+    const { clock, lock, leadership } = setup("replicas");
+    lock.recorded = { leaseTtlMs: 12_000, leaderLeaseMs: 5_000 };
+    await leadership.campaign();
+    assert.deepEqual(leadership.found, { leaseTtlMs: 12_000, leaderLeaseMs: 5_000 }, "what the row held is known to the coordinator's start");
+    assert.deepEqual(lock.recorded, { leaseTtlMs: 12_000, leaderLeaseMs: 5_000 }, "each duration the longer of the two: a takeover now still honours them");
+    // The old leader acted for at most 5 s (+ margin) after the election, each lease it gave lasting 12 s (+ margin).
+    // Steps of 500 ms, each settled, so that the confirmations keep this one leading.
+    for (let t = 0; t < 17_000; t += 500) {
+      clock.runFor(500);
+      await settle();
+    }
+    assert.deepEqual(lock.timingWrites, [], "not before every earlier promise can have run out");
+    assert.equal(leadership.mayAct(), true);
+    clock.runFor(500);
+    await settle();
+    assert.deepEqual(lock.timingWrites, [{ term: 1, timings: { leaseTtlMs: 6_000, leaderLeaseMs: 4_000 } }]);
+    assert.deepEqual(lock.recorded, leadership.timings);
+  });
+
+  test("an election after a leader with the same or shorter leases records this process's own at once and writes nothing later", async () => {
+    const { clock, lock, leadership } = setup("replicas");
+    lock.recorded = { leaseTtlMs: 3_000, leaderLeaseMs: 4_000 };
+    await leadership.campaign();
+    assert.deepEqual(lock.recorded, { leaseTtlMs: 6_000, leaderLeaseMs: 4_000 });
+    for (let t = 0; t < 30_000; t += 500) {
+      clock.runFor(500);
+      await settle();
+    }
+    assert.equal(leadership.mayAct(), true);
+    assert.deepEqual(lock.timingWrites, []);
+  });
 });
+

@@ -8,6 +8,9 @@ import { migratedTestDatabase, queryRows } from "../helpers/test-database.js";
 
 const lockFor = (url: string, who: string) =>
   new LeaderLock({ url, schema: "orchestrator", advertiseAddress: `${who}:50051`, holder: who, idleSessionTimeoutMs: 0 });
+const OWN = { leaseTtlMs: 6_000, leaderLeaseMs: 5_000 };
+/** Takes the lock recording OWN; the term, or undefined when another holds it. */
+const lead = async (lock: LeaderLock) => (await lock.tryLead(() => OWN))?.term;
 
 describe("writes are fenced by the leadership term in the database", () => {
   test("a deposed leader's round is refused, the new leader's is written, and the refusal reaches the write term's listeners", async () => {
@@ -19,11 +22,11 @@ describe("writes are fenced by the leadership term in the database", () => {
     const lockA = lockFor(database.url, "a");
     const lockB = lockFor(database.url, "b");
     try {
-      const first = await lockA.tryLead();
+      const first = await lead(lockA);
       assert.ok(first !== undefined && first >= 1);
       termA.claim(first);
       // While A holds the lock, B cannot lead.
-      assert.equal(await lockB.tryLead(), undefined);
+      assert.equal(await lead(lockB), undefined);
       const storeA = new PostgresStore(a.db);
       const at = new Date();
       const instance = { id: "w1", capacity: 10, labels: {}, version: "1", state: "connected" as const, draining: false, sessionId: "s1", registeredAt: at, connectedAt: at, lastSeenAt: at, metrics: null };
@@ -31,7 +34,7 @@ describe("writes are fenced by the leadership term in the database", () => {
 
       // A loses its lock without noticing (its session ends); B is elected with the next term.
       await lockA.release();
-      const second = await lockB.tryLead();
+      const second = await lead(lockB);
       assert.equal(second, first + 1);
       termB.claim(second!);
       assert.equal(await lockA.confirm(), undefined, "A cannot take the lock back while B holds it");
@@ -62,7 +65,7 @@ describe("writes are fenced by the leadership term in the database", () => {
     const { database, close } = await migratedTestDatabase();
     const lock = lockFor(database.url, "a");
     try {
-      const term = await lock.tryLead();
+      const term = await lead(lock);
       // The database ends the lock's session (as a restart or a network cut would).
       await queryRows(database.url, "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'finger-orchestrator (leader lock)'");
       let confirmed: number | undefined;
@@ -73,4 +76,31 @@ describe("writes are fenced by the leadership term in the database", () => {
       await close();
     }
   });
+
+  test("each election finds the durations the last one recorded and records its own; a deposed term's later write changes nothing", async () => {
+    const { database, close } = await migratedTestDatabase();
+    const lockA = lockFor(database.url, "a");
+    const lockB = lockFor(database.url, "b");
+    try {
+      const a = await lockA.tryLead((found) => {
+        assert.equal(found, undefined, "a fresh database records none");
+        return { leaseTtlMs: 12_000, leaderLeaseMs: 8_000 };
+      });
+      assert.deepEqual(a?.found, undefined);
+      await lockA.release();
+      const b = await lockB.tryLead(() => OWN);
+      assert.deepEqual(b?.found, { leaseTtlMs: 12_000, leaderLeaseMs: 8_000 }, "the predecessor's durations reach the new leader");
+      assert.deepEqual(await queryRows(database.url, "select lease_ttl_ms, leader_lease_ms from orchestrator.leadership"), [{ lease_ttl_ms: 6_000, leader_lease_ms: 5_000 }]);
+      // A's term is over: its write is ignored; B's goes through.
+      await lockA.recordTimings(a!.term, { leaseTtlMs: 1, leaderLeaseMs: 1 });
+      assert.deepEqual(await queryRows(database.url, "select lease_ttl_ms, leader_lease_ms from orchestrator.leadership"), [{ lease_ttl_ms: 6_000, leader_lease_ms: 5_000 }]);
+      await lockB.recordTimings(b!.term, { leaseTtlMs: 7_000, leaderLeaseMs: 5_000 });
+      assert.deepEqual(await queryRows(database.url, "select lease_ttl_ms, leader_lease_ms from orchestrator.leadership"), [{ lease_ttl_ms: 7_000, leader_lease_ms: 5_000 }]);
+    } finally {
+      await lockA.release();
+      await lockB.release();
+      await close();
+    }
+  });
 });
+
