@@ -239,7 +239,7 @@ export class Coordinator {
     const instance = this.current(session, instanceId);
     if (!instance) return;
     const within = Math.min(returnWithinMs, this.options.maxReturnWithinMs ?? 120_000);
-    if (within > 0 && instance.leaveToReturn(this.clock.now(), within)) {
+    if (within > 0 && instance.leaveToReturn(this.clock.now(), within, this.clock.wallNow())) {
       this.audit("instance.left", instance.id, { reason, return_within_ms: within });
     } else {
       instance.leave();

@@ -9,7 +9,8 @@ import type { CoordinatorStore, FleetSnapshot } from "./store-port.js";
  * in the store. An instance that owned streams keeps them, disconnected, until
  * the end of any lease it may still hold: one lease from now, or the longer
  * lease a restarting orchestrator promised, and `takeoverMs` on top when a
- * previous leader may have gone on renewing leases after this one was elected.
+ * previous leader may have gone on renewing leases after this one was elected;
+ * one that had left to return, until its return window if that ends later.
  */
 export async function restoreFleet(store: CoordinatorStore, fleet: Fleet, clock: Clock, options: CoordinatorOptions, takeoverMs: number): Promise<FleetSnapshot> {
   const snapshot = await store.loadFleet();
@@ -19,7 +20,8 @@ export async function restoreFleet(store: CoordinatorStore, fleet: Fleet, clock:
   for (const record of snapshot.instances) {
     const lastSeen = record.lastSeenAt ? monotonicOf(clock, record.lastSeenAt.getTime()) : now;
     const owns = fleet.ownedBy(record.id).size > 0;
-    fleet.add(Instance.restore(record, owns, now + takeoverMs, lastSeen, options, snapshot.restartLeaseMs));
+    const returnUntil = record.returnBy ? monotonicOf(clock, record.returnBy.getTime()) : undefined;
+    fleet.add(Instance.restore(record, owns, now + takeoverMs, lastSeen, options, snapshot.restartLeaseMs, returnUntil));
   }
   return snapshot;
 }

@@ -62,6 +62,8 @@ export class Instance implements InstanceView {
   private _draining = false;
   /** For disconnected: when it is declared dead. */
   private deadline = 0;
+  /** Left to return: `deadline` as a wall-clock time, written so that a restarted orchestrator honours it. */
+  private returnBy: Date | null = null;
   private _lastSeen: number;
   private _registeredAt: Date | null = null;
   private _connectedAt: Date | null = null;
@@ -91,9 +93,10 @@ export class Instance implements InstanceView {
   /**
    * An instance known from before an orchestrator restart. One that owned
    * streams keeps them, disconnected, for one lease from now: it may still be
-   * running them and reconnect with its held set.
+   * running them and reconnect with its held set. One that had left to return
+   * keeps them until its return window (`returnUntil`, monotonic) if that is later.
    */
-  static restore(record: InstanceRecord, owns: boolean, now: number, lastSeen: number, terms: LeaseTerms, promisedMs = 0): Instance {
+  static restore(record: InstanceRecord, owns: boolean, now: number, lastSeen: number, terms: LeaseTerms, promisedMs = 0, returnUntil?: number): Instance {
     const instance = new Instance(record.id, lastSeen);
     instance._capacity = record.capacity;
     instance._labels = record.labels;
@@ -105,6 +108,11 @@ export class Instance implements InstanceView {
     instance._state = owns ? "disconnected" : record.state === "left" ? "left" : "dead";
     instance.absence = "orchestrator-restart";
     instance.deadline = restoredUntil(now, terms, promisedMs);
+    if (owns && record.state === "disconnected" && record.returnBy && returnUntil !== undefined && returnUntil > instance.deadline) {
+      instance.absence = "restarting";
+      instance.deadline = returnUntil;
+      instance.returnBy = record.returnBy;
+    }
     return instance;
   }
 
@@ -195,12 +203,13 @@ export class Instance implements InstanceView {
    * instance's). Nothing runs them meanwhile, so no lease needs to run out.
    * @returns false when it was not connected.
    */
-  leaveToReturn(now: number, returnWithinMs: number): boolean {
+  leaveToReturn(now: number, returnWithinMs: number, wallNow: number): boolean {
     this._outbox = undefined;
     if (this._state !== "connected") return false;
     this._state = "disconnected";
     this.absence = "restarting";
     this.deadline = now + returnWithinMs;
+    this.returnBy = new Date(wallNow + returnWithinMs);
     this.dirty = true;
     return true;
   }
@@ -280,6 +289,8 @@ export class Instance implements InstanceView {
       registeredAt: this._registeredAt,
       connectedAt: this._connectedAt,
       lastSeenAt,
+      // Only while it is away: a hello, a plain leave or its death ends the promise.
+      returnBy: this._state === "disconnected" && this.absence === "restarting" ? this.returnBy : null,
       metrics: null,
     };
   }

@@ -17,6 +17,8 @@ export interface InstanceRecord {
   registeredAt: Date | null;
   connectedAt: Date | null;
   lastSeenAt: Date | null;
+  /** Left to return: when it must be back (wall clock, so that a restarted orchestrator honours it); null otherwise. */
+  returnBy: Date | null;
   metrics: InstanceMetrics | null;
 }
 

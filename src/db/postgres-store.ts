@@ -28,6 +28,7 @@ function recordOf(row: InstanceRow): InstanceRecord {
     registeredAt: row.registered_at,
     connectedAt: row.connected_at,
     lastSeenAt: row.last_seen_at,
+    returnBy: row.return_by,
     metrics: (row.metrics as InstanceMetrics | null) ?? null,
   };
 }

@@ -18,16 +18,17 @@ async function upsertInstances(trx: Transaction<Database>, rows: InstanceRecord[
       session_id: r.sessionId,
       connected_at: r.connectedAt?.toISOString() ?? null,
       last_seen_at: r.lastSeenAt?.toISOString() ?? null,
+      return_by: r.returnBy?.toISOString() ?? null,
     })),
   );
   await sql`
-    insert into instances (id, capacity, labels, version, status, draining, session_id, connected_at, last_seen_at)
-    select id, capacity, labels, version, status, draining, session_id, connected_at, last_seen_at
+    insert into instances (id, capacity, labels, version, status, draining, session_id, connected_at, last_seen_at, return_by)
+    select id, capacity, labels, version, status, draining, session_id, connected_at, last_seen_at, return_by
     from jsonb_to_recordset(${payload}::jsonb) as x(id text, capacity int, labels jsonb, version text, status text, draining boolean,
-                                                  session_id text, connected_at timestamptz, last_seen_at timestamptz)
+                                                  session_id text, connected_at timestamptz, last_seen_at timestamptz, return_by timestamptz)
     on conflict (id) do update set
       capacity = excluded.capacity, labels = excluded.labels, version = excluded.version, status = excluded.status,
-      draining = excluded.draining, session_id = excluded.session_id,
+      draining = excluded.draining, session_id = excluded.session_id, return_by = excluded.return_by,
       connected_at = coalesce(excluded.connected_at, instances.connected_at),
       last_seen_at = coalesce(excluded.last_seen_at, instances.last_seen_at),
       updated_at = now()`.execute(trx);

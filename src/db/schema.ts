@@ -20,6 +20,8 @@ export interface InstancesTable {
   registered_at: Timestamp;
   connected_at: Date | null;
   last_seen_at: Date | null;
+  /** When an instance that left to return must be back (wall clock); null: none promised. */
+  return_by: Date | null;
   metrics: Json<Record<string, unknown>> | null;
   updated_at: Timestamp;
 }

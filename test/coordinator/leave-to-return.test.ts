@@ -37,6 +37,38 @@ describe("leaving to return (a restart): the streams wait, unrun, for the instan
     assert.equal(h.store.eventsOf("instance.dead").find((e) => e.instanceId === "a")?.detail?.after, "return window");
   });
 
+  test("an orchestrator restart while it is away keeps the return window: the new process waits for it too, then moves them", async () => {
+    const { h } = harness;
+    const [a] = await h.startWith(10, "a", "b");
+    const before = a.owned();
+    a.leave("restarting", 20_000);
+    await h.settle();
+    assert.ok(h.store.instances.get("a")?.returnBy, "the window is written with the instance");
+    await h.advance(2_000);
+    await h.restart();
+    const b = await h.connect("b", 20, { held: [] });
+    // Far past the restarted process's own lease (3 s) and grace: a would have lost them here.
+    await h.advance(12_000);
+    assert.equal(b.owned().size, 5, "nothing of a's moved to b across the restart");
+    const back = await h.connect("a", 20, { held: [] });
+    assert.deepEqual(back.owned(), before, "back in time: its streams, same epochs");
+    assert.equal(h.store.instances.get("a")?.returnBy, null, "the promise ends with the hello");
+  });
+
+  test("across a restart, a window that runs out still moves its streams, once it is over", async () => {
+    const { h } = harness;
+    const [a] = await h.startWith(10, "a", "b");
+    a.leave("restarting", 10_000);
+    await h.settle();
+    await h.advance(1_000);
+    await h.restart();
+    const b = await h.connect("b", 20, { held: [] });
+    await h.advance(8_500);
+    assert.equal(b.owned().size, 5, "still a's until 10 s after it left");
+    await h.advance(1_000);
+    assert.equal(b.owned().size, 10, "the return window is over");
+    assert.equal(h.store.eventsOf("instance.dead").find((e) => e.instanceId === "a")?.detail?.after, "return window");
+  });
 });
 
 describe("leaving to return, capped by MAX_RETURN_WITHIN_MS (2 s here)", () => {

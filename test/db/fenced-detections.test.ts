@@ -9,7 +9,7 @@ import { upsertStreams } from "../../src/db/streams-repository.js";
 import { migratedTestDatabase, type TestDatabase } from "../helpers/test-database.js";
 import { sleep } from "../helpers/wait.js";
 
-const instance = (id: string): InstanceRecord => ({ id, capacity: 5, labels: {}, version: "", state: "connected", draining: false, sessionId: null, registeredAt: null, connectedAt: null, lastSeenAt: null, metrics: null });
+const instance = (id: string): InstanceRecord => ({ id, capacity: 5, labels: {}, version: "", state: "connected", draining: false, sessionId: null, registeredAt: null, connectedAt: null, lastSeenAt: null, returnBy: null, metrics: null });
 const grant = async (db: Db, streamId: string, instanceId: string) =>
   (await writeRound(db, { instances: [instance(instanceId)], releases: [], grants: [{ streamId, instanceId }], revocations: [], events: [] })).get(streamId)!;
 

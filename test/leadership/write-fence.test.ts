@@ -29,7 +29,7 @@ describe("writes are fenced by the leadership term in the database", () => {
       assert.equal(await lead(lockB), undefined);
       const storeA = new PostgresStore(a.db);
       const at = new Date();
-      const instance = { id: "w1", capacity: 10, labels: {}, version: "1", state: "connected" as const, draining: false, sessionId: "s1", registeredAt: at, connectedAt: at, lastSeenAt: at, metrics: null };
+      const instance = { id: "w1", capacity: 10, labels: {}, version: "1", state: "connected" as const, draining: false, sessionId: "s1", registeredAt: at, connectedAt: at, lastSeenAt: at, returnBy: null, metrics: null };
       await storeA.writeRound({ instances: [instance], releases: [], grants: [], revocations: [], events: [] });
 
       // A loses its lock without noticing (its session ends); B is elected with the next term.
