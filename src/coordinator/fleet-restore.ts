@@ -20,7 +20,8 @@ export async function restoreFleet(store: CoordinatorStore, fleet: Fleet, clock:
   for (const record of snapshot.instances) {
     const lastSeen = record.lastSeenAt ? monotonicOf(clock, record.lastSeenAt.getTime()) : now;
     const owns = fleet.ownedBy(record.id).size > 0;
-    const returnUntil = record.returnBy ? monotonicOf(clock, record.returnBy.getTime()) : undefined;
+    // Never longer than a leave could ask for now: a wall clock stepped back must not stretch the wait.
+    const returnUntil = record.returnBy ? Math.min(monotonicOf(clock, record.returnBy.getTime()), now + (options.maxReturnWithinMs ?? 120_000)) : undefined;
     fleet.add(Instance.restore(record, owns, now + takeoverMs, lastSeen, options, snapshot.restartLeaseMs, returnUntil));
   }
   return snapshot;

@@ -55,6 +55,19 @@ describe("leaving to return (a restart): the streams wait, unrun, for the instan
     assert.equal(h.store.instances.get("a")?.returnBy, null, "the promise ends with the hello");
   });
 
+  test("across a restart with the wall clock stepped back an hour, the window is still at most MAX_RETURN_WITHIN_MS from the restart", async () => {
+    const { h } = harness;
+    const [a] = await h.startWith(10, "a", "b");
+    a.leave("restarting", 10_000);
+    await h.settle();
+    h.clock.stepWall(-3_600_000);
+    await h.restart();
+    const b = await h.connect("b", 20, { held: [] });
+    // The default MAX_RETURN_WITHIN_MS is 120 s; the written window now reads as an hour and ten seconds away.
+    await h.advance(121_000);
+    assert.equal(b.owned().size, 10, "moved once the longest window a leave may ask for is over");
+  });
+
   test("across a restart, a window that runs out still moves its streams, once it is over", async () => {
     const { h } = harness;
     const [a] = await h.startWith(10, "a", "b");
