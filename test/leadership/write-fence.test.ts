@@ -66,8 +66,13 @@ describe("writes are fenced by the leadership term in the database", () => {
     const lock = lockFor(database.url, "a");
     try {
       const term = await lead(lock);
-      // The database ends the lock's session (as a restart or a network cut would).
-      await queryRows(database.url, "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'finger-orchestrator (leader lock)'");
+      // The database ends the lock's session (as a restart or a network cut would). Only this test's:
+      // the server is shared, and other test files' replicas hold lock sessions of their own.
+      const ended = await queryRows(
+        database.url,
+        "select pg_terminate_backend(pid) as ended from pg_stat_activity where application_name = 'finger-orchestrator (leader lock)' and datname = current_database()",
+      );
+      assert.deepEqual(ended, [{ ended: true }], "exactly this lock's session was ended");
       let confirmed: number | undefined;
       for (let i = 0; i < 50 && confirmed === undefined; i++) confirmed = await lock.confirm().catch(() => undefined);
       assert.equal(confirmed, term, "the same term, confirmed on a new session holding the lock again");
