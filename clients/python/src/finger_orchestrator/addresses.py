@@ -16,10 +16,15 @@ reconnect backoff once per full cycle through them, as the TypeScript client doe
   replicas naming each other in a loop are cut off after more hints in a row than the cycle
   has endpoints, plus one;
 - a welcomed session that broke waits the backoff; a go_away waits what the server asked for,
-  and also the backoff when it ends a cycle.
+  and also the backoff when it ends a cycle;
+- a name look-up gets ``resolve_timeout`` seconds (2 by default, as the TypeScript client's
+  RESOLVE_TIMEOUT_MS): getaddrinfo has no deadline of its own, and with an unreachable DNS
+  server it blocks for the resolver's retries (10 s and more); past the deadline the name is
+  dialled as it is, and grpc resolves it itself.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import ipaddress
 import logging
@@ -30,6 +35,27 @@ from typing import Callable, List, Optional, Sequence
 log = logging.getLogger("finger_orchestrator")
 
 Resolver = Callable[[str, int], List[str]]  # host, port -> its addresses, in the order to try them
+
+RESOLVE_TIMEOUT_S = 2.0
+
+# Look-ups run here so that one that hangs can be given up on: a thread blocked in getaddrinfo
+# cannot be interrupted, so it is left to finish on its own while the client dials the name as is.
+_resolver_threads = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="finger-resolve")
+
+
+class ResolveTimeout(OSError):
+    """A name look-up did not answer in time."""
+
+
+def with_deadline(resolve: Resolver, timeout: float = RESOLVE_TIMEOUT_S) -> Resolver:
+    """``resolve``, raising ResolveTimeout when it takes longer than ``timeout`` seconds."""
+    def bounded(host: str, port: int) -> List[str]:
+        future = _resolver_threads.submit(resolve, host, port)
+        try:
+            return future.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            raise ResolveTimeout(f"no answer within {timeout:g} s") from None
+    return bounded
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +108,8 @@ def expand_targets(targets: Sequence[str], resolve: Resolver) -> List[Endpoint]:
         if split and not _is_ip(host):
             try:
                 records = list(dict.fromkeys(resolve(host, port)))
+            except ResolveTimeout as error:
+                log.warning("could not resolve %s (%s); dialling it as it is", target, error)
             except OSError as error:
                 log.debug("could not resolve %s (%s); dialling it as it is", target, error)
         if len(records) > 1:
@@ -98,9 +126,9 @@ class AddressRotation:
 
     def __init__(self, targets: Sequence[str], resolve: Optional[Resolver] = system_resolver, *,
                  backoff_initial: float = 0.1, backoff_max: float = 1.0,
-                 rand: Callable[[], float] = random.random):
+                 rand: Callable[[], float] = random.random, resolve_timeout: float = RESOLVE_TIMEOUT_S):
         self._targets = list(targets)
-        self._resolve = resolve
+        self._resolve = with_deadline(resolve, resolve_timeout) if resolve is not None else None
         self._backoff_initial, self._backoff_max, self._attempt = backoff_initial, backoff_max, 0
         self._rand = rand
         self._cycle: Optional[List[Endpoint]] = None  # None: the next cycle has not begun
