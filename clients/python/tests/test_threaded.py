@@ -39,3 +39,31 @@ def test_a_synchronous_worker_runs_its_streams_with_blocking_handlers():
         assert instance("pkg-threaded")["state"] == "connected"
     assert sorted(stopped) == STREAMS and client.running() == {}
     assert instance("pkg-threaded")["state"] == "left"
+
+
+def test_bad_arguments_fail_start_itself_and_leave_no_thread_behind():
+    client = ThreadedClient(ADDRESS, "pkg-threaded-bad", -1, lambda s: None, lambda i: None)
+    try:
+        client.start()
+        raise AssertionError("start() accepted capacity -1")
+    except ValueError as error:
+        assert "capacity must be a whole number" in str(error)
+    assert not client._thread.is_alive()
+    assert client.running() == {} and not client.connected
+
+
+def test_a_refused_hello_ends_the_thread_and_reaches_wait_and_leave():
+    from finger_orchestrator import HelloRejected
+
+    starts: List[str] = []
+    # The server allows at most 128 characters of version; the client sends what it is given.
+    client = ThreadedClient(ADDRESS, "pkg-threaded-refused", 5, lambda s: starts.append(s.id), lambda i: None, version="v" * 200)
+    client.start()
+    for wait_or_leave in (lambda: client.wait(timeout=10), lambda: client.leave(timeout=10)):
+        try:
+            wait_or_leave()
+            raise AssertionError("no error after a refused hello")
+        except HelloRejected as error:
+            assert "INVALID_ARGUMENT" in str(error) and "hello.version" in str(error), str(error)
+    assert not client._thread.is_alive(), "the client's thread ended"
+    assert starts == [] and client.running() == {} and not client.connected
