@@ -126,6 +126,7 @@ export class OrchestratorApp {
       // First: a token list or TLS file that cannot be used stops start-up before anything else starts.
       const security = new Security(this.config.security, this.logger.child({ component: "auth" }), this.metrics);
       this.security = security;
+      this.metrics.watchCertificates(() => security.certificates());
       const { summary, warning } = security.describe(this.config.bindHost);
       this.logger.info(summary, "security");
       if (warning) this.logger.warn(warning);

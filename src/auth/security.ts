@@ -10,6 +10,7 @@ import type { SecurityConfig } from "../config/security-config.js";
 import type { Logger } from "../log/logger.js";
 import { AccessPolicy, type Principal } from "./access-policy.js";
 import { TokenRegistry } from "./token-registry.js";
+import { EXPIRY_CHECK_EVERY_MS, expiryNotice, type CertificateInUse } from "./certificate-expiry.js";
 import { TlsFiles } from "./tls-files.js";
 import { Refusals, type RefusalReason } from "./refusals.js";
 
@@ -47,6 +48,7 @@ export class Security {
   readonly grpcTls: TlsFiles | undefined;
   readonly httpTls: TlsFiles | undefined;
   readonly refusals: Refusals;
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly config: SecurityConfig,
@@ -76,6 +78,7 @@ export class Security {
       reloaded: (set) => {
         this.events.credentialsReloaded("tls", true);
         this.logger.info({ server, certFile: names.certFile, validTo: set.validTo }, "TLS certificate reloaded");
+        this.checkExpiry();
       },
       rejected: (error) => {
         this.events.credentialsReloaded("tls", false);
@@ -100,9 +103,29 @@ export class Security {
     this.tokens.start();
     this.grpcTls?.start();
     if (this.httpTls !== this.grpcTls) this.httpTls?.start();
+    if (this.certificates().length) {
+      this.checkExpiry();
+      this.expiryTimer = setInterval(() => this.checkExpiry(), EXPIRY_CHECK_EVERY_MS).unref();
+    }
+  }
+
+  /** The certificates the servers present now (one entry per server, the same files or not). */
+  certificates(): CertificateInUse[] {
+    const inUse = (server: string, tls: TlsFiles | undefined): CertificateInUse[] =>
+      tls ? [{ server, certFile: tls.names.certFile, validTo: new Date(tls.set.validTo) }] : [];
+    return [...inUse("grpc", this.grpcTls), ...inUse("http", this.httpTls)];
+  }
+
+  /** Logs a warning for each certificate in use that expires within two weeks, an error for one that has expired. */
+  checkExpiry(now = Date.now()): void {
+    for (const cert of this.certificates()) {
+      const notice = expiryNotice(cert, now);
+      if (notice) this.logger[notice.level]({ server: cert.server, certFile: cert.certFile, validTo: cert.validTo.toISOString() }, notice.message);
+    }
   }
 
   stop(): void {
+    clearInterval(this.expiryTimer);
     this.tokens.stop();
     this.grpcTls?.stop();
     this.httpTls?.stop();

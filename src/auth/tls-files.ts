@@ -25,7 +25,7 @@ export interface TlsSet {
   cert: Buffer;
   key: Buffer;
   ca?: Buffer;
-  /** When the certificate stops being valid (logged when a rotated certificate is loaded; nothing warns before it expires). */
+  /** When the certificate stops being valid (certificate-expiry.ts warns before it does). */
   validTo: string;
 }
 

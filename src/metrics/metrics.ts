@@ -146,6 +146,20 @@ export class OrchestratorMetrics implements CoordinatorObserver {
     this.authFailures.inc({ service, reason });
   }
 
+  /** The end of each TLS certificate in use, read at scrape time (finger_tls_certificate_expiry_timestamp_seconds{server}). */
+  watchCertificates(read: () => Array<{ server: string; validTo: Date }>): void {
+    new Gauge({
+      name: "finger_tls_certificate_expiry_timestamp_seconds",
+      help: "When the TLS certificate a server presents stops being valid (Unix time), by server: grpc, http; alert well before it",
+      labelNames: ["server"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const cert of read()) this.set({ server: cert.server }, Math.floor(cert.validTo.getTime() / 1000));
+      },
+    });
+  }
+
   /** A changed credentials file: `kind` is tls or tokens. */
   credentialsReloaded(kind: "tls" | "tokens", applied: boolean): void {
     this.credentialReloads.inc({ kind, result: applied ? "applied" : "rejected" });

@@ -1,9 +1,10 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
 import { copyFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { credentials } from "@grpc/grpc-js";
-import { AuthProbe, httpStatus } from "../helpers/auth-probe.js";
+import { AuthProbe, httpGet, httpStatus } from "../helpers/auth-probe.js";
 import { TestCertificates } from "../helpers/test-certificates.js";
 import { startLoggedOrchestrator as startLogged } from "../helpers/logged-orchestrator.js";
 import { pollUntil } from "../helpers/wait.js";
@@ -75,7 +76,13 @@ describe("rotation without a restart", () => {
           probe.close();
         }
       };
+      const expiryMetric = async (ca: string) => (await httpGet(`${o.http.replace("http:", "https:")}/metrics`, undefined, readFileSync(ca))).body;
       try {
+        // The test certificates are valid for 2 days: the two-week warning is due at start-up, for both servers.
+        assert.match(o.log(), /the grpc server's TLS certificate \(.*live-cert\.pem\) expires in 1 day, at /);
+        assert.match(o.log(), /the http server's TLS certificate \(.*live-cert\.pem\) expires in 1 day, at /);
+        const endOf = (file: string) => Math.floor(new Date(new X509Certificate(readFileSync(file)).validTo).getTime() / 1000);
+        assert.match(await expiryMetric(certs.caFile), new RegExp(`finger_tls_certificate_expiry_timestamp_seconds\\{server="grpc"\\} ${endOf(before.certFile)}`));
         assert.equal(await healthOf(oldClient), "OK");
         assert.equal(await healthOf(newClient), "UNAVAILABLE");
         // Half a rotation (the new key beside the old certificate): refused, the old pair stays.
@@ -86,6 +93,7 @@ describe("rotation without a restart", () => {
         assert.ok(await pollUntil(async () => (await healthOf(newClient)) === "OK", 5_000, 200), "new connections get the new certificate");
         assert.equal(await healthOf(oldClient), "UNAVAILABLE");
         assert.equal(await httpStatus(`${o.http.replace("http:", "https:")}/healthz`, undefined, readFileSync(next.caFile)), 200, "and so does the HTTP shim");
+        assert.match(await expiryMetric(next.caFile), new RegExp(`finger_tls_certificate_expiry_timestamp_seconds\\{server="http"\\} ${endOf(afterPair.certFile)}`), "the metric follows the certificate in use");
       } finally {
         await o.close();
       }

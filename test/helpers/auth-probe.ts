@@ -97,14 +97,21 @@ export class AuthProbe {
 }
 
 /** GET `url` with a bearer token (and a CA for https), resolving with the status code. */
-export function httpStatus(url: string, token: string | undefined, ca?: Buffer): Promise<number> {
+/** GET `url` (https with `ca` trusted, when given): its status and body. */
+export function httpGet(url: string, token: string | undefined, ca?: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
     const get = url.startsWith("https:") ? https.get : http.get;
     const req = get(url, { headers, ...(ca ? { ca } : {}) }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on("error", reject);
   });
+}
+
+export async function httpStatus(url: string, token: string | undefined, ca?: Buffer): Promise<number> {
+  return (await httpGet(url, token, ca)).status;
 }
