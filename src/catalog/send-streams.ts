@@ -12,12 +12,16 @@ export interface SendOptions {
   connectTimeoutMs?: number;
   /** The UpsertStreams call itself: up to 10000 rows in one transaction. */
   callTimeoutMs?: number;
+  /** Told when `address` is a standby replica and the import goes to the leader it names instead. */
+  onLeader?: (standby: string, leader: string) => void;
 }
 
 /**
  * Sends the specs in ONE UpsertStreams call, so the server's transaction makes
  * the import all or nothing. A health check first tells "cannot reach" apart
  * from "slow to write", which matters because a timed-out write may still commit.
+ * With several replicas any of them may be given: a standby names the leader
+ * (GetStatus), and the import is sent there, once.
  * @param rows the file row of each spec, to translate the server's `streams[i]` back.
  * @throws ImportError with a one-line, operator-facing message.
  */
@@ -27,6 +31,18 @@ export async function sendStreams(
   rows: readonly number[],
   options: SendOptions = {},
 ): Promise<UpsertStreamsResponse> {
+  const outcome = await sendTo(address, specs, rows, options);
+  if (outcome.kind === "sent") return outcome.response;
+  options.onLeader?.(address, outcome.leader);
+  // Once: replicas that name each other (an election under way) are not followed round in circles.
+  const again = await sendTo(outcome.leader, specs, rows, options);
+  if (again.kind === "sent") return again.response;
+  throw new ImportError(`${address} is a standby replica naming ${outcome.leader} as the leader, which says the same of ${again.leader}; try again in a moment`);
+}
+
+type Outcome = { kind: "sent"; response: UpsertStreamsResponse } | { kind: "standby"; leader: string };
+
+async function sendTo(address: string, specs: StreamSpec[], rows: readonly number[], options: SendOptions): Promise<Outcome> {
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
   const callTimeoutMs = options.callTimeoutMs ?? 60_000;
   const security = options.security ?? {};
@@ -43,20 +59,40 @@ export async function sendStreams(
       if (error.code === status.UNIMPLEMENTED) throw new ImportError(`${address} does not answer like a finger orchestrator: ${error.details}`);
       throw unreachable(address, error, connectTimeoutMs, security.tls !== undefined);
     });
+    // A standby reports NOT_SERVING (it schedules nothing) but names the leader.
+    const replica = await roleOf(admin, metadata, connectTimeoutMs);
+    if (replica && replica.role !== "leader") {
+      if (!replica.leaderAddress) throw new ImportError(`the orchestrator at ${address} is a ${replica.role} replica and knows no leader yet; try again in a moment`);
+      return { kind: "standby", leader: replica.leaderAddress };
+    }
     if (serving !== HealthCheckResponse_ServingStatus.SERVING) {
       throw new ImportError(`the orchestrator at ${address} is not serving (starting or shutting down); try again in a moment`);
     }
-    return await new Promise<UpsertStreamsResponse>((resolve, reject) =>
+    const response = await new Promise<UpsertStreamsResponse>((resolve, reject) =>
       admin.upsertStreams({ streams: specs }, metadata, { deadline: Date.now() + callTimeoutMs }, (error, response) =>
         error ? reject(error) : resolve(response),
       ),
     ).catch((error: ServiceError) => {
       throw describeUpsertError(address, error, rows, callTimeoutMs, security.tls !== undefined);
     });
+    return { kind: "sent", response };
   } finally {
     health.close();
     admin.close();
   }
+}
+
+/**
+ * The replica's role and the leader it names; undefined when it cannot say (an
+ * older orchestrator, a token that may not read the status): the upsert then
+ * reports whatever the server answers.
+ */
+async function roleOf(admin: AdminServiceClient, metadata: ReturnType<typeof callMetadata>, timeoutMs: number): Promise<{ role: string; leaderAddress: string } | undefined> {
+  return new Promise((resolve) =>
+    admin.getStatus({}, metadata, { deadline: Date.now() + timeoutMs }, (error, response) =>
+      resolve(error || !response.role ? undefined : { role: response.role, leaderAddress: response.leaderAddress }),
+    ),
+  );
 }
 
 function describeUpsertError(address: string, error: ServiceError, rows: readonly number[], timeoutMs: number, tls: boolean): ImportError {

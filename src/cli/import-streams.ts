@@ -13,7 +13,9 @@ like the streams table: id (or index), url, name, optional enabled
   --address ADDRESS    orchestrator gRPC address: host:port, grpcs://host[:port] or
                        https://... for TLS (port 443 by default), grpc:// or http://
                        for plaintext; default $ORCHESTRATOR_URL, else
-                       $ORCHESTRATOR_ADDRESS, else 127.0.0.1:$GRPC_PORT (50051)
+                       $ORCHESTRATOR_ADDRESS, else 127.0.0.1:$GRPC_PORT (50051).
+                       Any replica will do: a standby names the leader, and the
+                       import is sent there
   --dry-run            validate and print the request that would be sent; write nothing
   -h, --help           show this help
 
@@ -62,7 +64,10 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`dry run: would import ${plural(specs.length, "stream")} from ${file} into ${describeTarget(target)}; nothing was sent\n`);
     return;
   }
-  const outcome = await sendStreams(target.address, specs, rows.map((r) => r.row), { security: target.security });
+  const outcome = await sendStreams(target.address, specs, rows.map((r) => r.row), {
+    security: target.security,
+    onLeader: (standby, leader) => process.stderr.write(`streams:import: ${standby} is a standby replica; sending to the leader at ${leader}\n`),
+  });
   process.stdout.write(
     `imported ${plural(specs.length, "stream")} from ${file}: ${outcome.created} created, ${outcome.updated} updated, ${outcome.unchanged} unchanged\n`,
   );

@@ -6,7 +6,9 @@ import path from "node:path";
 import { sendStreams } from "../../src/catalog/send-streams.js";
 import { freePort, runScript, type ScriptResult } from "../helpers/process.js";
 import { TestCertificates } from "../helpers/test-certificates.js";
+import { createTestDatabase } from "../helpers/test-database.js";
 import { startTestOrchestrator, type TestOrchestrator } from "../helpers/test-orchestrator.js";
+import { pollUntil } from "../helpers/wait.js";
 
 /** Runs the CLI as an operator does. */
 function runCli(args: string[], env: Record<string, string> = {}): Promise<ScriptResult> {
@@ -195,5 +197,36 @@ describe("npm run streams:import against an orchestrator with TLS and admin toke
 
     const imported = await runCli([csv], { ...tls, ORCHESTRATOR_URL: url, ORCHESTRATOR_TOKEN: ADMIN });
     assert.deepEqual(imported, { code: 0, stdout: `imported 3 streams from ${csv}: 3 created, 0 updated, 0 unchanged\n`, stderr: "" });
+  });
+});
+
+describe("streams:import given a standby replica", () => {
+  test("it asks the standby where the leader is, says so in one line, and imports there", async () => {
+    const database = await createTestDatabase();
+    const ports = [await freePort(), await freePort()];
+    const replica = (port: number) => ({ LEADER_ELECTION: "replicas", LEADER_LEASE_MS: "3000", GRPC_PORT: String(port), ADVERTISE_ADDRESS: `127.0.0.1:${port}` });
+    const leader = await startTestOrchestrator(replica(ports[0]!), database);
+    let standby: TestOrchestrator | undefined;
+    const dir = mkdtempSync(path.join(tmpdir(), "finger-import-replicas-"));
+    try {
+      assert.ok(await pollUntil(async () => (await fetch(`${leader.httpBase}/readyz`)).status === 200, 15_000), "the first replica leads");
+      standby = await startTestOrchestrator(replica(ports[1]!), database);
+      const standbyStatus = async () => (await (await fetch(`${standby!.httpBase}/status`)).json()) as { role: string; leader_address: string };
+      assert.ok(await pollUntil(async () => (await standbyStatus()).leader_address === leader.grpcAddress, 5_000), "the standby knows the leader");
+      const csv = path.join(dir, "radios.csv");
+      writeFileSync(csv, CSV);
+      const result = await runCli([csv, "--address", standby.grpcAddress]);
+      assert.deepEqual(result, {
+        code: 0,
+        stdout: `imported 3 streams from ${csv}: 3 created, 0 updated, 0 unchanged\n`,
+        stderr: `streams:import: ${standby.grpcAddress} is a standby replica; sending to the leader at ${leader.grpcAddress}\n`,
+      });
+      assert.equal((await standbyStatus()).role, "standby");
+      assert.deepEqual((await leader.app.db.selectFrom("streams").select("id").orderBy("id").execute()).map((r) => r.id), ["86", "87", "88"]);
+    } finally {
+      await standby?.close();
+      await leader.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
