@@ -47,8 +47,8 @@ export class Coordinator {
   ) {
     const requestRound = () => this.requestRound();
     this.rebalancing = new RebalancingFreeze({ store, clock, observer, logger, audit: (e) => this.rounds.audit(e), requestRound });
-    this.settle = new PlacementSettle<string>(options.placementSettle ?? { settleMs: 0, maxMs: 0, minBacklog: 0 });
-    const heldBack = (now: number) => this.settle.heldBackAs(now, this.presentInstances(), (id) => this.fleet.index.streamSlot(id));
+    this.settle = new PlacementSettle<string>(options.placementSettle ?? { settleMs: 0, maxMs: 0, minBacklog: 0 }, () => this.presentInstances());
+    const heldBack = (now: number) => this.settle.heldBackAs(now, (id) => this.fleet.index.streamSlot(id));
     this.rounds = new RoundRunner({ store, fleet: this.fleet, events: this.events, moves: this.moves, observer, logger, clock, options, isFrozen: () => this.rebalancing.frozen, heldBack });
     this.catalog = new CatalogReloader({ store, fleet: this.fleet, clock, observer, logger, audit: this.rounds.audit, requestRound });
     this.seen = new SeenWriter({ store, fleet: this.fleet, clock, observer, logger, staleAfterMs: options.seenPersistMs ?? 10_000 });
@@ -171,8 +171,8 @@ export class Coordinator {
       this.audit("instance.superseded", instance.id, { old_session: previous.sessionId, new_session: session.sessionId });
     }
     this.audit("instance.joined", instance.id, { session: session.sessionId, capacity: hello.capacity, held: hello.held.length, peer: session.peer });
-    if (this.settle.arrival(now, () => this.fleet.index.unownedSlots().map((slot) => this.fleet.index.streamIds[slot]!), this.presentInstances())) {
-      const expected = this.options.placementSettle?.expectedInstances ?? 0;
+    if (this.settle.arrival(now, () => this.fleet.index.unownedSlots().map((slot) => this.fleet.index.streamIds[slot]!))) {
+      const { expected } = this.settle;
       this.logger.info(expected > 0 ? `many streams without an owner and instances arriving: each arrival gets its share of them until all ${expected} expected instances are here` : "many streams without an owner and instances arriving: placing them once arrivals pause");
     }
     outbox.welcome({ heartbeatIntervalMs: this.options.heartbeatIntervalMs, leaseTtlMs: this.options.leaseTtlMs, reconnectGraceMs: this.options.reconnectGraceMs });
@@ -267,9 +267,9 @@ export class Coordinator {
     const now = this.clock.now();
     this.catalog.retryFailed();
     this.rebalancing.expireIfDue(now);
-    const present = this.presentInstances();
-    if (this.settle.closeIfDue(now, present)) {
-      const expected = this.options.placementSettle?.expectedInstances ?? 0;
+    if (this.settle.closeIfDue(now)) {
+      const { expected } = this.settle;
+      const present = expected > 0 ? this.presentInstances() : 0;
       if (expected > present) this.logger.warn({ expected, present }, `only ${present} of the ${expected} expected instances (PLACEMENT_EXPECTED_INSTANCES) arrived within PLACEMENT_SETTLE_MAX_MS: placing every stream on them; the late ones get theirs by rebalancing`);
       this.requestRound();
     }

@@ -31,7 +31,8 @@ export interface SettleTerms {
 /**
  * `K` names a backlog stream. The coordinator uses stream ids, not index slots: a slot freed by a
  * deleted stream may be reused by a new one, which must not inherit the wait.
- * `present` counts the instances that can take streams now (connected, not draining).
+ * `present()` counts the instances that can take streams now (connected, not draining); it is
+ * asked only while a window is open, so a fleet with none pays nothing for it on the tick.
  */
 export class PlacementSettle<K = number> {
   private openedAt: number | undefined;
@@ -40,9 +41,13 @@ export class PlacementSettle<K = number> {
   private backlog: readonly K[] = [];
   private held: { present: number; keys: ReadonlySet<K> } = { present: -1, keys: new Set() };
 
-  constructor(private readonly terms: SettleTerms) {}
+  constructor(
+    private readonly terms: SettleTerms,
+    private readonly present: () => number = () => 0,
+  ) {}
 
-  private get expected(): number {
+  /** PLACEMENT_EXPECTED_INSTANCES; 0 when unknown. */
+  get expected(): number {
     return this.terms.expectedInstances ?? 0;
   }
 
@@ -52,15 +57,15 @@ export class PlacementSettle<K = number> {
    * an open one.
    * @returns true when a window opened.
    */
-  arrival(now: number, unplaced: () => K[], present: number): boolean {
+  arrival(now: number, unplaced: () => K[]): boolean {
     if (this.terms.settleMs <= 0) return false;
-    if (this.openedAt !== undefined && !this.due(now, present)) {
+    if (this.openedAt !== undefined && !this.due(now)) {
       this.lastArrival = now;
       return false;
     }
     this.close();
     // The whole fleet is here already: nothing to wait for.
-    if (this.expected > 0 && present >= this.expected) return false;
+    if (this.expected > 0 && this.present() >= this.expected) return false;
     const slots = unplaced();
     if (slots.length < Math.max(1, this.terms.minBacklog)) return false;
     this.openedAt = now;
@@ -70,9 +75,10 @@ export class PlacementSettle<K = number> {
   }
 
   /** The streams to leave out of a round at `now`; empty once the window is over. */
-  heldBack(now: number, present: number): ReadonlySet<K> {
-    if (this.openedAt !== undefined && this.due(now, present)) this.close();
+  heldBack(now: number): ReadonlySet<K> {
+    if (this.openedAt !== undefined && this.due(now)) this.close();
     if (this.openedAt === undefined) return this.held.keys;
+    const present = this.present();
     if (this.held.present !== present) {
       // n of N present: the first n/N of the backlog may be placed, the rest waits.
       const released = this.expected > 0 ? Math.round((this.backlog.length * Math.min(present, this.expected)) / this.expected) : 0;
@@ -81,10 +87,10 @@ export class PlacementSettle<K = number> {
     return this.held.keys;
   }
 
-  /** heldBack(now, present), each key mapped by `as` (keys it maps to undefined are left out). */
-  heldBackAs<S>(now: number, present: number, as: (key: K) => S | undefined): ReadonlySet<S> {
+  /** heldBack(now), each key mapped by `as` (keys it maps to undefined are left out). */
+  heldBackAs<S>(now: number, as: (key: K) => S | undefined): ReadonlySet<S> {
     const out = new Set<S>();
-    for (const key of this.heldBack(now, present)) {
+    for (const key of this.heldBack(now)) {
       const mapped = as(key);
       if (mapped !== undefined) out.add(mapped);
     }
@@ -92,18 +98,18 @@ export class PlacementSettle<K = number> {
   }
 
   /** True (once) when an open window ended by `now`: a round must place the backlog. */
-  closeIfDue(now: number, present: number): boolean {
-    if (this.openedAt === undefined || !this.due(now, present)) return false;
+  closeIfDue(now: number): boolean {
+    if (this.openedAt === undefined || !this.due(now)) return false;
     this.close();
     return true;
   }
 
   /** Whether the open window is over: its time is up, or the expected fleet is all here. */
-  private due(now: number, present: number): boolean {
+  private due(now: number): boolean {
     const openedAt = this.openedAt!;
     if (now >= openedAt + this.terms.maxMs) return true;
     // An expected fleet ends the window by arriving, not by pausing: a pause only means some are late.
-    if (this.expected > 0) return present >= this.expected;
+    if (this.expected > 0) return this.present() >= this.expected;
     return now >= this.lastArrival + this.terms.settleMs;
   }
 

@@ -109,7 +109,10 @@ export class LeaderLock implements LeaderLockPort {
     return Number(rows[0]!.term);
   }
 
-  /** On the lock's session, so that only the holder writes; a term that moved on leaves the row alone. */
+  /**
+   * Guarded by the term, not by the session: after a lost session, session() reconnects without
+   * taking the lock again, so it is `where term = $3` that keeps a deposed leader from writing.
+   */
   async recordTimings(term: number, timings: LeaseTimings): Promise<void> {
     const client = await this.session();
     await client.query("update leadership set lease_ttl_ms = $1, leader_lease_ms = $2 where term = $3", [timings.leaseTtlMs, timings.leaderLeaseMs, term]);

@@ -18,9 +18,9 @@ test("the settle window: no backlog stream waits past the maximum, and nothing o
         const newcomer = 999; // a stream slot never in the backlog
         for (const gap of gaps) {
           now += gap;
-          if (openedAt !== undefined && settle.heldBack(now, 1).size === 0) openedAt = undefined;
-          if (settle.arrival(now, () => backlog, 1)) openedAt = now;
-          const held = settle.heldBack(now, 1);
+          if (openedAt !== undefined && settle.heldBack(now).size === 0) openedAt = undefined;
+          if (settle.arrival(now, () => backlog)) openedAt = now;
+          const held = settle.heldBack(now);
           assert.ok(!held.has(newcomer), "a stream outside the backlog is never held");
           if (held.size > 0) {
             assert.ok(openedAt !== undefined, "held only while a window is open");
@@ -28,7 +28,7 @@ test("the settle window: no backlog stream waits past the maximum, and nothing o
           }
           if (backlog.length < terms.minBacklog) assert.equal(held.size, 0, "a small backlog opens no window");
         }
-        if (openedAt !== undefined) assert.equal(settle.heldBack(openedAt + terms.maxMs, 1).size, 0, "released by opening + maximum");
+        if (openedAt !== undefined) assert.equal(settle.heldBack(openedAt + terms.maxMs).size, 0, "released by opening + maximum");
       },
     ),
     { numRuns: 300, seed: 4242 },
@@ -45,15 +45,15 @@ test("the settle window with an expected fleet: each present instance's share is
       fc.array(fc.record({ gap: fc.integer({ min: 0, max: 2_000 }), change: fc.constantFrom(1, 1, 1, -1) }), { minLength: 1, maxLength: 40 }),
       fc.uniqueArray(fc.nat({ max: 200 }), { minLength: 0, maxLength: 120 }),
       (terms, steps, backlog) => {
-        const settle = new PlacementSettle(terms);
+        const settle = new PlacementSettle(terms, () => present);
         let now = 0;
         let present = 0;
         let openedAt: number | undefined;
         for (const { gap, change } of steps) {
           now += gap;
           present = Math.max(0, present + change);
-          if (change > 0 && settle.arrival(now, () => backlog, present)) openedAt = now;
-          const held = settle.heldBack(now, present);
+          if (change > 0 && settle.arrival(now, () => backlog)) openedAt = now;
+          const held = settle.heldBack(now);
           assert.ok(!held.has(999), "a stream outside the backlog is never held");
           if (held.size > 0) {
             assert.ok(openedAt !== undefined, "held only after a window opened");
@@ -64,7 +64,7 @@ test("the settle window with an expected fleet: each present instance's share is
           }
           if (present >= terms.expectedInstances) assert.equal(held.size, 0, "the whole fleet is here");
         }
-        if (openedAt !== undefined) assert.equal(settle.heldBack(openedAt + terms.maxMs, present).size, 0, "released by opening + maximum");
+        if (openedAt !== undefined) assert.equal(settle.heldBack(openedAt + terms.maxMs).size, 0, "released by opening + maximum");
       },
     ),
     { numRuns: 300, seed: 4243 },
